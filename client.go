@@ -1,0 +1,304 @@
+package heliumid
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// DefaultBaseURL is the production API. Every endpoint path is relative to it.
+const DefaultBaseURL = "https://server.heliumid.io/api"
+
+// Version is this SDK's version; it is sent in the User-Agent header.
+const Version = "0.1.0"
+
+// Defaults of the retry policy; see the README's "Retries" table.
+const (
+	defaultMaxRetries    = 2
+	defaultBackoffBase   = 500 * time.Millisecond
+	defaultBackoffMax    = 10 * time.Second
+	defaultRetryAfterCap = 30 * time.Second
+)
+
+// Client calls the Helium ID API with one integration's API key. Create it
+// with [NewClient]. A Client is safe for concurrent use by many goroutines;
+// share one per API key, so that its connection pool, rate limiter and 429
+// cool-down are shared too.
+type Client struct {
+	auth          *credentials // behind a pointer: fmt prints nested pointers as addresses, never their contents
+	baseURL       string       // no trailing slash
+	baseHost      string       // host[:port] the key may be sent to
+	hc            *http.Client
+	userAgent     []string
+	maxRetries    int
+	backoffBase   time.Duration
+	backoffMax    time.Duration
+	retryAfterCap time.Duration
+	limiter       RateLimiter
+	logger        *slog.Logger // nil: no logging
+	cool          *cooldown
+}
+
+// credentials holds the API key ready to be put on a request. The header
+// value slice is shared by every request (the transport only reads it).
+type credentials struct {
+	key    string
+	header []string
+}
+
+// Option configures a [Client] in [NewClient]. An option given an invalid
+// value makes NewClient return an error matching [ErrInvalidOption].
+type Option func(*Client) error
+
+// NewClient returns a Client that authenticates with apiKey, the key of your
+// Helium ID integration (surrounding whitespace is trimmed). A blank key
+// returns an error matching [ErrMissingAPIKey].
+//
+// Without options the client talks to [DefaultBaseURL] through its own tuned
+// http.Client (timeouts set, a connection pool sized for concurrent callers),
+// retries transient failures twice, and logs nothing.
+func NewClient(apiKey string, opts ...Option) (*Client, error) {
+	key := strings.TrimSpace(apiKey)
+	if key == "" {
+		return nil, ErrMissingAPIKey
+	}
+	if !validHeaderValue(key) || strings.ContainsRune(key, ' ') {
+		return nil, fmt.Errorf("%w: it contains whitespace or control characters; copy it again from the dashboard", ErrMissingAPIKey)
+	}
+	c := &Client{
+		auth:          &credentials{key: key, header: []string{key}},
+		maxRetries:    defaultMaxRetries,
+		backoffBase:   defaultBackoffBase,
+		backoffMax:    defaultBackoffMax,
+		retryAfterCap: defaultRetryAfterCap,
+		cool:          &cooldown{},
+		userAgent:     []string{defaultUserAgent},
+	}
+	if err := WithBaseURL(DefaultBaseURL)(c); err != nil {
+		return nil, err
+	}
+	for _, opt := range opts {
+		if opt == nil {
+			continue
+		}
+		if err := opt(c); err != nil {
+			return nil, err
+		}
+	}
+	if c.hc == nil {
+		c.hc = newDefaultHTTPClient()
+	}
+	c.hc = c.guardRedirects(c.hc)
+	return c, nil
+}
+
+var defaultUserAgent = "heliumid-go/" + Version + " (" + runtime.Version() + "; " + runtime.GOOS + "/" + runtime.GOARCH + ")"
+
+func invalidOption(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrInvalidOption}, args...)...)
+}
+
+// WithBaseURL sets the API's base URL, for example the URL of a
+// heliumidtest.Server. It must be absolute and use https, except for loopback
+// hosts (localhost, 127.0.0.0/8, ::1), where http is allowed for tests. It may
+// carry a path prefix (like the real "/api"), but no user info, query or
+// fragment. The API key is only ever sent to this host.
+func WithBaseURL(rawURL string) Option {
+	return func(c *Client) error {
+		u, err := url.Parse(strings.TrimSpace(rawURL))
+		if err != nil {
+			return invalidOption("base URL %q does not parse: %v", rawURL, err)
+		}
+		switch {
+		case u.Scheme == "" || u.Host == "":
+			return invalidOption("base URL %q must be absolute, like %q", rawURL, DefaultBaseURL)
+		case u.User != nil:
+			return invalidOption("base URL must not carry user info")
+		case u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
+			return invalidOption("base URL %q must not have a query or fragment", u.Redacted())
+		case u.Scheme == "http" && !isLoopback(u.Hostname()):
+			return invalidOption("base URL %q uses plain http; https is required except for loopback hosts", u.Redacted())
+		case u.Scheme != "https" && u.Scheme != "http":
+			return invalidOption("base URL %q must use https", u.Redacted())
+		}
+		u.Path = strings.TrimRight(u.Path, "/")
+		u.RawPath = ""
+		c.baseURL = u.String()
+		c.baseHost = u.Host
+		return nil
+	}
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// WithHTTPClient makes the Client send requests through hc, for a custom
+// transport, proxy or instrumentation. hc is used as is and never modified;
+// the Client works on a shallow copy whose redirect policy refuses to follow
+// a redirect to another host (so the API key stays with the API), then defers
+// to hc.CheckRedirect. Set hc.Timeout or use context deadlines: a zero
+// Timeout means a stalled server can hold a call until its context ends.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *Client) error {
+		if hc == nil {
+			return invalidOption("WithHTTPClient(nil); omit the option to use the SDK's own client")
+		}
+		c.hc = hc
+		return nil
+	}
+}
+
+// WithUserAgent prepends product (such as "acme-signup/1.4") to the SDK's own
+// User-Agent, so Helium ID support can tell your integration's traffic apart.
+func WithUserAgent(product string) Option {
+	return func(c *Client) error {
+		product = strings.TrimSpace(product)
+		if product == "" || !validHeaderValue(product) {
+			return invalidOption("user agent %q must be non-empty printable text", product)
+		}
+		c.userAgent = []string{product + " " + defaultUserAgent}
+		return nil
+	}
+}
+
+// WithMaxRetries sets how many times a failed request is retried (default 2;
+// 0 disables retries). Which failures are retried depends on the request: see
+// the README's retry table. Session creation is never retried where the
+// session may already exist.
+func WithMaxRetries(n int) Option {
+	return func(c *Client) error {
+		if n < 0 {
+			return invalidOption("max retries %d must not be negative", n)
+		}
+		c.maxRetries = n
+		return nil
+	}
+}
+
+// WithRetryBackoff sets the exponential backoff between retries: base ×
+// 2^attempt with jitter, never more than max (defaults: 500 ms, 10 s). A
+// Retry-After header from the server replaces the backoff.
+func WithRetryBackoff(base, max time.Duration) Option {
+	return func(c *Client) error {
+		if base <= 0 || max < base {
+			return invalidOption("retry backoff needs 0 < base <= max, got base %v, max %v", base, max)
+		}
+		c.backoffBase, c.backoffMax = base, max
+		return nil
+	}
+}
+
+// WithRetryAfterCap sets the longest Retry-After the Client waits out on its
+// own (default 30 s). When the server asks for longer, the call fails at once
+// with an error matching [ErrRateLimited] whose APIError.RetryAfter says how
+// long the server asked for, so your code can schedule the retry instead of
+// holding a request open.
+func WithRetryAfterCap(d time.Duration) Option {
+	return func(c *Client) error {
+		if d < 0 {
+			return invalidOption("Retry-After cap %v must not be negative", d)
+		}
+		c.retryAfterCap = d
+		return nil
+	}
+}
+
+// WithRateLimiter makes every attempt to create a session (retries included:
+// each counts against the server's cap) wait for l first. A
+// *rate.Limiter from golang.org/x/time/rate fits; for a cap shared by several
+// processes see the redisrate module. Reads (get, list) are not gated.
+func WithRateLimiter(l RateLimiter) Option {
+	return func(c *Client) error {
+		if l == nil {
+			return invalidOption("WithRateLimiter(nil); omit the option to create without a local limit")
+		}
+		c.limiter = l
+		return nil
+	}
+}
+
+// WithLogger makes the Client log through l: a debug record per attempt
+// (method, path, status, attempt, duration, request id) and a warning per
+// retry and when it gives up. Records never contain the API key, request or
+// response bodies, or personal data. A nil l disables logging (the default).
+func WithLogger(l *slog.Logger) Option {
+	return func(c *Client) error {
+		c.logger = l
+		return nil
+	}
+}
+
+// newDefaultHTTPClient returns the client used without WithHTTPClient:
+// bounded at every stage, with an idle pool large enough that a busy backend
+// reuses connections instead of churning them (http.DefaultTransport keeps
+// only 2 idle connections per host).
+func newDefaultHTTPClient() *http.Client {
+	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+	t := &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           dialer.DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          256,
+		MaxIdleConnsPerHost:   256,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ResponseHeaderTimeout: 30 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}
+	return &http.Client{Transport: t, Timeout: 60 * time.Second}
+}
+
+// guardRedirects returns a shallow copy of hc whose redirect policy keeps the
+// API key on the API host: http.Client copies custom headers such as
+// x-api-key onto every redirect, whatever its target.
+func (c *Client) guardRedirects(hc *http.Client) *http.Client {
+	guarded := *hc
+	next := hc.CheckRedirect
+	guarded.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if req.URL.Host != c.baseHost {
+			return fmt.Errorf("heliumid: refusing to follow a redirect to another host (%s): the API key is only sent to %s", req.URL.Host, c.baseHost)
+		}
+		if len(via) > 0 && via[0].URL.Scheme == "https" && req.URL.Scheme != "https" {
+			return fmt.Errorf("heliumid: refusing to follow a redirect from https to %s", req.URL.Scheme)
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= 10 {
+			return fmt.Errorf("heliumid: stopped after 10 redirects")
+		}
+		return nil
+	}
+	return &guarded
+}
+
+// Format prints the Client without its API key, whatever the verb:
+// fmt.Printf("%+v", client) is safe to log.
+func (c *Client) Format(f fmt.State, verb rune) {
+	if c == nil {
+		fmt.Fprint(f, "<nil *heliumid.Client>")
+		return
+	}
+	fmt.Fprintf(f, "&heliumid.Client{BaseURL: %q, APIKey: [REDACTED]}", c.baseURL)
+}
+
+// validHeaderValue reports whether s can travel in an HTTP header value
+// unchanged: printable ASCII and spaces, nothing that could split a header.
+func validHeaderValue(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if b := s[i]; b < 0x20 || b == 0x7f || b >= 0x80 {
+			return false
+		}
+	}
+	return true
+}

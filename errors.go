@@ -1,0 +1,164 @@
+package heliumid
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Sentinel errors. Every error the client returns matches at most one of them
+// with [errors.Is]; an error that came from an HTTP response is also an
+// [*APIError], reachable with [errors.As], carrying the details.
+var (
+	// ErrInvalidRequest reports an argument the SDK rejected locally, before
+	// any network I/O: a nil request, an unknown Method, an empty or unsafe
+	// id, a nil context. Nothing was sent.
+	ErrInvalidRequest = errors.New("heliumid: invalid request")
+
+	// ErrMissingAPIKey reports that NewClient got no usable API key.
+	ErrMissingAPIKey = errors.New("heliumid: missing API key: pass the key of your integration (dashboard → API keys) to NewClient")
+
+	// ErrInvalidOption reports an Option with an invalid value given to
+	// NewClient.
+	ErrInvalidOption = errors.New("heliumid: invalid option")
+
+	// ErrBadRequest reports a 400, or another 4xx without a sentinel of its
+	// own: the server rejected the request; APIError.Message says why.
+	ErrBadRequest = errors.New("heliumid: bad request")
+
+	// ErrUnauthorized reports a 401 or 403: the API key is missing, invalid
+	// or expired, or belongs to another integration or environment.
+	ErrUnauthorized = errors.New("heliumid: unauthorized")
+
+	// ErrNotFound reports a 404: no session has that id for this API key.
+	ErrNotFound = errors.New("heliumid: not found")
+
+	// ErrRateLimited reports a 429 (the session-creation cap), or a wait the
+	// SDK refused because it would outlast the Retry-After cap or the
+	// context's deadline. APIError.RetryAfter, when set, says when to try
+	// again.
+	ErrRateLimited = errors.New("heliumid: rate limited")
+
+	// ErrServer reports a 5xx: Helium ID, or a proxy in front of it, failed.
+	ErrServer = errors.New("heliumid: server error")
+
+	// ErrUnexpectedResponse reports a 2xx the SDK cannot use: a body that is
+	// not the documented envelope, invalid JSON, a create without data.link,
+	// or a body over the size limit.
+	ErrUnexpectedResponse = errors.New("heliumid: unexpected response")
+)
+
+// APIError is an error response from Helium ID, or a 2xx response the SDK
+// could not use. Match its class with errors.Is against the sentinels
+// (ErrNotFound, ErrRateLimited, ...) rather than comparing StatusCode.
+type APIError struct {
+	StatusCode int           // HTTP status
+	Code       int           // envelope "code", when present
+	Message    string        // envelope "message", or a bounded snippet of a non-JSON body
+	RequestID  string        // from the X-Request-Id or Request-Id response header, when present
+	RetryAfter time.Duration // parsed Retry-After, when present
+	Body       []byte        // the raw body, truncated to a few KiB
+
+	method, path string // the request, for the message
+	attempts     int    // how many attempts were made, for the message
+	kind         error  // the sentinel, when it cannot be derived from the codes
+}
+
+// Error describes the failure and what to do about it. It never contains the
+// API key or the body beyond Message.
+func (e *APIError) Error() string {
+	var b strings.Builder
+	b.WriteString("heliumid: ")
+	if e.method != "" {
+		b.WriteString(e.method)
+		b.WriteByte(' ')
+		b.WriteString(e.path)
+		b.WriteString(": ")
+	}
+	b.WriteString(strconv.Itoa(e.StatusCode))
+	if t := http.StatusText(e.StatusCode); t != "" {
+		b.WriteByte(' ')
+		b.WriteString(t)
+	}
+	if e.Message != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Message)
+	}
+	if e.Code != 0 && e.Code != e.StatusCode {
+		b.WriteString(" (code ")
+		b.WriteString(strconv.Itoa(e.Code))
+		b.WriteByte(')')
+	}
+	if e.RequestID != "" {
+		b.WriteString(" (request id ")
+		b.WriteString(e.RequestID)
+		b.WriteByte(')')
+	}
+	if e.attempts > 1 {
+		b.WriteString(" after ")
+		b.WriteString(strconv.Itoa(e.attempts))
+		b.WriteString(" attempts")
+	}
+	if hint := e.hint(); hint != "" {
+		b.WriteString("; ")
+		b.WriteString(hint)
+	}
+	return b.String()
+}
+
+func (e *APIError) hint() string {
+	switch e.sentinel() {
+	case ErrUnauthorized:
+		return "check the API key given to NewClient (test and live keys are different integrations)"
+	case ErrNotFound:
+		return "check the verification id; sessions belong to the integration whose key created them"
+	case ErrRateLimited:
+		if e.RetryAfter > 0 {
+			return "the session-creation cap was hit; try again in " + e.RetryAfter.String() + " or pace creation with WithRateLimiter"
+		}
+		return "the session-creation cap was hit; slow down or pace creation with WithRateLimiter"
+	case ErrServer:
+		return "Helium ID had a server error; retry later"
+	case ErrUnexpectedResponse:
+		return "the response was not what the API documents; report it with the request id"
+	}
+	return ""
+}
+
+// Is makes errors.Is(err, ErrNotFound) and the like work: e matches the one
+// sentinel its status class maps to.
+func (e *APIError) Is(target error) bool {
+	return target == e.sentinel()
+}
+
+func (e *APIError) sentinel() error {
+	if e.kind != nil {
+		return e.kind
+	}
+	if e.StatusCode >= 200 && e.StatusCode < 300 {
+		// A 2xx whose envelope says "status": false.
+		if e.Code >= 400 {
+			return sentinelForStatus(e.Code)
+		}
+		return ErrBadRequest
+	}
+	return sentinelForStatus(e.StatusCode)
+}
+
+func sentinelForStatus(status int) error {
+	switch {
+	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+		return ErrUnauthorized
+	case status == http.StatusNotFound:
+		return ErrNotFound
+	case status == http.StatusTooManyRequests:
+		return ErrRateLimited
+	case status >= 500 && status < 600:
+		return ErrServer
+	case status >= 400 && status < 500:
+		return ErrBadRequest
+	}
+	return ErrUnexpectedResponse
+}

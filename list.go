@@ -1,0 +1,199 @@
+package heliumid
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"iter"
+	"net/http"
+
+	"github.com/google/go-querystring/query"
+)
+
+// ListVerificationsOptions filters and pages GET /v1/verifications. Zero
+// fields are left out of the query.
+type ListVerificationsOptions struct {
+	Status     Status `url:"status,omitempty"`     // only sessions in this status
+	VendorData string `url:"vendorData,omitempty"` // only sessions created with this VendorData
+	Page       int    `url:"page,omitempty"`       // 1-based page number; 0 is the server's first page
+	Limit      int    `url:"limit,omitempty"`      // page size; 0 is the server's default
+}
+
+func (o *ListVerificationsOptions) validate() error {
+	if o == nil {
+		return nil
+	}
+	if o.Page < 0 || o.Limit < 0 {
+		return fmt.Errorf("%w: page (%d) and limit (%d) must not be negative", ErrInvalidRequest, o.Page, o.Limit)
+	}
+	return nil
+}
+
+// ListVerifications returns one page of sessions: GET /v1/verifications with
+// opts as the query (nil opts: the server's first page and defaults). Use
+// AllVerifications to walk every page.
+func (c *Client) ListVerifications(ctx context.Context, opts *ListVerificationsOptions) ([]*Verification, error) {
+	p, err := c.listPage(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	return p.items, nil
+}
+
+func (c *Client) listPage(ctx context.Context, opts *ListVerificationsOptions) (*page, error) {
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	var q string
+	if opts != nil {
+		values, err := query.Values(opts)
+		if err != nil {
+			return nil, fmt.Errorf("%w: encoding the list options: %v", ErrInvalidRequest, err)
+		}
+		q = values.Encode()
+	}
+	var p page
+	if err := c.do(ctx, &call{method: http.MethodGet, path: "/v1/verifications", query: q}, &p); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// AllVerifications walks every session matching opts, page after page,
+// starting at opts.Page (or the first page). It yields each session with a
+// nil error; on failure it yields one nil session with the error and stops.
+// Breaking out of the range loop stops it; no goroutine is involved, so
+// nothing leaks. opts is not modified.
+//
+// Paging stops on an empty page, a page shorter than the page size (opts.Limit,
+// or else the first page's length), a page identical to the one before (a
+// server that ignores the page parameter), or when the response's pagination
+// numbers say it was the last.
+func (c *Client) AllVerifications(ctx context.Context, opts *ListVerificationsOptions) iter.Seq2[*Verification, error] {
+	return func(yield func(*Verification, error) bool) {
+		var cur ListVerificationsOptions
+		if opts != nil {
+			cur = *opts
+		}
+		if cur.Page == 0 {
+			cur.Page = 1
+		}
+		pageSize := cur.Limit
+		var prev *page
+		for {
+			// The first request keeps the caller's options as given, so a
+			// server that counts pages differently still starts where asked.
+			reqOpts := cur
+			if prev == nil && (opts == nil || opts.Page == 0) {
+				reqOpts.Page = 0
+			}
+			p, err := c.listPage(ctx, &reqOpts)
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			if len(p.items) == 0 || (prev != nil && p.sameItems(prev)) {
+				return
+			}
+			for _, v := range p.items {
+				if !yield(v, nil) {
+					return
+				}
+			}
+			if pageSize == 0 {
+				pageSize = len(p.items)
+			}
+			if len(p.items) < pageSize || p.isLast(cur.Page) {
+				return
+			}
+			prev = p
+			cur.Page++
+		}
+	}
+}
+
+// page is the data of a list response, which Helium ID does not document: an
+// array of sessions, or an object holding one (under "verifications",
+// "items", "docs" or "results") beside pagination numbers.
+type page struct {
+	items []*Verification
+
+	// Pagination, when the server gives it; zero or nil when it does not.
+	totalPages int
+	total      int
+	limit      int
+	hasNext    *bool
+}
+
+func (p *page) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '[' {
+		return json.Unmarshal(b, &p.items)
+	}
+	var obj struct {
+		Verifications []*Verification `json:"verifications"`
+		Items         []*Verification `json:"items"`
+		Docs          []*Verification `json:"docs"`
+		Results       []*Verification `json:"results"`
+		TotalPages    flexInt         `json:"totalPages"`
+		Pages         flexInt         `json:"pages"`
+		Total         flexInt         `json:"total"`
+		TotalDocs     flexInt         `json:"totalDocs"`
+		Limit         flexInt         `json:"limit"`
+		HasNextPage   *bool           `json:"hasNextPage"`
+		HasNext       *bool           `json:"hasNext"`
+	}
+	if err := json.Unmarshal(b, &obj); err != nil {
+		return err
+	}
+	for _, list := range [][]*Verification{obj.Verifications, obj.Items, obj.Docs, obj.Results} {
+		if list != nil {
+			p.items = list
+			break
+		}
+	}
+	p.totalPages = int(max(obj.TotalPages, obj.Pages))
+	p.total = int(max(obj.Total, obj.TotalDocs))
+	p.limit = int(obj.Limit)
+	p.hasNext = obj.HasNextPage
+	if p.hasNext == nil {
+		p.hasNext = obj.HasNext
+	}
+	return nil
+}
+
+func (p *page) validate() string {
+	for _, v := range p.items {
+		if v == nil {
+			return "the list holds a null session"
+		}
+	}
+	return ""
+}
+
+// isLast reports whether the pagination numbers say number was the last page.
+func (p *page) isLast(number int) bool {
+	switch {
+	case p.hasNext != nil:
+		return !*p.hasNext
+	case p.totalPages > 0:
+		return number >= p.totalPages
+	case p.total > 0 && p.limit > 0:
+		return number*p.limit >= p.total
+	}
+	return false
+}
+
+// sameItems reports whether p repeats q: the same sessions in the same order.
+func (p *page) sameItems(q *page) bool {
+	if len(p.items) != len(q.items) {
+		return false
+	}
+	for i := range p.items {
+		if p.items[i].ID != q.items[i].ID {
+			return false
+		}
+	}
+	return true
+}

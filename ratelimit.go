@@ -1,0 +1,105 @@
+package heliumid
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// RateLimiter paces session creation so a backend stays under its plan's
+// creation cap. Wait blocks until one more session may be created, or returns
+// an error when ctx ends first (or, for some limiters, as soon as it knows
+// the wait would outlast ctx's deadline).
+//
+// A *rate.Limiter from golang.org/x/time/rate satisfies it:
+//
+//	heliumid.WithRateLimiter(rate.NewLimiter(rate.Every(time.Second/5), 1)) // 5 sessions/s
+//
+// The Client calls Wait before every attempt of CreateVerification, retries
+// included. Reads (GetVerification, ListVerifications) are not gated.
+type RateLimiter interface {
+	Wait(ctx context.Context) error
+}
+
+// CooldownSharer is implemented by a RateLimiter that can spread a
+// server-imposed pause to other processes (the redisrate module does, through
+// Redis). When a response is a 429 with Retry-After, the Client calls
+// ShareCooldown with the time until which the server asked callers to wait;
+// the limiter's Wait must then not return before that time, in any process
+// sharing it. An error from ShareCooldown is logged and otherwise ignored:
+// this process waits out the cool-down either way.
+type CooldownSharer interface {
+	ShareCooldown(ctx context.Context, until time.Time) error
+}
+
+// cooldown is the per-Client pause after a 429 with Retry-After: every request
+// of the Client waits until the same instant, instead of each goroutine
+// sending on and collecting its own 429.
+type cooldown struct {
+	mu    sync.Mutex
+	until time.Time
+	cause *APIError // the 429 that set until, for the fail-fast error
+}
+
+// extend moves the end of the pause to until, unless it already ends later.
+func (cd *cooldown) extend(until time.Time, cause *APIError) {
+	cd.mu.Lock()
+	defer cd.mu.Unlock()
+	if until.After(cd.until) {
+		cd.until, cd.cause = until, cause
+	}
+}
+
+func (cd *cooldown) current() (time.Time, *APIError) {
+	cd.mu.Lock()
+	defer cd.mu.Unlock()
+	return cd.until, cd.cause
+}
+
+// wait blocks until the pause is over. When the rest of the pause is longer
+// than maxWait, or would outlast ctx's deadline, it returns at once with an
+// error matching ErrRateLimited whose RetryAfter is the time left, rather
+// than holding the caller for a wait that cannot succeed.
+func (cd *cooldown) wait(ctx context.Context, maxWait time.Duration) error {
+	for {
+		until, cause := cd.current()
+		left := time.Until(until)
+		if left <= 0 {
+			return nil
+		}
+		if left > maxWait || outlastsDeadline(ctx, left) {
+			e := *cause
+			e.RetryAfter = left
+			e.attempts = 0
+			e.kind = ErrRateLimited
+			e.Message = "waiting out an earlier 429 (" + cause.Message + ") would take " + left.Round(time.Millisecond).String()
+			return &e
+		}
+		if err := sleep(ctx, left); err != nil {
+			return err
+		}
+		// Another caller may have extended the pause meanwhile: look again.
+	}
+}
+
+// outlastsDeadline reports whether waiting d would end after ctx's deadline.
+func outlastsDeadline(ctx context.Context, d time.Duration) bool {
+	deadline, ok := ctx.Deadline()
+	return ok && time.Now().Add(d).After(deadline)
+}
+
+// sleep waits for d or until ctx ends, whichever comes first, and returns
+// ctx's error in the latter case.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

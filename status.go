@@ -1,0 +1,251 @@
+package heliumid
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Status is the state of a verification session.
+//
+// The eight constants below are the canonical statuses. A Status read from the
+// API may also hold a value this version of the SDK does not know (a status
+// Helium ID added later); such a value is kept verbatim so that a new status
+// never breaks a backend. Use [Status.IsKnown] to tell the two apart.
+type Status string
+
+// The canonical statuses, in lifecycle order. See [Status.CanTransitionTo] for
+// the lifecycle itself.
+const (
+	// StatusNotStarted: the session exists; the end-user has not opened the link.
+	StatusNotStarted Status = "not started"
+	// StatusStarted: the end-user entered the verification flow.
+	StatusStarted Status = "started"
+	// StatusSubmitted: the end-user's data was submitted; no decision yet.
+	StatusSubmitted Status = "submitted"
+	// StatusSuccessful: the end-user was verified. Final.
+	StatusSuccessful Status = "successful"
+	// StatusFailed: the end-user was not verified. Final: create a new session
+	// to try again.
+	StatusFailed Status = "failed"
+	// StatusExpired: the end-user never opened the link within
+	// [SessionLifetime]. Final.
+	StatusExpired Status = "expired"
+	// StatusAbandoned: the end-user started but did not finish within
+	// [SessionLifetime]. Final.
+	StatusAbandoned Status = "abandoned"
+	// StatusReview: the automation engine was inconclusive and a human on your
+	// side must review the session. Only issued when enabled for the
+	// integration.
+	StatusReview Status = "review"
+)
+
+// SessionLifetime is how long a session lives without a conclusive decision.
+// After it, a session still [StatusNotStarted] becomes [StatusExpired] and one
+// [StatusStarted] becomes [StatusAbandoned] (see [Status.OnExpiry]).
+const SessionLifetime = 7 * 24 * time.Hour
+
+// statusCodes maps Helium ID's numeric statusCode to the canonical status.
+// review has no documented code.
+var statusCodes = map[int]Status{
+	1001: StatusNotStarted,
+	2000: StatusStarted,
+	2001: StatusSubmitted,
+	2010: StatusSuccessful,
+	3033: StatusAbandoned,
+	4100: StatusFailed,
+	5000: StatusExpired,
+}
+
+// StatusFromCode returns the canonical status for one of Helium ID's numeric
+// status codes (1001, 2000, 2001, 2010, 3033, 4100, 5000). ok is false for any
+// other code.
+func StatusFromCode(code int) (s Status, ok bool) {
+	s, ok = statusCodes[code]
+	return s, ok
+}
+
+// Code returns the numeric statusCode Helium ID uses for s. ok is false for
+// [StatusReview], which has no documented code, and for unknown statuses.
+func (s Status) Code() (code int, ok bool) {
+	switch s {
+	case StatusNotStarted:
+		return 1001, true
+	case StatusStarted:
+		return 2000, true
+	case StatusSubmitted:
+		return 2001, true
+	case StatusSuccessful:
+		return 2010, true
+	case StatusAbandoned:
+		return 3033, true
+	case StatusFailed:
+		return 4100, true
+	case StatusExpired:
+		return 5000, true
+	}
+	return 0, false
+}
+
+// ParseStatus turns a status as Helium ID writes it into a Status. It never
+// fails:
+//   - matching ignores case and surrounding spaces;
+//   - the aliases of the status-code reference map to their canonical status:
+//     "created" and "not_started" to [StatusNotStarted], "completed" to
+//     [StatusSubmitted], "cancelled" and "canceled" to [StatusExpired];
+//   - a decimal string holding a known status code maps as [StatusFromCode];
+//   - anything else is returned verbatim, so [Status.IsKnown] reports false.
+func ParseStatus(s string) Status {
+	if st, ok := canonicalStatus(s); ok {
+		return st
+	}
+	return Status(s)
+}
+
+func canonicalStatus(s string) (Status, bool) {
+	t := strings.ToLower(strings.TrimSpace(s))
+	switch t {
+	case "not started", "not_started", "notstarted", "created":
+		return StatusNotStarted, true
+	case "started":
+		return StatusStarted, true
+	case "submitted", "completed":
+		return StatusSubmitted, true
+	case "successful":
+		return StatusSuccessful, true
+	case "failed":
+		return StatusFailed, true
+	case "expired", "cancelled", "canceled":
+		return StatusExpired, true
+	case "abandoned":
+		return StatusAbandoned, true
+	case "review":
+		return StatusReview, true
+	}
+	if n, err := strconv.Atoi(t); err == nil {
+		return StatusFromCode(n)
+	}
+	return "", false
+}
+
+// IsKnown reports whether s is one of the eight canonical statuses.
+func (s Status) IsKnown() bool {
+	switch s {
+	case StatusNotStarted, StatusStarted, StatusSubmitted, StatusSuccessful,
+		StatusFailed, StatusExpired, StatusAbandoned, StatusReview:
+		return true
+	}
+	return false
+}
+
+// IsTerminal reports whether s is final: [StatusSuccessful], [StatusFailed],
+// [StatusExpired] or [StatusAbandoned]. Nothing follows a terminal status; to
+// verify the end-user again, create a new session. [StatusReview] is not
+// terminal: a reviewer still decides.
+func (s Status) IsTerminal() bool {
+	switch s {
+	case StatusSuccessful, StatusFailed, StatusExpired, StatusAbandoned:
+		return true
+	}
+	return false
+}
+
+// IsDecided reports whether waiting longer can tell you more: true for a
+// terminal status and for [StatusReview], where your side must act. It is the
+// condition [Client.WaitForDecision] stops on.
+func (s Status) IsDecided() bool {
+	return s.IsTerminal() || s == StatusReview
+}
+
+// nextStatuses is the lifecycle: the statuses each status can move to
+// directly.
+var nextStatuses = map[Status][]Status{
+	StatusNotStarted: {StatusStarted, StatusExpired},
+	StatusStarted:    {StatusSubmitted, StatusAbandoned},
+	StatusSubmitted:  {StatusSuccessful, StatusFailed, StatusReview},
+	StatusReview:     {StatusSuccessful, StatusFailed},
+}
+
+// CanTransitionTo reports whether a session can move from s to next in one
+// step:
+//
+//	not started → started | expired
+//	started     → submitted | abandoned
+//	submitted   → successful | failed | review
+//	review      → successful | failed
+//
+// Terminal statuses go nowhere, and unknown statuses have no known
+// transitions. A status never transitions to itself.
+func (s Status) CanTransitionTo(next Status) bool {
+	for _, n := range nextStatuses[s] {
+		if n == next {
+			return true
+		}
+	}
+	return false
+}
+
+// CanReach reports whether later can follow s through one or more
+// transitions. Webhook deliveries may repeat and arrive out of order; apply an
+// incoming status only when the stored one CanReach it:
+//
+//	if stored.CanReach(incoming) { store(incoming) } // else: stale or repeated, ignore
+func (s Status) CanReach(later Status) bool {
+	// The lifecycle is a small DAG, at most four steps deep.
+	for _, n := range nextStatuses[s] {
+		if n == later || n.CanReach(later) {
+			return true
+		}
+	}
+	return false
+}
+
+// OnExpiry returns the status a session in s moves to when [SessionLifetime]
+// ends without a conclusive decision: [StatusNotStarted] becomes
+// [StatusExpired], [StatusStarted] becomes [StatusAbandoned]. For every other
+// status ok is false: the session keeps its status.
+func (s Status) OnExpiry() (next Status, ok bool) {
+	switch s {
+	case StatusNotStarted:
+		return StatusExpired, true
+	case StatusStarted:
+		return StatusAbandoned, true
+	}
+	return "", false
+}
+
+// UnmarshalJSON decodes a status as Helium ID sends it, without failing on a
+// value it does not know: a string goes through [ParseStatus], a number
+// through [StatusFromCode] (an unknown code is kept as its decimal text), and
+// null leaves the empty Status. Only a JSON value that cannot be a status at
+// all (a boolean, object or array) is an error.
+func (s *Status) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case len(b) == 0:
+		return fmt.Errorf("heliumid: empty JSON for a status")
+	case string(b) == "null":
+		*s = ""
+		return nil
+	case b[0] == '"':
+		var str string
+		if err := json.Unmarshal(b, &str); err != nil {
+			return err
+		}
+		*s = ParseStatus(str)
+		return nil
+	case b[0] == '-' || (b[0] >= '0' && b[0] <= '9'):
+		if n, err := strconv.Atoi(string(b)); err == nil {
+			if st, ok := StatusFromCode(n); ok {
+				*s = st
+				return nil
+			}
+		}
+		*s = Status(b)
+		return nil
+	}
+	return fmt.Errorf("heliumid: a status must be a JSON string or number, got %.20s", b)
+}

@@ -1,0 +1,74 @@
+package heliumid
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Polling intervals of WaitForDecision.
+const (
+	pollFirstDelay = time.Second
+	pollMaxDelay   = 30 * time.Second
+)
+
+// WaitForDecision polls GetVerification until the session has a decision, or
+// ctx ends. It asks at once, then after 1 s, 2 s, 4 s … up to every 30 s, and
+// returns the session when its status is terminal (successful, failed,
+// expired, abandoned) or review (your side must act; see
+// [Status.IsDecided]). Give ctx a deadline: a session nobody opens takes 7
+// days to expire.
+//
+// Transient failures (5xx, 429, network errors), once GetVerification's own
+// retries are spent, do not end the wait; it polls again at the next
+// interval. A permanent one (ErrNotFound, ErrUnauthorized, ErrBadRequest,
+// ErrUnexpectedResponse) is returned at once. When ctx ends first, the error
+// wraps ctx's error and the last session read (nil if none) is returned with
+// it, so you can see where it stood. In production prefer webhooks: polling
+// spends requests.
+func (c *Client) WaitForDecision(ctx context.Context, id string) (*Verification, error) {
+	if err := validateID(id); err != nil {
+		return nil, err
+	}
+	var last *Verification
+	var lastErr error
+	for delay := pollFirstDelay; ; delay = min(delay*2, pollMaxDelay) {
+		v, err := c.GetVerification(ctx, id)
+		switch {
+		case err == nil:
+			last, lastErr = v, nil
+			if v.Status.IsDecided() {
+				return v, nil
+			}
+		case ctx.Err() != nil || isPermanent(err):
+			return last, err
+		default:
+			lastErr = err
+		}
+		if err := sleep(ctx, delay); err != nil {
+			return last, waitError(id, last, lastErr, err)
+		}
+	}
+}
+
+func waitError(id string, last *Verification, lastErr, ctxErr error) error {
+	where := "before any status was read"
+	if last != nil {
+		where = fmt.Sprintf("at status %q", last.Status)
+	}
+	if lastErr != nil {
+		return fmt.Errorf("heliumid: waiting for a decision on %s, stopped %s (last error: %v): %w", id, where, lastErr, ctxErr)
+	}
+	return fmt.Errorf("heliumid: waiting for a decision on %s, stopped %s: %w", id, where, ctxErr)
+}
+
+// isPermanent reports whether err will not go away by asking again.
+func isPermanent(err error) bool {
+	for _, target := range []error{ErrNotFound, ErrUnauthorized, ErrBadRequest, ErrUnexpectedResponse, ErrInvalidRequest} {
+		if errors.Is(err, target) {
+			return true
+		}
+	}
+	return false
+}
