@@ -72,7 +72,7 @@ func (cd *cooldown) wait(ctx context.Context, maxWait time.Duration) error {
 			e.RetryAfter = left
 			e.attempts = 0
 			e.kind = ErrRateLimited
-			e.Message = "waiting out an earlier 429 (" + cause.Message + ") would take " + left.Round(time.Millisecond).String()
+			e.Message = "an earlier 429 paused this client for " + left.Round(time.Millisecond).String() + " more, longer than the Retry-After cap or the context allows"
 			return &e
 		}
 		if err := sleep(ctx, left); err != nil {

@@ -57,31 +57,35 @@ func (c *Client) do(ctx context.Context, r *call, out any) error {
 			return nil
 		}
 		setAttempts(o.err, attempt)
+		if o.rateLimit != nil && o.retryAfter > 0 {
+			// A 429 pauses every caller of c, not just this one (whether or
+			// not it retries): they all wait for the server's window.
+			until := time.Now().Add(o.retryAfter)
+			c.cool.extend(until, o.rateLimit)
+			c.shareCooldown(ctx, until)
+		}
 		if !o.retry || attempt > c.maxRetries {
 			if o.retry {
 				c.warn(ctx, "heliumid: giving up", r, attempt, o.err, 0)
 			}
 			return o.err
 		}
-		if o.rateLimit != nil && o.retryAfter > 0 {
-			// The cool-down makes every caller of c, this one included,
-			// wait for the server's window at the top of the loop.
-			until := time.Now().Add(o.retryAfter)
-			c.cool.extend(until, o.rateLimit)
-			c.shareCooldown(ctx, until)
-			if o.retryAfter > c.retryAfterCap || outlastsDeadline(ctx, o.retryAfter) {
-				c.warn(ctx, "heliumid: giving up: Retry-After is longer than the cap or the context allows", r, attempt, o.err, o.retryAfter)
-				return o.err
-			}
-			c.warn(ctx, "heliumid: retrying after Retry-After", r, attempt, o.err, o.retryAfter)
-			continue
+		wait, fromServer := o.retryAfter, o.retryAfter > 0
+		if !fromServer {
+			wait = c.backoff(attempt)
 		}
-		wait := c.backoff(attempt)
-		if outlastsDeadline(ctx, wait) {
-			c.warn(ctx, "heliumid: giving up: no time left before the context's deadline", r, attempt, o.err, wait)
+		switch {
+		case fromServer && wait > c.retryAfterCap:
+			c.warn(ctx, "heliumid: giving up: Retry-After is longer than the cap", r, attempt, o.err, wait)
+			return o.err
+		case outlastsDeadline(ctx, wait):
+			c.warn(ctx, "heliumid: giving up: the wait would outlast the context's deadline", r, attempt, o.err, wait)
 			return o.err
 		}
 		c.warn(ctx, "heliumid: retrying", r, attempt, o.err, wait)
+		if fromServer && o.rateLimit != nil {
+			continue // the cool-down at the top of the loop does the waiting
+		}
 		if err := sleep(ctx, wait); err != nil {
 			return c.annotate(r, err)
 		}
@@ -130,7 +134,7 @@ func (c *Client) attempt(ctx context.Context, r *call, out any, attempt int) out
 	}
 	defer resp.Body.Close()
 
-	reqID := requestID(resp.Header)
+	reqID := c.requestID(resp.Header)
 	var o outcome
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		o.err = c.decodeSuccess(resp, out)
@@ -160,7 +164,7 @@ func (c *Client) errorOutcome(r *call, resp *http.Response) outcome {
 	case http.StatusRequestTimeout, http.StatusInternalServerError, http.StatusBadGateway,
 		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 		// A create may have been processed before the failure: never retried.
-		o.retry = !r.create
+		o.retry, o.retryAfter = !r.create, apiErr.RetryAfter
 	}
 	return o
 }

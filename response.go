@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -223,7 +224,7 @@ func describeJSONError(err error) string {
 
 // requestID returns the request id Helium ID (or a proxy) put on the
 // response, for support tickets.
-func requestID(h http.Header) string {
+func (c *Client) requestID(h http.Header) string {
 	id := h.Get("X-Request-Id")
 	if id == "" {
 		id = h.Get("Request-Id")
@@ -231,7 +232,7 @@ func requestID(h http.Header) string {
 	if id == "" {
 		return ""
 	}
-	return cleanText([]byte(id), 128)
+	return c.scrub(cleanText([]byte(id), 128))
 }
 
 // parseRetryAfter reads a Retry-After header: delay-seconds or an HTTP date.
@@ -241,8 +242,12 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	if v == "" {
 		return 0
 	}
-	if secs, err := strconv.ParseUint(v, 10, 64); err == nil {
-		const maxSecs = uint64(1<<63-1) / uint64(time.Second)
+	secs, err := strconv.ParseUint(v, 10, 64)
+	if errors.Is(err, strconv.ErrRange) {
+		secs, err = math.MaxUint64, nil // absurdly long, but still "wait": it must exceed any cap
+	}
+	if err == nil {
+		const maxSecs = uint64(math.MaxInt64) / uint64(time.Second)
 		return time.Duration(min(secs, maxSecs)) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil {

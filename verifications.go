@@ -157,6 +157,9 @@ func (c *Client) GetVerification(ctx context.Context, id string) (*Verification,
 	if err := c.do(ctx, &call{method: http.MethodGet, path: "/v1/verifications/" + url.PathEscape(id)}, &v); err != nil {
 		return nil, err
 	}
+	if v.ID == "" {
+		v.ID = id // the payload's fields are all optional; the id asked for is known
+	}
 	return &v, nil
 }
 

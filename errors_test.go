@@ -1,0 +1,180 @@
+package heliumid
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var allSentinels = []error{ErrInvalidRequest, ErrMissingAPIKey, ErrInvalidOption, ErrBadRequest, ErrUnauthorized,
+	ErrNotFound, ErrRateLimited, ErrServer, ErrUnexpectedResponse}
+
+// assertOnlySentinel checks err matches want and no other sentinel.
+func assertOnlySentinel(t *testing.T, err, want error) {
+	t.Helper()
+	for _, s := range allSentinels {
+		assert.Equal(t, s == want, errors.Is(err, s), "errors.Is(%v, %v)", err, s)
+	}
+}
+
+func TestHTTPStatusesMapToSentinels(t *testing.T) {
+	tests := []struct {
+		status int
+		want   error
+		hint   string
+	}{
+		{400, ErrBadRequest, ""},
+		{401, ErrUnauthorized, "check the API key"},
+		{403, ErrUnauthorized, "check the API key"},
+		{404, ErrNotFound, "check the verification id"},
+		{405, ErrBadRequest, ""},
+		{409, ErrBadRequest, ""},
+		{422, ErrBadRequest, ""},
+		{429, ErrRateLimited, "session-creation cap"},
+		{500, ErrServer, "retry later"},
+		{502, ErrServer, "retry later"},
+		{503, ErrServer, "retry later"},
+		{504, ErrServer, "retry later"},
+		{599, ErrServer, "retry later"},
+		{302, ErrUnexpectedResponse, "report it"},
+	}
+	for _, tt := range tests {
+		c, mock := newMockClient(t, WithMaxRetries(0))
+		mock.RegisterNoResponder(respond(tt.status, errEnvelope(tt.status, "Details here")))
+		_, err := c.GetVerification(context.Background(), "ver_1")
+		require.Error(t, err, tt.status)
+		assertOnlySentinel(t, err, tt.want)
+		var apiErr *APIError
+		require.ErrorAs(t, err, &apiErr)
+		assert.Equal(t, tt.status, apiErr.StatusCode)
+		assert.Equal(t, tt.status, apiErr.Code)
+		assert.Equal(t, "Details here", apiErr.Message)
+		assert.Contains(t, err.Error(), "GET /v1/verifications/ver_1")
+		assert.Contains(t, err.Error(), "Details here")
+		if tt.hint != "" {
+			assert.Contains(t, err.Error(), tt.hint)
+		}
+	}
+}
+
+func TestErrorBodiesOfEveryKindBecomeAPIErrors(t *testing.T) {
+	tests := []struct {
+		name        string
+		body        string
+		wantMessage string
+		wantCode    int
+	}{
+		{"envelope", errEnvelope(401, "Invalid API key"), "Invalid API key", 401},
+		{"code as string", `{"status":false,"message":"Bad","code":"400"}`, "Bad", 400},
+		{"message list", `{"status":false,"message":["vendorData must be a string","method is invalid"]}`, "vendorData must be a string; method is invalid", 0},
+		{"message object", `{"message":{"field":"x"}}`, `{"field":"x"}`, 0},
+		{"error field", `{"error":"Unauthorized"}`, "Unauthorized", 0},
+		{"escaped message", `{"message":"line\none \u00e9"}`, "line one é", 0},
+		{"HTML page", "<!DOCTYPE html>\n<html><head><TITLE> 502 Bad Gateway </TITLE></head><body><h1>nginx</h1></body></html>", "502 Bad Gateway", 0},
+		{"HTML without title", "<html><body>\n\n  Upstream   died\n</body></html>", "<html><body> Upstream died </body></html>", 0},
+		{"plain text", "upstream connect error or disconnect/reset before headers", "upstream connect error or disconnect/reset before headers", 0},
+		{"empty", "", "", 0},
+		{"binary", "\x00\x01\xff\xfe hello", "\uFFFD\uFFFD hello", 0},
+		{"JSON scalar", `42`, "42", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, mock := newMockClient(t, WithMaxRetries(0))
+			mock.RegisterNoResponder(respond(502, tt.body, "Request-Id", "rid-1"))
+			_, err := c.GetVerification(context.Background(), "ver_1")
+			require.ErrorIs(t, err, ErrServer)
+			var apiErr *APIError
+			require.ErrorAs(t, err, &apiErr)
+			assert.Equal(t, tt.wantMessage, apiErr.Message)
+			assert.Equal(t, tt.wantCode, apiErr.Code)
+			assert.Equal(t, "rid-1", apiErr.RequestID, "Request-Id is read when X-Request-Id is absent")
+			if tt.body == "" {
+				assert.Nil(t, apiErr.Body)
+			} else {
+				assert.Equal(t, []byte(tt.body), apiErr.Body)
+			}
+			assert.NotContains(t, err.Error(), "invalid character")
+		})
+	}
+}
+
+func TestErrorBodiesAreBounded(t *testing.T) {
+	long := strings.Repeat("x", 2<<20) // 2 MiB of text: over the 1 MiB error limit
+	c, mock := newMockClient(t, WithMaxRetries(0))
+	mock.RegisterNoResponder(respond(400, `{"message":"`+long+`"}`))
+	_, err := c.GetVerification(context.Background(), "ver_1")
+	require.ErrorIs(t, err, ErrBadRequest)
+	var apiErr *APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Len(t, apiErr.Body, keptErrorBody)
+	assert.LessOrEqual(t, len(apiErr.Message), 256, "a snippet, not the body")
+	assert.Less(t, len(err.Error()), 1024)
+
+	c, mock = newMockClient(t, WithMaxRetries(0))
+	mock.RegisterNoResponder(respond(400, `{"message":"`+strings.Repeat("y", 5000)+`"}`))
+	_, err = c.GetVerification(context.Background(), "ver_1")
+	require.ErrorAs(t, err, &apiErr)
+	assert.LessOrEqual(t, len(apiErr.Message), maxMessage+len("…"))
+	assert.True(t, strings.HasSuffix(apiErr.Message, "…"))
+}
+
+func TestTheKeyNeverReachesAnErrorEvenWhenTheServerEchoesIt(t *testing.T) {
+	c, mock := newMockClient(t, WithMaxRetries(0))
+	mock.RegisterNoResponder(respond(401, errEnvelope(401, "Invalid API key "+testKey), "X-Request-Id", testKey))
+	_, err := c.GetVerification(context.Background(), "ver_1")
+	require.ErrorIs(t, err, ErrUnauthorized)
+	var apiErr *APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.NotContains(t, err.Error(), testKey)
+	assert.NotContains(t, string(apiErr.Body), testKey)
+	assert.Contains(t, apiErr.Message, "[REDACTED]")
+}
+
+func TestRequestIDIsSanitized(t *testing.T) {
+	c, mock := newMockClient(t, WithMaxRetries(0))
+	mock.RegisterNoResponder(respond(404, "", "X-Request-Id", strings.Repeat("r", 500)))
+	_, err := c.GetVerification(context.Background(), "ver_1")
+	var apiErr *APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.LessOrEqual(t, len(apiErr.RequestID), 128+len("…"))
+}
+
+func TestAPIErrorBuiltByUsersStillMatches(t *testing.T) {
+	// Users build APIErrors in their own tests; classification must not
+	// depend on unexported fields.
+	assertOnlySentinel(t, &APIError{StatusCode: 404}, ErrNotFound)
+	assertOnlySentinel(t, &APIError{StatusCode: 429, RetryAfter: time.Second}, ErrRateLimited)
+	assertOnlySentinel(t, &APIError{StatusCode: 200, Code: 401}, ErrUnauthorized)
+	assertOnlySentinel(t, &APIError{StatusCode: 200}, ErrBadRequest)
+	assertOnlySentinel(t, &APIError{StatusCode: 503}, ErrServer)
+	assert.Equal(t, "heliumid: 429 Too Many Requests; the session-creation cap was hit; try again in 1s or pace creation with WithRateLimiter",
+		(&APIError{StatusCode: 429, RetryAfter: time.Second}).Error())
+	assert.Equal(t, "heliumid: 400 Bad Request: nope (code 4001)", (&APIError{StatusCode: 400, Code: 4001, Message: "nope"}).Error())
+}
+
+func TestParseRetryAfter(t *testing.T) {
+	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	tests := map[string]time.Duration{
+		"":                                 0,
+		"0":                                0,
+		"5":                                5 * time.Second,
+		" 120 ":                            2 * time.Minute,
+		"-3":                               0,
+		"1.5":                              0,
+		"soon":                             0,
+		"99999999999999999999":             time.Duration(1<<63-1) / time.Second * time.Second,
+		"Sat, 28 Nov 2026 12:00:30 GMT":    30 * time.Second,
+		"Sat, 28 Nov 2026 11:59:00 GMT":    0,
+		"Saturday, 28-Nov-26 12:01:00 GMT": time.Minute,
+	}
+	for in, want := range tests {
+		assert.Equal(t, want, parseRetryAfter(in, now), in)
+	}
+	assert.Equal(t, "heliumid: 400 Bad Request", (&APIError{StatusCode: http.StatusBadRequest}).Error())
+}

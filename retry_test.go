@@ -1,0 +1,517 @@
+package heliumid
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"syscall"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/jarcoal/httpmock"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/time/rate"
+)
+
+// clockLog records when (in the bubble's fake time) a responder was called.
+type clockLog struct {
+	mu    sync.Mutex
+	start time.Time
+	at    []time.Duration
+}
+
+func newClockLog() *clockLog { return &clockLog{start: time.Now()} }
+
+func (l *clockLog) wrap(next httpmock.Responder) httpmock.Responder {
+	return func(req *http.Request) (*http.Response, error) {
+		l.mu.Lock()
+		l.at = append(l.at, time.Since(l.start))
+		l.mu.Unlock()
+		return next(req)
+	}
+}
+
+func (l *clockLog) times() []time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]time.Duration(nil), l.at...)
+}
+
+func (l *clockLog) gaps() []time.Duration {
+	at := l.times()
+	var out []time.Duration
+	for i := 1; i < len(at); i++ {
+		out = append(out, at[i]-at[i-1])
+	}
+	return out
+}
+
+var (
+	refused    = &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+	resetAfter = &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}
+)
+
+func failWith(err error) httpmock.Responder {
+	return func(*http.Request) (*http.Response, error) { return nil, err }
+}
+
+func TestGETRetriesTransientFailuresWithBackoff(t *testing.T) {
+	failures := map[string]httpmock.Responder{
+		"408":           respond(408, errEnvelope(408, "timeout")),
+		"429 no header": respond(429, errEnvelope(429, "slow down")),
+		"500":           respond(500, errEnvelope(500, "oops")),
+		"502":           respond(502, "<html><title>502 Bad Gateway</title></html>"),
+		"503":           respond(503, errEnvelope(503, "unavailable")),
+		"504":           respond(504, ""),
+		"refused":       failWith(refused),
+		"reset":         failWith(resetAfter),
+		"EOF":           failWith(io.ErrUnexpectedEOF),
+	}
+	for name, failure := range failures {
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				c, mock := newMockClient(t)
+				log := newClockLog()
+				mock.RegisterNoResponder(log.wrap(sequence(failure, failure, respond(200, okEnvelope(`{"id":"v","status":"started"}`)))))
+				v, err := c.GetVerification(context.Background(), "v")
+				require.NoError(t, err)
+				assert.Equal(t, StatusStarted, v.Status)
+				gaps := log.gaps()
+				require.Len(t, gaps, 2, "two retries by default")
+				assert.GreaterOrEqual(t, gaps[0], 250*time.Millisecond)
+				assert.LessOrEqual(t, gaps[0], 500*time.Millisecond)
+				assert.GreaterOrEqual(t, gaps[1], 500*time.Millisecond)
+				assert.LessOrEqual(t, gaps[1], time.Second)
+			})
+		})
+	}
+}
+
+func TestGETDoesNotRetryClientErrors(t *testing.T) {
+	for _, status := range []int{400, 401, 403, 404, 405, 409, 422} {
+		c, mock := newMockClient(t)
+		mock.RegisterNoResponder(respond(status, errEnvelope(status, "no")))
+		_, err := c.GetVerification(context.Background(), "v")
+		require.Error(t, err)
+		assert.Equal(t, 1, mock.GetTotalCallCount(), "status %d", status)
+	}
+}
+
+// TestCreateRetryPolicy proves each row of the create column of the retry
+// table: retried only where Helium ID cannot have created the session.
+func TestCreateRetryPolicy(t *testing.T) {
+	tests := []struct {
+		name    string
+		failure httpmock.Responder
+		retried bool
+		want    error
+	}{
+		{"429", respond(429, errEnvelope(429, "cap")), true, ErrRateLimited},
+		{"connection refused", failWith(refused), true, nil},
+		{"DNS failure", failWith(&net.OpError{Op: "dial", Net: "tcp", Err: &net.DNSError{Err: "no such host", Name: "x"}}), true, nil},
+		{"408", respond(408, ""), false, ErrBadRequest},
+		{"500", respond(500, errEnvelope(500, "oops")), false, ErrServer},
+		{"502", respond(502, ""), false, ErrServer},
+		{"503", respond(503, "", "Retry-After", "1"), false, ErrServer},
+		{"504", respond(504, ""), false, ErrServer},
+		{"reset after sending", failWith(resetAfter), false, nil},
+		{"EOF after sending", failWith(io.ErrUnexpectedEOF), false, nil},
+		{"timeout awaiting the response", failWith(&net.OpError{Op: "read", Net: "tcp", Err: errTimeout{}}), false, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				c, mock := newMockClient(t)
+				mock.RegisterNoResponder(tt.failure)
+				_, err := c.CreateVerification(context.Background(), &CreateVerificationRequest{VendorData: "u"})
+				require.Error(t, err)
+				if tt.want != nil {
+					assert.ErrorIs(t, err, tt.want)
+				}
+				want := 1
+				if tt.retried {
+					want = 3
+				}
+				assert.Equal(t, want, mock.GetTotalCallCount())
+			})
+		})
+	}
+}
+
+type errTimeout struct{}
+
+func (errTimeout) Error() string { return "i/o timeout" }
+func (errTimeout) Timeout() bool { return true }
+
+func TestCreateRetryReplaysTheBody(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, mock := newMockClient(t)
+		var rc received
+		mock.RegisterNoResponder(rc.wrap(sequence(respond(429, ""), respond(200, okEnvelope(createdData)))))
+		_, err := c.CreateVerification(context.Background(), &CreateVerificationRequest{VendorData: "u-1"})
+		require.NoError(t, err)
+		require.Equal(t, 2, rc.count())
+		for _, b := range rc.body {
+			assert.JSONEq(t, `{"vendorData":"u-1"}`, string(b))
+		}
+	})
+}
+
+func TestBackoffGrowsAndIsCapped(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, mock := newMockClient(t, WithMaxRetries(8))
+		log := newClockLog()
+		mock.RegisterNoResponder(log.wrap(respond(503, "")))
+		_, err := c.GetVerification(context.Background(), "v")
+		require.ErrorIs(t, err, ErrServer)
+		gaps := log.gaps()
+		require.Len(t, gaps, 8)
+		nominal := []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 10 * time.Second, 10 * time.Second, 10 * time.Second}
+		for i, gap := range gaps {
+			assert.GreaterOrEqual(t, gap, nominal[i]/2, "gap %d", i)
+			assert.LessOrEqual(t, gap, nominal[i], "gap %d", i)
+		}
+	})
+	// The jitter spreads retries: many draws are not all equal.
+	c, _ := newMockClient(t)
+	seen := map[time.Duration]bool{}
+	for range 50 {
+		seen[c.backoff(3)] = true
+	}
+	assert.Greater(t, len(seen), 10)
+}
+
+func TestWithRetryBackoffShortensTheWaits(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, mock := newMockClient(t, WithRetryBackoff(10*time.Millisecond, 20*time.Millisecond), WithMaxRetries(3))
+		log := newClockLog()
+		mock.RegisterNoResponder(log.wrap(respond(500, "")))
+		_, err := c.GetVerification(context.Background(), "v")
+		require.ErrorIs(t, err, ErrServer)
+		for _, gap := range log.gaps() {
+			assert.LessOrEqual(t, gap, 20*time.Millisecond)
+			assert.GreaterOrEqual(t, gap, 5*time.Millisecond)
+		}
+	})
+}
+
+func TestRetryAfterReplacesTheBackoff(t *testing.T) {
+	tests := []struct {
+		name   string
+		status int
+		header func(now time.Time) string
+		want   time.Duration
+	}{
+		{"429 seconds", 429, func(time.Time) string { return "3" }, 3 * time.Second},
+		{"429 HTTP date", 429, func(now time.Time) string { return now.Add(4 * time.Second).UTC().Format(http.TimeFormat) }, 4 * time.Second},
+		{"503 seconds", 503, func(time.Time) string { return "2" }, 2 * time.Second},
+		{"429 zero falls back to backoff", 429, func(time.Time) string { return "0" }, -1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				c, mock := newMockClient(t)
+				log := newClockLog()
+				first := func(req *http.Request) (*http.Response, error) {
+					return respond(tt.status, "", "Retry-After", tt.header(time.Now()))(req)
+				}
+				mock.RegisterNoResponder(log.wrap(sequence(first, respond(200, okEnvelope(`{"id":"v","status":"started"}`)))))
+				_, err := c.GetVerification(context.Background(), "v")
+				require.NoError(t, err)
+				gaps := log.gaps()
+				require.Len(t, gaps, 1)
+				if tt.want < 0 {
+					assert.LessOrEqual(t, gaps[0], 500*time.Millisecond)
+				} else {
+					assert.Equal(t, tt.want, gaps[0], "exactly the server's wait")
+				}
+			})
+		})
+	}
+}
+
+func TestRetryAfterOverTheCapFailsAtOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, mock := newMockClient(t)
+		mock.RegisterNoResponder(respond(429, errEnvelope(429, "Too many sessions"), "Retry-After", "31", "X-Request-Id", "r-429"))
+		start := time.Now()
+		_, err := c.CreateVerification(context.Background(), &CreateVerificationRequest{})
+		assert.Zero(t, time.Since(start), "no wait at all")
+		require.ErrorIs(t, err, ErrRateLimited)
+		var apiErr *APIError
+		require.ErrorAs(t, err, &apiErr)
+		assert.Equal(t, 31*time.Second, apiErr.RetryAfter)
+		assert.Equal(t, "r-429", apiErr.RequestID)
+		assert.Equal(t, 1, mock.GetTotalCallCount())
+		assert.Contains(t, err.Error(), "try again in 31s")
+	})
+	synctest.Test(t, func(t *testing.T) {
+		c, mock := newMockClient(t, WithRetryAfterCap(time.Minute))
+		log := newClockLog()
+		mock.RegisterNoResponder(log.wrap(sequence(respond(429, "", "Retry-After", "31"), respond(200, okEnvelope(createdData)))))
+		_, err := c.CreateVerification(context.Background(), &CreateVerificationRequest{})
+		require.NoError(t, err, "a raised cap waits it out")
+		assert.Equal(t, []time.Duration{31 * time.Second}, log.gaps())
+	})
+}
+
+func TestWaitsThatWouldOutlastTheDeadlineFailAtOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, mock := newMockClient(t)
+		mock.RegisterNoResponder(respond(429, "", "Retry-After", "10"))
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		start := time.Now()
+		_, err := c.GetVerification(ctx, "v")
+		assert.Zero(t, time.Since(start))
+		require.ErrorIs(t, err, ErrRateLimited)
+		var apiErr *APIError
+		require.ErrorAs(t, err, &apiErr)
+		assert.Equal(t, 10*time.Second, apiErr.RetryAfter)
+	})
+	synctest.Test(t, func(t *testing.T) {
+		c, mock := newMockClient(t)
+		mock.RegisterNoResponder(respond(500, errEnvelope(500, "oops"), "X-Request-Id", "r-1"))
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		_, err := c.GetVerification(ctx, "v")
+		assert.Zero(t, time.Since(start), "a backoff past the deadline is not started")
+		require.ErrorIs(t, err, ErrServer, "the caller gets the server's error, not a bare deadline")
+		assert.Contains(t, err.Error(), "r-1")
+	})
+}
+
+func TestContextEndsEveryWait(t *testing.T) {
+	waits := map[string]httpmock.Responder{
+		"backoff":     respond(503, ""),
+		"Retry-After": respond(429, "", "Retry-After", "20"),
+	}
+	for name, responder := range waits {
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				c, mock := newMockClient(t, WithRetryBackoff(time.Minute, time.Minute))
+				mock.RegisterNoResponder(responder)
+				ctx, cancel := context.WithCancel(context.Background())
+				time.AfterFunc(time.Second, cancel)
+				start := time.Now()
+				_, err := c.GetVerification(ctx, "v")
+				assert.Equal(t, time.Second, time.Since(start), "the wait ends with the context")
+				assert.ErrorIs(t, err, context.Canceled)
+				assert.Equal(t, 1, mock.GetTotalCallCount())
+			})
+		})
+	}
+	c, mock := newMockClient(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := c.GetVerification(ctx, "v")
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.Zero(t, mock.GetTotalCallCount())
+}
+
+func TestTheFinalErrorKeepsTheLastResponse(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, mock := newMockClient(t)
+		n := 0
+		mock.RegisterNoResponder(func(req *http.Request) (*http.Response, error) {
+			n++
+			return respond(503, errEnvelope(503, "maintenance "+strconv.Itoa(n)), "X-Request-Id", "req-"+strconv.Itoa(n))(req)
+		})
+		_, err := c.GetVerification(context.Background(), "v")
+		require.ErrorIs(t, err, ErrServer)
+		var apiErr *APIError
+		require.ErrorAs(t, err, &apiErr)
+		assert.Equal(t, 503, apiErr.StatusCode)
+		assert.Equal(t, "maintenance 3", apiErr.Message)
+		assert.Equal(t, "req-3", apiErr.RequestID)
+		assert.Equal(t, "heliumid: GET /v1/verifications/v: 503 Service Unavailable: maintenance 3 (request id req-3) after 3 attempts; Helium ID had a server error; retry later", err.Error())
+	})
+	synctest.Test(t, func(t *testing.T) {
+		c, mock := newMockClient(t)
+		mock.RegisterNoResponder(failWith(refused))
+		_, err := c.GetVerification(context.Background(), "v")
+		require.Error(t, err)
+		assert.ErrorIs(t, err, syscall.ECONNREFUSED, "the transport error stays matchable")
+		assert.Contains(t, err.Error(), "heliumid: GET /v1/verifications/v:")
+		assert.Equal(t, 3, mock.GetTotalCallCount())
+	})
+}
+
+func TestMaxRetriesZeroDisablesRetries(t *testing.T) {
+	c, mock := newMockClient(t, WithMaxRetries(0))
+	mock.RegisterNoResponder(respond(503, ""))
+	_, err := c.GetVerification(context.Background(), "v")
+	require.ErrorIs(t, err, ErrServer)
+	assert.Equal(t, 1, mock.GetTotalCallCount())
+	assert.NotContains(t, err.Error(), "attempts")
+}
+
+// TestA429PausesEveryCallerOfTheClient: one 429 with Retry-After holds back
+// every goroutine of the Client until the window has passed, instead of each
+// sending on and collecting its own 429.
+func TestA429PausesEveryCallerOfTheClient(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, mock := newMockClient(t)
+		log := newClockLog()
+		var rateLimited sync.Once
+		var mu sync.Mutex
+		late := 0
+		mock.RegisterNoResponder(log.wrap(func(req *http.Request) (*http.Response, error) {
+			first := false
+			rateLimited.Do(func() { first = true })
+			if first {
+				return respond(429, errEnvelope(429, "cap"), "Retry-After", "2")(req)
+			}
+			mu.Lock()
+			if time.Since(log.start) < 2*time.Second {
+				late++
+			}
+			mu.Unlock()
+			return respond(200, okEnvelope(createdData))(req)
+		}))
+
+		var wg sync.WaitGroup
+		errs := make(chan error, 101)
+		call := func() {
+			defer wg.Done()
+			_, err := c.CreateVerification(context.Background(), &CreateVerificationRequest{})
+			errs <- err
+		}
+		wg.Add(1)
+		go call()
+		synctest.Wait() // the first caller got its 429 and is waiting
+		time.Sleep(500 * time.Millisecond)
+		for range 100 {
+			wg.Add(1)
+			go call()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			assert.NoError(t, err)
+		}
+		assert.Zero(t, late, "no request was sent inside the window")
+		assert.Equal(t, 102, mock.GetTotalCallCount(), "one 429, then one request per caller")
+		assert.Equal(t, 2*time.Second, log.times()[1], "everyone resumes when the window ends")
+	})
+}
+
+func TestACoolDownLongerThanTheCallerCanWaitFailsAtOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, mock := newMockClient(t, WithMaxRetries(0))
+		mock.RegisterNoResponder(respond(429, errEnvelope(429, "cap"), "Retry-After", "20"))
+		_, err := c.CreateVerification(context.Background(), &CreateVerificationRequest{})
+		require.ErrorIs(t, err, ErrRateLimited)
+
+		time.Sleep(5 * time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		start := time.Now()
+		_, err = c.GetVerification(ctx, "v")
+		assert.Zero(t, time.Since(start))
+		require.ErrorIs(t, err, ErrRateLimited)
+		var apiErr *APIError
+		require.ErrorAs(t, err, &apiErr)
+		assert.Equal(t, 15*time.Second, apiErr.RetryAfter, "the time left of the window")
+		assert.Contains(t, err.Error(), "GET /v1/verifications/v")
+		assert.Equal(t, 1, mock.GetTotalCallCount(), "nothing sent inside the window")
+
+		time.Sleep(15 * time.Second)
+		mock.RegisterNoResponder(respond(200, okEnvelope(`{"id":"v","status":"started"}`)))
+		_, err = c.GetVerification(context.Background(), "v")
+		assert.NoError(t, err, "after the window the client sends again")
+	})
+}
+
+// countingLimiter wraps a limiter, counting Wait calls and cool-downs.
+type countingLimiter struct {
+	RateLimiter
+	mu        sync.Mutex
+	waits     int
+	cooldowns []time.Time
+	shareErr  error
+}
+
+func (l *countingLimiter) Wait(ctx context.Context) error {
+	l.mu.Lock()
+	l.waits++
+	l.mu.Unlock()
+	return l.RateLimiter.Wait(ctx)
+}
+
+func (l *countingLimiter) ShareCooldown(_ context.Context, until time.Time) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.cooldowns = append(l.cooldowns, until)
+	return l.shareErr
+}
+
+func TestTheLimiterPacesEveryCreateAttempt(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		lim := &countingLimiter{RateLimiter: rate.NewLimiter(rate.Every(time.Second), 1)}
+		c, mock := newMockClient(t, WithRateLimiter(lim))
+		log := newClockLog()
+		mock.RegisterResponder(http.MethodPost, testBaseURL+"/v1/verifications",
+			log.wrap(sequence(respond(429, ""), respond(200, okEnvelope(createdData)))))
+		mock.RegisterNoResponder(respond(200, okEnvelope(`{"id":"v","status":"started"}`)))
+
+		for range 5 {
+			_, err := c.CreateVerification(context.Background(), &CreateVerificationRequest{})
+			require.NoError(t, err)
+		}
+		assert.Equal(t, 6, lim.waits, "five creates plus the retry of the 429")
+		for i, gap := range log.gaps() {
+			// x/time/rate computes in float64: allow it a microsecond.
+			assert.InDelta(t, time.Second, gap, float64(time.Microsecond), "attempt %d", i+1)
+		}
+		assert.InDelta(t, 5*time.Second, log.times()[5], float64(time.Microsecond), "one attempt per second, retries included")
+
+		before := lim.waits
+		for range 3 {
+			_, err := c.GetVerification(context.Background(), "v")
+			require.NoError(t, err)
+		}
+		assert.Equal(t, before, lim.waits, "reads are not gated")
+	})
+}
+
+func TestALimiterThatCannotWaitIsRateLimited(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, mock := newMockClient(t, WithRateLimiter(rate.NewLimiter(rate.Every(time.Minute), 1)))
+		mock.RegisterNoResponder(respond(200, okEnvelope(createdData)))
+		_, err := c.CreateVerification(context.Background(), &CreateVerificationRequest{})
+		require.NoError(t, err)
+
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_, err = c.CreateVerification(ctx, &CreateVerificationRequest{})
+		require.ErrorIs(t, err, ErrRateLimited, "the limiter knows a minute will not fit in a second")
+		assert.NotErrorIs(t, err, context.DeadlineExceeded)
+		assert.Equal(t, 1, mock.GetTotalCallCount())
+
+		ctx, cancel2 := context.WithCancel(context.Background())
+		time.AfterFunc(time.Second, cancel2)
+		_, err = c.CreateVerification(ctx, &CreateVerificationRequest{})
+		require.ErrorIs(t, err, context.Canceled)
+		assert.Equal(t, 1, mock.GetTotalCallCount())
+	})
+}
+
+func TestA429IsSharedWithACooldownSharer(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		lim := &countingLimiter{RateLimiter: rate.NewLimiter(rate.Inf, 1), shareErr: errors.New("redis down")}
+		c, mock := newMockClient(t, WithRateLimiter(lim), WithMaxRetries(0))
+		mock.RegisterNoResponder(respond(429, "", "Retry-After", "7"))
+		_, err := c.CreateVerification(context.Background(), &CreateVerificationRequest{})
+		require.ErrorIs(t, err, ErrRateLimited)
+		require.Len(t, lim.cooldowns, 1)
+		assert.Equal(t, time.Now().Add(7*time.Second), lim.cooldowns[0])
+	})
+}
