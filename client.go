@@ -266,10 +266,10 @@ func (c *Client) guardRedirects(hc *http.Client) *http.Client {
 	next := hc.CheckRedirect
 	guarded.CheckRedirect = func(req *http.Request, via []*http.Request) error {
 		if req.URL.Host != c.baseHost {
-			return fmt.Errorf("heliumid: refusing to follow a redirect to another host (%s): the API key is only sent to %s", req.URL.Host, c.baseHost)
+			return fmt.Errorf("%w: refusing to follow a redirect to another host (%s): the API key is only sent to %s", ErrUnexpectedResponse, req.URL.Host, c.baseHost)
 		}
 		if len(via) > 0 && via[0].URL.Scheme == "https" && req.URL.Scheme != "https" {
-			return fmt.Errorf("heliumid: refusing to follow a redirect from https to %s", req.URL.Scheme)
+			return fmt.Errorf("%w: refusing to follow a redirect from https to %s", ErrUnexpectedResponse, req.URL.Scheme)
 		}
 		if next != nil {
 			return next(req, via)
@@ -282,13 +282,11 @@ func (c *Client) guardRedirects(hc *http.Client) *http.Client {
 	return &guarded
 }
 
-// Format prints the Client without its API key, whatever the verb:
-// fmt.Printf("%+v", client) is safe to log.
-func (c *Client) Format(f fmt.State, verb rune) {
-	if c == nil {
-		fmt.Fprint(f, "<nil *heliumid.Client>")
-		return
-	}
+// Format prints the Client without its API key, whatever the verb, for a
+// *Client and a Client value alike: fmt.Printf("%+v", client) is safe to log.
+// (A value receiver, because fmt's fallback for an unknown verb prints the
+// fields of a struct value, pointers dereferenced.)
+func (c Client) Format(f fmt.State, verb rune) {
 	fmt.Fprintf(f, "&heliumid.Client{BaseURL: %q, APIKey: [REDACTED]}", c.baseURL)
 }
 

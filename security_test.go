@@ -1,0 +1,168 @@
+package heliumid
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// serve starts an end-to-end test server mounted under /api.
+func serve(t *testing.T, h http.HandlerFunc) (*httptest.Server, *Client) {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	c, err := NewClient(testKey, WithBaseURL(srv.URL+"/api"))
+	require.NoError(t, err)
+	return srv, c
+}
+
+func TestTheKeyIsNotSentToAnotherHost(t *testing.T) {
+	var leaked atomic.Bool
+	var hits atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		if r.Header.Get("x-api-key") != "" {
+			leaked.Store(true)
+		}
+		fmt.Fprint(w, okEnvelope(`{"id":"v","status":"started"}`))
+	}))
+	defer other.Close()
+
+	// 127.0.0.1 and localhost are different hosts to http.Client, so the
+	// redirect crosses hosts while staying on loopback.
+	otherURL := strings.Replace(other.URL, "127.0.0.1", "localhost", 1)
+	_, c := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, otherURL+r.URL.Path, http.StatusFound)
+	})
+	_, err := c.GetVerification(context.Background(), "v")
+	require.Error(t, err)
+	assert.ErrorIs(t, err, ErrUnexpectedResponse)
+	assert.Contains(t, err.Error(), "refusing to follow a redirect to another host")
+	assert.False(t, leaked.Load(), "the key reached another host")
+	assert.Zero(t, hits.Load(), "the other host was not contacted at all")
+	assert.NotContains(t, err.Error(), testKey)
+
+	// Also through a caller's own http.Client.
+	c2, err := NewClient(testKey, WithBaseURL(c.baseURL), WithHTTPClient(&http.Client{}))
+	require.NoError(t, err)
+	_, err = c2.GetVerification(context.Background(), "v")
+	require.ErrorIs(t, err, ErrUnexpectedResponse)
+	assert.Zero(t, hits.Load())
+}
+
+func TestSameHostRedirectsAreFollowedWithTheKey(t *testing.T) {
+	var keys []string
+	var mu sync.Mutex
+	_, c := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		keys = append(keys, r.Header.Get("x-api-key"))
+		mu.Unlock()
+		if r.URL.Path == "/api/v1/verifications/old" {
+			http.Redirect(w, r, "/api/v1/verifications/new", http.StatusMovedPermanently)
+			return
+		}
+		fmt.Fprint(w, okEnvelope(`{"id":"new","status":"started"}`))
+	})
+	v, err := c.GetVerification(context.Background(), "old")
+	require.NoError(t, err)
+	assert.Equal(t, "new", v.ID)
+	assert.Equal(t, []string{testKey, testKey}, keys)
+}
+
+// TestMemoryStaysBoundedOnAHugeResponse streams 64 MiB at the client: it
+// must stop reading at the limit and fail, not buffer the lot.
+func TestMemoryStaysBoundedOnAHugeResponse(t *testing.T) {
+	const size = 64 << 20
+	for _, status := range []int{200, 500} {
+		t.Run(fmt.Sprint(status), func(t *testing.T) {
+			_, c := serve(t, func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(status)
+				io.WriteString(w, `{"status":true,"data":{"id":"`)
+				chunk := strings.Repeat("a", 64<<10)
+				for written := 0; written < size; written += len(chunk) {
+					if _, err := io.WriteString(w, chunk); err != nil {
+						return // the client hung up, as it should
+					}
+				}
+				io.WriteString(w, `"}}`)
+			})
+			c.maxRetries = 0
+			runtime.GC()
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			_, err := c.GetVerification(context.Background(), "v")
+			runtime.ReadMemStats(&after)
+			require.Error(t, err)
+			if status == 200 {
+				assert.ErrorIs(t, err, ErrUnexpectedResponse)
+				assert.Contains(t, err.Error(), "larger than 10 MiB")
+			} else {
+				assert.ErrorIs(t, err, ErrServer)
+			}
+			allocated := after.TotalAlloc - before.TotalAlloc
+			assert.Less(t, allocated, uint64(40<<20), "reading a 64 MiB body allocated %d MiB", allocated>>20)
+		})
+	}
+}
+
+// TestHundredsOfConcurrentCallers runs under -race in CI: one Client, many
+// goroutines, every endpoint, real HTTP.
+func TestHundredsOfConcurrentCallers(t *testing.T) {
+	var created atomic.Int64
+	_, c := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.Method == http.MethodPost:
+			n := created.Add(1)
+			fmt.Fprint(w, okEnvelope(fmt.Sprintf(`{"link":"https://verify.heliumid.io/?processId=v%d","verificationId":"v%d"}`, n, n)))
+		case r.URL.Path == "/api/v1/verifications":
+			fmt.Fprint(w, okEnvelope(sessions("v", 3)))
+		default:
+			fmt.Fprint(w, okEnvelope(`{"id":"`+strings.TrimPrefix(r.URL.Path, "/api/v1/verifications/")+`","status":"started"}`))
+		}
+	})
+	const callers = 300
+	var wg sync.WaitGroup
+	errs := make(chan error, callers)
+	for i := range callers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx := context.Background()
+			var err error
+			switch i % 3 {
+			case 0:
+				var cv *CreatedVerification
+				cv, err = c.CreateVerification(ctx, &CreateVerificationRequest{VendorData: fmt.Sprint(i)})
+				if err == nil && !strings.HasSuffix(cv.Link, cv.ID) {
+					err = fmt.Errorf("link %s does not match id %s", cv.Link, cv.ID)
+				}
+			case 1:
+				var v *Verification
+				v, err = c.GetVerification(ctx, fmt.Sprint("v", i))
+				if err == nil && v.ID != fmt.Sprint("v", i) {
+					err = fmt.Errorf("got %s for v%d", v.ID, i)
+				}
+			case 2:
+				_, err = c.ListVerifications(ctx, &ListVerificationsOptions{Limit: 3})
+			}
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		assert.NoError(t, err)
+	}
+	assert.Equal(t, int64(callers/3), created.Load())
+	c.hc.CloseIdleConnections()
+}
