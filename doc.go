@@ -1,0 +1,47 @@
+// Package heliumid is the Go client for the Helium ID identity-verification
+// API: create a verification session, send the end-user to its link, and read
+// the decision by webhook or by polling.
+//
+//	client, err := heliumid.NewClient(os.Getenv("HELIUMID_API_KEY"))
+//	if err != nil { ... }
+//	session, err := client.CreateVerification(ctx, &heliumid.CreateVerificationRequest{
+//		VendorData: user.ID, // how you find the session again
+//	})
+//	if err != nil { ... }
+//	http.Redirect(w, r, session.Link, http.StatusSeeOther) // the end-user verifies there
+//
+// The decision then arrives at your webhook endpoint (see [WebhookHandler]
+// and [ParseWebhook]), or you poll for it with [Client.GetVerification] or
+// [Client.WaitForDecision]. A session's [Status] moves through the lifecycle
+// described at [Status.CanTransitionTo]; [Status.IsTerminal] tells when it
+// is over.
+//
+// # Errors
+//
+// Every error can be matched with errors.Is against the sentinels
+// ([ErrNotFound], [ErrUnauthorized], [ErrRateLimited], [ErrServer], ...), and
+// an error that came from a response is an [*APIError] with the status,
+// message, request id and Retry-After. Invalid arguments fail before any
+// network I/O with [ErrInvalidRequest].
+//
+// # Retries and rate limits
+//
+// Reads are retried on network errors, 408, 429 and 5xx; session creation
+// only where Helium ID cannot have created the session (a 429, or a
+// connection that was never established), so a retry never creates a second,
+// billed session. A 429's Retry-After pauses every caller of the Client.
+// [WithRateLimiter] paces creation below your plan's cap; the redisrate module
+// shares that cap between processes through Redis.
+//
+// # Secrets and personal data
+//
+// The API key is never logged, printed (a Client formats as [REDACTED]) or
+// sent to another host than the base URL's. A [Verification]'s String and
+// slog LogValue leave out the document data, selfie and VendorData.
+//
+// # Testing without the network
+//
+// Package heliumidtest runs a fake Helium ID on loopback that serves the
+// whole API, moves sessions through their lifecycle on command and sends
+// signed webhooks: use it to test your integration.
+package heliumid

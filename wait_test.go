@@ -1,0 +1,112 @@
+package heliumid
+
+import (
+	"context"
+	"net/http"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// statusAfter answers "started" until the n-th poll, then final.
+func statusAfter(n int, final Status) func(*http.Request) (*http.Response, error) {
+	var calls atomic.Int32
+	return func(req *http.Request) (*http.Response, error) {
+		st := StatusStarted
+		if int(calls.Add(1)) >= n {
+			st = final
+		}
+		return respond(200, okEnvelope(`{"id":"v","status":"`+string(st)+`"}`))(req)
+	}
+}
+
+func TestWaitForDecisionPollsWithGrowingCappedDelays(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, mock := newMockClient(t)
+		log := newClockLog()
+		mock.RegisterNoResponder(log.wrap(statusAfter(9, StatusSuccessful)))
+		v, err := c.WaitForDecision(context.Background(), "v")
+		require.NoError(t, err)
+		assert.Equal(t, StatusSuccessful, v.Status)
+		s := time.Second
+		assert.Equal(t, []time.Duration{0, 1 * s, 3 * s, 7 * s, 15 * s, 31 * s, 61 * s, 91 * s, 121 * s}, log.times(),
+			"at once, then 1 s doubling to a 30 s cap")
+	})
+}
+
+func TestWaitForDecisionStopsAtEveryDecision(t *testing.T) {
+	for _, st := range []Status{StatusSuccessful, StatusFailed, StatusExpired, StatusAbandoned, StatusReview} {
+		synctest.Test(t, func(t *testing.T) {
+			c, mock := newMockClient(t)
+			mock.RegisterNoResponder(statusAfter(2, st))
+			v, err := c.WaitForDecision(context.Background(), "v")
+			require.NoError(t, err)
+			assert.Equal(t, st, v.Status)
+			assert.Equal(t, 2, mock.GetTotalCallCount())
+		})
+	}
+}
+
+func TestWaitForDecisionRidesOutTransientErrors(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, mock := newMockClient(t, WithMaxRetries(0))
+		mock.RegisterNoResponder(sequence(
+			respond(200, okEnvelope(`{"id":"v","status":"started"}`)),
+			respond(503, ""),
+			respond(429, ""),
+			failWith(refused),
+			respond(200, okEnvelope(`{"id":"v","status":"failed","reason":"document expired"}`)),
+		))
+		v, err := c.WaitForDecision(context.Background(), "v")
+		require.NoError(t, err)
+		assert.Equal(t, StatusFailed, v.Status)
+		assert.Equal(t, "document expired", v.Reason)
+		assert.Equal(t, 5, mock.GetTotalCallCount())
+	})
+}
+
+func TestWaitForDecisionReturnsPermanentErrorsAtOnce(t *testing.T) {
+	for status, want := range map[int]error{404: ErrNotFound, 401: ErrUnauthorized, 400: ErrBadRequest} {
+		synctest.Test(t, func(t *testing.T) {
+			c, mock := newMockClient(t)
+			mock.RegisterNoResponder(sequence(respond(200, okEnvelope(`{"id":"v","status":"started"}`)), respond(status, "")))
+			start := time.Now()
+			v, err := c.WaitForDecision(context.Background(), "v")
+			require.ErrorIs(t, err, want)
+			assert.Equal(t, time.Second, time.Since(start), "one interval, no retries")
+			require.NotNil(t, v, "the last status read comes back with the error")
+			assert.Equal(t, StatusStarted, v.Status)
+		})
+	}
+}
+
+func TestWaitForDecisionEndsWithTheContext(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, mock := newMockClient(t)
+		mock.RegisterNoResponder(respond(200, okEnvelope(`{"id":"v","status":"submitted"}`)))
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		start := time.Now()
+		v, err := c.WaitForDecision(ctx, "v")
+		assert.Equal(t, 10*time.Second, time.Since(start))
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.Contains(t, err.Error(), `stopped at status "submitted"`)
+		require.NotNil(t, v)
+		assert.Equal(t, StatusSubmitted, v.Status)
+	})
+	synctest.Test(t, func(t *testing.T) {
+		c, mock := newMockClient(t, WithMaxRetries(0))
+		mock.RegisterNoResponder(respond(503, errEnvelope(503, "down")))
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		v, err := c.WaitForDecision(ctx, "v")
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.Nil(t, v)
+		assert.Contains(t, err.Error(), "before any status was read")
+		assert.Contains(t, err.Error(), "down", "the last failure is part of the story")
+	})
+}
