@@ -216,9 +216,6 @@ func setAttempts(err error, n int) {
 // error when it ended, otherwise ErrRateLimited (the limiter knew the wait
 // would outlast the deadline).
 func (c *Client) limiterError(ctx context.Context, r *call, err error) error {
-	if ctxErr := ctx.Err(); ctxErr != nil && errors.Is(err, ctxErr) {
-		return c.annotate(r, err)
-	}
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return fmt.Errorf("heliumid: %s %s: waiting for the rate limiter: %w", r.method, r.path, ctxErr)
 	}

@@ -166,3 +166,40 @@ func TestHundredsOfConcurrentCallers(t *testing.T) {
 	assert.Equal(t, int64(callers/3), created.Load())
 	c.hc.CloseIdleConnections()
 }
+
+func TestTheRedirectPolicy(t *testing.T) {
+	var callerSaw int
+	callers := &http.Client{CheckRedirect: func(req *http.Request, via []*http.Request) error {
+		callerSaw++
+		return http.ErrUseLastResponse
+	}}
+	c, err := NewClient(testKey, WithBaseURL("https://api.test/api"), WithHTTPClient(callers))
+	require.NoError(t, err)
+	mustReq := func(rawURL string) *http.Request {
+		req, err := http.NewRequest(http.MethodGet, rawURL, nil)
+		require.NoError(t, err)
+		return req
+	}
+	first := mustReq("https://api.test/api/v1/verifications/a")
+
+	err = c.hc.CheckRedirect(mustReq("http://api.test/api/v1/verifications/b"), []*http.Request{first})
+	assert.ErrorIs(t, err, ErrUnexpectedResponse, "no downgrade from https to http")
+	assert.Contains(t, err.Error(), "from https to http")
+
+	err = c.hc.CheckRedirect(mustReq("https://api.test/api/v1/verifications/b"), []*http.Request{first})
+	assert.ErrorIs(t, err, http.ErrUseLastResponse, "the caller's policy decides same-host redirects")
+	assert.Equal(t, 1, callerSaw)
+
+	err = c.hc.CheckRedirect(mustReq("https://evil.test/steal"), []*http.Request{first})
+	assert.ErrorIs(t, err, ErrUnexpectedResponse)
+	assert.Equal(t, 1, callerSaw, "another host is refused before the caller's policy runs")
+
+	own, err := NewClient(testKey, WithBaseURL("https://api.test/api"))
+	require.NoError(t, err)
+	via := make([]*http.Request, 10)
+	for i := range via {
+		via[i] = first
+	}
+	assert.Error(t, own.hc.CheckRedirect(mustReq("https://api.test/api/x"), via), "a redirect loop ends")
+	assert.NoError(t, own.hc.CheckRedirect(mustReq("https://api.test/api/x"), via[:3]))
+}
