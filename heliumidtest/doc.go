@@ -1,0 +1,73 @@
+// Package heliumidtest runs a fake Helium ID API on a loopback port: the
+// way to test an integration without the network, a test key or the
+// dashboard. It is to the heliumid package what net/http/httptest is to
+// net/http, and works with no configuration:
+//
+//	srv := heliumidtest.NewServer()
+//	defer srv.Close()
+//	client := srv.Client() // a *heliumid.Client wired to srv
+//
+// or, for code that builds its own client:
+//
+//	heliumid.NewClient(srv.APIKey(), heliumid.WithBaseURL(srv.URL))
+//
+// # What it serves
+//
+// The whole wire contract of the API, over real HTTP, under the "/api"
+// prefix of the real base URL (so a client that drops the prefix gets 404):
+//
+//   - POST /v1/verifications creates a session (200, data {"link",
+//     "verificationId"}; the link is https://verify.heliumid.io/?processId=<id>).
+//     The body must be a JSON object with Content-Type application/json:
+//     vendorData a string, meta an object, method "auto" (the default) or
+//     "manual"; anything else is a 400 saying why, a body over 1 MiB a 413,
+//     another Content-Type a 415.
+//   - GET /v1/verifications/{id} returns the session: id, status,
+//     statusCode, verificationMethod, createdAt, updatedAt (RFC 3339 with
+//     milliseconds), reason, selfie, doc, docInfo, vendorData, meta. An
+//     unknown id is a 404.
+//   - GET /v1/verifications lists sessions in creation order, filtered by
+//     status (any spelling heliumid.ParseStatus accepts) and vendorData,
+//     paged by page (1-based) and limit (default 20, at most 100). data is
+//     {"verifications": [...], "page", "limit", "total", "totalPages",
+//     "hasNextPage"}. A malformed parameter is a 400; unknown ones are
+//     ignored.
+//
+// Every response, errors included, is the API's JSON envelope {"status",
+// "message", "data", "code"} and carries an X-Request-Id. A missing or wrong
+// x-api-key is a 401, an unknown path a 404, a wrong method a 405 with an
+// Allow header, a create over the cap of [WithRateLimit] a 429 with
+// Retry-After.
+//
+// # Sessions and the lifecycle
+//
+// A new session is "not started" (statusCode 1001). Nothing happens to it
+// by itself: the test plays the end-user and Helium ID with
+// [Server.SetStatus], one lifecycle step at a time, and moves the Server's
+// virtual clock with [Server.Advance], which applies the 7-day expiry (not
+// started becomes expired, started becomes abandoned). From "submitted" on
+// a session carries personal data, all fake: JANE DOE, born 1990-01-01,
+// passport X0000000 of Utopia ("UTO", the ICAO specimen country), images on
+// verify.heliumid.io that do not exist. It lets a test check that your code
+// keeps personal data out of its logs without handling anyone's real data.
+//
+// The virtual clock starts at the wall clock's now (or at [WithStartTime])
+// and moves only with Advance, so timestamps and expiry are deterministic.
+//
+// # Webhooks
+//
+// With [WithWebhookURL], every status change (SetStatus, and expiry in
+// Advance; not creation) is POSTed as a verification.status event signed
+// with the API key, the way heliumid.ParseWebhook verifies. Delivery is
+// asynchronous, in order, retried on failure; [Server.WaitWebhooks] waits
+// for it and [Server.Deliveries] reports how it went.
+//
+// # Failures and the request log
+//
+// [Server.FailNext] makes the next requests fail as a real network and
+// server can: any status with an optional Retry-After or a raw body, a
+// delay, a dropped connection, or a failure after the request was handled.
+// [Server.Requests] lists what the Server received (headers and bodies,
+// never the key), to assert on what your code sent and how often it
+// retried.
+package heliumidtest

@@ -1,0 +1,122 @@
+package heliumidtest_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	heliumid "github.com/heliumid/heliumid-go"
+	"github.com/heliumid/heliumid-go/heliumidtest"
+)
+
+// A test creates a session through the SDK, plays the end-user with
+// SetStatus, and reads the decision, all on loopback.
+func Example() {
+	srv := heliumidtest.NewServer()
+	defer srv.Close()
+	client := srv.Client()
+	ctx := context.Background()
+
+	created, err := client.CreateVerification(ctx, &heliumid.CreateVerificationRequest{VendorData: "user-42"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(created.Link)
+
+	// The end-user opens the link, submits a document, and passes.
+	for _, st := range []heliumid.Status{heliumid.StatusStarted, heliumid.StatusSubmitted, heliumid.StatusSuccessful} {
+		if err := srv.SetStatus(created.ID, st); err != nil {
+			fmt.Println(err)
+			return
+		}
+	}
+
+	v, err := client.WaitForDecision(ctx, created.ID) // decided already: the first poll returns
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(v.Status, v.StatusCode, v.DocumentInfo.FirstName, v.DocumentInfo.LastName)
+	// Output:
+	// https://verify.heliumid.io/?processId=7e570000-0000-4000-8000-000000000001
+	// successful 2010 JANE DOE
+}
+
+// SetStatus enforces the session lifecycle: a session gets to a decision
+// one step at a time.
+func ExampleServer_SetStatus() {
+	srv := heliumidtest.NewServer()
+	defer srv.Close()
+	created, _ := srv.Client().CreateVerification(context.Background(), &heliumid.CreateVerificationRequest{})
+
+	err := srv.SetStatus(created.ID, heliumid.StatusSuccessful)
+	fmt.Println(errors.Is(err, heliumidtest.ErrInvalidTransition))
+	fmt.Println(err)
+	// Output:
+	// true
+	// heliumidtest: transition not allowed by the lifecycle: session 7e570000-0000-4000-8000-000000000001 cannot go from "not started" to "successful"; from "not started" it can go to "started" or "expired"
+}
+
+// Advance moves the virtual clock: a week later, a session nobody opened
+// has expired.
+func ExampleServer_Advance() {
+	srv := heliumidtest.NewServer(heliumidtest.WithStartTime(time.Date(2025, 1, 1, 12, 0, 0, 0, time.UTC)))
+	defer srv.Close()
+	client := srv.Client()
+	ctx := context.Background()
+	created, _ := client.CreateVerification(ctx, &heliumid.CreateVerificationRequest{})
+
+	srv.Advance(heliumid.SessionLifetime)
+
+	v, _ := client.GetVerification(ctx, created.ID)
+	fmt.Println(v.Status, v.StatusCode, v.UpdatedAt.Format(time.RFC3339))
+	// Output:
+	// expired 5000 2025-01-08T12:00:00Z
+}
+
+// FailNext makes the next requests fail; Requests shows what the client did
+// about it.
+func ExampleServer_FailNext() {
+	srv := heliumidtest.NewServer()
+	defer srv.Close()
+	srv.FailNext(2, heliumidtest.Failure{Status: http.StatusServiceUnavailable})
+
+	_, err := srv.Client().ListVerifications(context.Background(), nil)
+	fmt.Println("error:", err)
+	for _, r := range srv.Requests() {
+		fmt.Println(r.Method, r.Path, r.Status)
+	}
+	// Output:
+	// error: <nil>
+	// GET /api/v1/verifications 503
+	// GET /api/v1/verifications 503
+	// GET /api/v1/verifications 200
+}
+
+// WithRateLimit caps session creation; the clock frees the cap.
+func ExampleWithRateLimit() {
+	srv := heliumidtest.NewServer(heliumidtest.WithRateLimit(1, time.Minute))
+	defer srv.Close()
+	ctx := context.Background()
+	client := srv.Client()
+
+	_, err := client.CreateVerification(ctx, &heliumid.CreateVerificationRequest{})
+	fmt.Println("first:", err)
+	_, err = client.CreateVerification(ctx, &heliumid.CreateVerificationRequest{})
+	var apiErr *heliumid.APIError
+	if errors.Is(err, heliumid.ErrRateLimited) && errors.As(err, &apiErr) {
+		fmt.Println("second: rate limited, retry after", apiErr.RetryAfter)
+	}
+
+	srv.Advance(time.Minute)
+	// A fresh client: the first one holds its 429 cool-down in real time.
+	_, err = srv.Client().CreateVerification(ctx, &heliumid.CreateVerificationRequest{})
+	fmt.Println("a minute later:", err)
+	// Output:
+	// first: <nil>
+	// second: rate limited, retry after 1m0s
+	// a minute later: <nil>
+}
