@@ -1,10 +1,11 @@
 package heliumid
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
+	"bytes"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -16,31 +17,121 @@ const (
 	HeaderWebhookSignature = "Webhook-Signature"
 )
 
+// MaxWebhookBodySize is the largest webhook body [WebhookHandler] reads
+// (1 MiB); a larger one is answered 413 unread. Real deliveries are a few
+// KiB. Bound your own reads the same way when you call [ParseWebhook] from
+// another router, for example with http.MaxBytesReader.
+const MaxWebhookBodySize = 1 << 20
+
+// DefaultWebhookTolerance is how far a delivery's Webhook-Timestamp may lie
+// in the past or the future before it is rejected, unless
+// [WithWebhookTolerance] says otherwise. It bounds how long a captured
+// delivery can be replayed, while leaving room for clock skew and retries in
+// flight.
+const DefaultWebhookTolerance = 5 * time.Minute
+
+var (
+	// ErrInvalidSignature reports a webhook that failed authentication: a
+	// missing or malformed Webhook-Timestamp or Webhook-Signature header, a
+	// signature made with another key or over other bytes, or a timestamp
+	// outside the tolerance. The error's text says which. Nothing of the body
+	// was parsed. [WebhookHandler] answers 401.
+	ErrInvalidSignature = errors.New("heliumid: invalid webhook signature")
+
+	// ErrInvalidWebhookBody reports a webhook whose signature verified but
+	// whose body is not a JSON object of the documented shape
+	// ({"event": "...", "data": {...}}) with the documented JSON types.
+	// [WebhookHandler] answers 400.
+	ErrInvalidWebhookBody = errors.New("heliumid: invalid webhook body")
+)
+
 // WebhookEvent is a verified webhook delivery.
+//
+// Raw holds personal data (the session's document data). A WebhookEvent's
+// String, GoString and slog LogValue leave Raw out and print Data through
+// [Verification]'s redaction, so logging an event is safe.
 type WebhookEvent struct {
-	Event     string          // the event name, such as "verification.status"; unknown names are kept
-	Data      *Verification   // the session the event is about
-	Timestamp time.Time       // when Helium ID signed the delivery (Webhook-Timestamp)
-	Raw       json.RawMessage // the whole verified body
+	// Event is the event name, such as "verification.status". A name the
+	// SDK does not know is kept as is, never an error.
+	Event string
+	// Data is the session the event is about, decoded as tolerantly as
+	// [Client.GetVerification] decodes it (an unknown status is kept). It is
+	// nil when the body has no "data" or "data" is null.
+	Data *Verification
+	// Timestamp is when Helium ID signed the delivery (Webhook-Timestamp),
+	// in UTC.
+	Timestamp time.Time
+	// Raw is the whole verified body, a copy of the bytes given to
+	// ParseWebhook. It is personal data: store it like the session itself.
+	Raw json.RawMessage
+}
+
+// ParseWebhook authenticates a webhook delivery, then decodes it. Pass the
+// raw request body, unmodified, the request's headers and the API key of the
+// integration the webhook belongs to.
+//
+// Authentication comes first and touches no JSON: the Webhook-Signature
+// header must hold HMAC-SHA256 over "<Webhook-Timestamp>.<body>" keyed with
+// apiKey (or a key of [WithWebhookKeys]), as lowercase or uppercase hex or
+// standard base64, compared in constant time. The header may list several
+// signatures separated by commas (or repeat); one match is enough.
+// Webhook-Timestamp must be Unix milliseconds, as base-10 digits, within the
+// tolerance ([DefaultWebhookTolerance], or [WithWebhookTolerance]) of this
+// machine's clock, in the past or the future. Any failure here returns an
+// error matching [ErrInvalidSignature] that says what failed.
+//
+// Decoding follows: a body that is not a JSON object, or whose "event" is not
+// a string or whose "data" is not a session object, returns an error
+// matching [ErrInvalidWebhookBody]. A missing or null "data" gives a nil
+// Data, not an error; unknown event names, statuses and fields are kept or
+// ignored, never an error.
+//
+// A blank apiKey returns an error matching [ErrMissingAPIKey]; an invalid
+// option one matching [ErrInvalidOption]. ParseWebhook does not bound the
+// body: read it through a limit such as [MaxWebhookBodySize] first, or use
+// [WebhookHandler], which does.
+func ParseWebhook(body []byte, header http.Header, apiKey string, opts ...WebhookOption) (*WebhookEvent, error) {
+	cfg, err := newWebhookConfig("ParseWebhook", apiKey, opts)
+	if err != nil {
+		return nil, err
+	}
+	return cfg.parse(body, header, time.Now())
+}
+
+// parse verifies, then decodes, one delivery.
+func (cfg *webhookConfig) parse(body []byte, header http.Header, now time.Time) (*WebhookEvent, error) {
+	signedAt, err := cfg.verify(body, header, now)
+	if err != nil {
+		return nil, err
+	}
+	ev := &WebhookEvent{Timestamp: signedAt, Raw: bytes.Clone(body)}
+	if err := decodeWebhookBody(body, ev); err != nil {
+		return nil, err
+	}
+	return ev, nil
 }
 
 // SignWebhook returns the headers Helium ID would send with body at time t,
 // signed with apiKey: Webhook-Timestamp (Unix milliseconds) and
 // Webhook-Signature (lowercase hex HMAC-SHA256 over "<timestamp>.<body>").
-// Use it to test your webhook endpoint.
+// Use it to test your webhook endpoint: a request carrying these headers and
+// body passes [ParseWebhook] and [WebhookHandler] with the same key while t
+// is within the tolerance of the clock.
+//
+// The key is used exactly as given (ParseWebhook trims surrounding
+// whitespace from its key, so sign with the trimmed key).
 func SignWebhook(body []byte, apiKey string, t time.Time) http.Header {
 	ts := strconv.FormatInt(t.UnixMilli(), 10)
-	h := http.Header{}
-	h.Set(HeaderWebhookTimestamp, ts)
-	h.Set(HeaderWebhookSignature, hex.EncodeToString(webhookMAC(apiKey, ts, body)))
+	var mac [macSize]byte
+	webhookMAC(mac[:0], []byte(apiKey), ts, body)
+	h := make(http.Header, 2)
+	h[HeaderWebhookTimestamp] = []string{ts}
+	h[HeaderWebhookSignature] = []string{hex.EncodeToString(mac[:])}
 	return h
 }
 
-// webhookMAC computes HMAC-SHA256 over "<timestamp>.<body>" keyed with key.
-func webhookMAC(key, timestamp string, body []byte) []byte {
-	m := hmac.New(sha256.New, []byte(key))
-	m.Write([]byte(timestamp))
-	m.Write([]byte{'.'})
-	m.Write(body)
-	return m.Sum(nil)
+// invalidSignature returns an error matching ErrInvalidSignature that says
+// what failed and what to check.
+func invalidSignature(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrInvalidSignature}, args...)...)
 }

@@ -1,0 +1,131 @@
+package heliumid
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// FuzzParseWebhook feeds ParseWebhook arbitrary bodies and header values. It
+// must never panic, and it must never accept a delivery whose signature was
+// not made with the key: whenever ParseWebhook returns nil, the signature is
+// recomputed here by hand and must match. Then the same body is signed
+// properly, so that the envelope walker sees every body the fuzzer invents,
+// and what it decodes is compared with encoding/json.
+func FuzzParseWebhook(f *testing.F) {
+	ts := strconv.FormatInt(time.Now().UnixMilli(), 10)
+	mac := webhookMACOf(testKey, ts, webhookFixture)
+	f.Add(webhookFixture, ts, hex.EncodeToString(mac))
+	f.Add(webhookFixture, ts, strings.ToUpper(hex.EncodeToString(mac)))
+	f.Add(webhookFixture, ts, base64.StdEncoding.EncodeToString(mac))
+	f.Add(webhookFixture, " "+ts+" ", "x,"+hex.EncodeToString(mac))
+	f.Add([]byte(`{"event":"e","data":null}`), "-1", "")
+	f.Add([]byte(`{"DATA":{"id":1},"\u0065vent":"x"}`), "99999999999999999999", strings.Repeat("0", 64))
+	f.Add([]byte(`[{"x":"}"}]`), "0", strings.Repeat("A", 43)+"=")
+
+	// Every timestamp a fuzzer writes is within this tolerance, so inputs get
+	// past the clock to the signature check and the decoder.
+	wide := WithWebhookTolerance(math.MaxInt64)
+	f.Fuzz(func(t *testing.T, body []byte, ts, sig string) {
+		header := http.Header{HeaderWebhookTimestamp: {ts}, HeaderWebhookSignature: {sig}}
+		ev, err := ParseWebhook(body, header, testKey, wide)
+		switch {
+		case err == nil:
+			if !signedByHand(body, ts, sig, testKey) {
+				t.Fatalf("accepted a signature not made with the key: ts %q, sig %q", ts, sig)
+			}
+			if !bytes.Equal(ev.Raw, body) {
+				t.Fatalf("Raw differs from the body")
+			}
+		case !errors.Is(err, ErrInvalidSignature) && !errors.Is(err, ErrInvalidWebhookBody):
+			t.Fatalf("error matches no webhook sentinel: %v", err)
+		case strings.Contains(err.Error(), testKey):
+			t.Fatalf("the key leaked into the error: %v", err)
+		}
+
+		// The same delivery, signed properly.
+		trimmed := strings.Trim(ts, " \t")
+		header[HeaderWebhookSignature] = []string{hex.EncodeToString(webhookMACOf(testKey, trimmed, body))}
+		ev, err = ParseWebhook(body, header, testKey, wide)
+		if errors.Is(err, ErrInvalidSignature) {
+			if plausibleTimestamp(trimmed) {
+				t.Fatalf("refused a properly signed delivery: %v", err)
+			}
+			return
+		}
+		compareWithEncodingJSON(t, body, ev, err)
+	})
+}
+
+// signedByHand reports whether sig lists the documented signature of body at
+// ts, computed here without the code under test.
+func signedByHand(body []byte, ts, sig, key string) bool {
+	mac := webhookMACOf(key, strings.Trim(ts, " \t"), body)
+	hexMAC, b64MAC := hex.EncodeToString(mac), base64.StdEncoding.EncodeToString(mac)
+	for _, s := range strings.Split(sig, ",") {
+		s = strings.Trim(s, " \t")
+		if strings.EqualFold(s, hexMAC) || s == b64MAC {
+			return true
+		}
+	}
+	return false
+}
+
+// plausibleTimestamp reports whether ts is a millisecond timestamp that no
+// tolerance of math.MaxInt64 can refuse: up to 13 digits, before the year
+// 2287.
+func plausibleTimestamp(ts string) bool {
+	return ts != "" && len(ts) <= 13 && strings.Trim(ts, "0123456789") == ""
+}
+
+// compareWithEncodingJSON checks that ParseWebhook decodes a verified body as
+// json.Unmarshal into a WebhookEvent-shaped struct does: the same verdict and
+// the same values. The two differ by design only for member names matched
+// case-insensitively by encoding/json and for a top-level null.
+func compareWithEncodingJSON(t *testing.T, body []byte, ev *WebhookEvent, err error) {
+	t.Helper()
+	if err != nil && !errors.Is(err, ErrInvalidWebhookBody) {
+		t.Fatalf("a verified body failed with %v", err)
+	}
+	var members map[string]json.RawMessage
+	if json.Unmarshal(body, &members) == nil {
+		for name := range members {
+			if (strings.EqualFold(name, "event") && name != "event") || (strings.EqualFold(name, "data") && name != "data") {
+				return
+			}
+		}
+	}
+	if string(bytes.TrimSpace(body)) == "null" {
+		if err == nil {
+			t.Fatalf("accepted a null body")
+		}
+		return
+	}
+	var want struct {
+		Event string        `json:"event"`
+		Data  *Verification `json:"data"`
+	}
+	wantErr := json.Unmarshal(body, &want)
+	if (err == nil) != (wantErr == nil) {
+		t.Fatalf("ParseWebhook says %v, encoding/json says %v, for %q", err, wantErr, body)
+	}
+	if err != nil {
+		return
+	}
+	if ev.Event != want.Event {
+		t.Fatalf("event %q, encoding/json %q", ev.Event, want.Event)
+	}
+	got, _ := json.Marshal(ev.Data)
+	exp, _ := json.Marshal(want.Data)
+	if !bytes.Equal(got, exp) {
+		t.Fatalf("data %s, encoding/json %s", got, exp)
+	}
+}

@@ -1,0 +1,51 @@
+package heliumid
+
+import (
+	"log/slog"
+	"strings"
+)
+
+// webhookTimeLayout prints the signing time to the millisecond, the
+// precision of Webhook-Timestamp.
+const webhookTimeLayout = "2006-01-02T15:04:05.000Z07:00"
+
+// String describes ev without personal data: Data is printed through
+// Verification's redaction, and Raw, the whole body, is replaced by a marker.
+// It is what %v and %+v print.
+func (ev WebhookEvent) String() string {
+	var b strings.Builder
+	b.WriteString("WebhookEvent{Event: ")
+	b.WriteString(ev.Event)
+	if !ev.Timestamp.IsZero() {
+		b.WriteString(", Timestamp: ")
+		b.WriteString(ev.Timestamp.Format(webhookTimeLayout))
+	}
+	b.WriteString(", Data: ")
+	if ev.Data == nil {
+		b.WriteString("<nil>")
+	} else {
+		b.WriteString(ev.Data.String())
+	}
+	if len(ev.Raw) > 0 {
+		b.WriteString(", Raw: " + redacted)
+	}
+	b.WriteByte('}')
+	return b.String()
+}
+
+// GoString is what %#v prints: the same redacted description.
+func (ev WebhookEvent) GoString() string { return "heliumid." + ev.String() }
+
+// LogValue makes slog log ev without personal data: the event name, the
+// signing time and the session's redacted LogValue; never Raw.
+func (ev WebhookEvent) LogValue() slog.Value {
+	attrs := make([]slog.Attr, 0, 3)
+	attrs = append(attrs, slog.String("event", ev.Event))
+	if !ev.Timestamp.IsZero() {
+		attrs = append(attrs, slog.Time("timestamp", ev.Timestamp))
+	}
+	if ev.Data != nil {
+		attrs = append(attrs, slog.Attr{Key: "verification", Value: ev.Data.LogValue()})
+	}
+	return slog.GroupValue(attrs...)
+}
