@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"time"
 
 	heliumid "github.com/heliumid/heliumid-go"
@@ -119,4 +120,36 @@ func ExampleWithRateLimit() {
 	// first: <nil>
 	// second: rate limited, retry after 1m0s
 	// a minute later: <nil>
+}
+
+// WithWebhookURL sends a signed webhook on every status change to your
+// handler; here, the SDK's own WebhookHandler.
+func ExampleWithWebhookURL() {
+	got := make(chan string, 10)
+	hook := httptest.NewServer(heliumid.WebhookHandler(heliumidtest.DefaultAPIKey,
+		func(_ context.Context, ev *heliumid.WebhookEvent) error {
+			got <- ev.Event + ": " + string(ev.Data.Status)
+			return nil
+		}))
+	defer hook.Close()
+	srv := heliumidtest.NewServer(heliumidtest.WithWebhookURL(hook.URL))
+	defer srv.Close()
+
+	ctx := context.Background()
+	created, _ := srv.Client().CreateVerification(ctx, &heliumid.CreateVerificationRequest{})
+	_ = srv.SetStatus(created.ID, heliumid.StatusStarted)
+	_ = srv.SetStatus(created.ID, heliumid.StatusSubmitted)
+	_ = srv.SetStatus(created.ID, heliumid.StatusReview)
+	if err := srv.WaitWebhooks(ctx); err != nil {
+		fmt.Println(err)
+		return
+	}
+	close(got)
+	for ev := range got {
+		fmt.Println(ev)
+	}
+	// Output:
+	// verification.status: started
+	// verification.status: submitted
+	// verification.status: review
 }

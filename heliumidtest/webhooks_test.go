@@ -84,8 +84,8 @@ func (rc *receiver) serve(w http.ResponseWriter, r *http.Request) {
 
 // verify checks the signature by hand, as API.md describes it (HMAC-SHA256
 // keyed with the API key over "<timestamp>.<body>", hex, with a timestamp in
-// Unix milliseconds within 5 minutes of the wall clock), independently of
-// the SDK, so a mistake in SignWebhook cannot hide.
+// Unix milliseconds within 5 minutes of the wall clock), so a mistake shared
+// by SignWebhook and ParseWebhook cannot hide, then with ParseWebhook.
 func (rc *receiver) verify(r *http.Request, body []byte) (received, error) {
 	ts := r.Header.Get(heliumid.HeaderWebhookTimestamp)
 	ms, err := strconv.ParseInt(ts, 10, 64)
@@ -103,9 +103,17 @@ func (rc *receiver) verify(r *http.Request, body []byte) (received, error) {
 	if err != nil || !hmac.Equal(got, mac.Sum(nil)) {
 		return received{}, errors.New("bad signature")
 	}
+	// And the SDK's own verifier agrees.
+	parsed, err := heliumid.ParseWebhook(body, r.Header, rc.apiKey)
+	if err != nil {
+		return received{}, err
+	}
 	ev := received{body: body, sent: sent}
 	if err := json.Unmarshal(body, &ev); err != nil {
 		return received{}, err
+	}
+	if parsed.Event != ev.Event || parsed.Data == nil || !parsed.Timestamp.Equal(sent) {
+		return received{}, fmt.Errorf("ParseWebhook read %+v", parsed)
 	}
 	return ev, nil
 }
