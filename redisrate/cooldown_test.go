@@ -1,0 +1,157 @@
+package redisrate_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/heliumid/heliumid-go"
+	"github.com/heliumid/heliumid-go/redisrate"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// A 429 seen by one process pauses every Limiter on the key, in other
+// processes (own connections) and in ones that start later, and no other key.
+func TestShareCooldownHoldsEveryClientSharingTheKey(t *testing.T) {
+	srv := startRedis(t)
+	newLimiter := func(key string) *redisrate.Limiter {
+		return redisrate.New(newClient(t, srv.addr), key, redisrate.PerSecond(100).WithBurst(10))
+	}
+	sharer := newLimiter("cool")
+	until := time.Now().Add(time.Second)
+	require.NoError(t, sharer.ShareCooldown(t.Context(), until))
+
+	start := time.Now()
+	require.NoError(t, newLimiter("other").Wait(t.Context()))
+	assert.Less(t, time.Since(start), 300*time.Millisecond, "another key is not paused")
+
+	waiters := []*redisrate.Limiter{sharer, newLimiter("cool"), newLimiter("cool"), newLimiter("cool")}
+	returned := make([]time.Time, len(waiters))
+	var wg sync.WaitGroup
+	for i, lim := range waiters {
+		wg.Go(func() {
+			assert.NoError(t, lim.Wait(t.Context()))
+			returned[i] = time.Now()
+		})
+	}
+	wg.Wait()
+	for i, at := range returned {
+		assert.False(t, at.Before(until), "waiter %d returned %v before the cool-down ended", i, until.Sub(at))
+		assert.Less(t, at.Sub(until), 300*time.Millisecond, "waiter %d overslept", i)
+	}
+}
+
+func TestShareCooldownOnlyExtends(t *testing.T) {
+	srv := startRedis(t)
+	lim := redisrate.New(newClient(t, srv.addr), "extend", redisrate.PerSecond(10))
+	admin := newClient(t, srv.addr)
+	ttl := func() time.Duration { return admin.PTTL(t.Context(), "heliumid:cooldown:extend").Val() }
+
+	require.NoError(t, lim.ShareCooldown(t.Context(), time.Now().Add(-time.Second)))
+	assert.Equal(t, time.Duration(-2), ttl(), "a time already past stores nothing")
+
+	require.NoError(t, lim.ShareCooldown(t.Context(), time.Now().Add(2*time.Second)))
+	require.NoError(t, lim.ShareCooldown(t.Context(), time.Now().Add(200*time.Millisecond)))
+	assert.Greater(t, ttl(), 1500*time.Millisecond, "a shorter pause must not cut the longer one")
+
+	require.NoError(t, lim.ShareCooldown(t.Context(), time.Now().Add(3*time.Second)))
+	assert.Greater(t, ttl(), 2500*time.Millisecond, "a longer pause extends it")
+}
+
+func TestWaitRefusesACooldownLongerThanItsCap(t *testing.T) {
+	srv := startRedis(t)
+	sharer := redisrate.New(newClient(t, srv.addr), "long", redisrate.PerSecond(10))
+	require.NoError(t, sharer.ShareCooldown(t.Context(), time.Now().Add(45*time.Second)))
+
+	start := time.Now()
+	err := redisrate.New(newClient(t, srv.addr), "long", redisrate.PerSecond(10)).Wait(t.Context())
+	require.ErrorIs(t, err, heliumid.ErrRateLimited, "45 s is over the default 30 s cap")
+	assert.Contains(t, err.Error(), "WithMaxCooldown")
+	assert.Less(t, time.Since(start), 500*time.Millisecond)
+
+	patient := redisrate.New(newClient(t, srv.addr), "long", redisrate.PerSecond(10), redisrate.WithMaxCooldown(time.Minute))
+	ctx, cancel := context.WithCancel(t.Context())
+	time.AfterFunc(200*time.Millisecond, cancel)
+	require.ErrorIs(t, patient.Wait(ctx), context.Canceled, "with a one-minute cap it waits")
+}
+
+// End to end with the root package: two Clients, as in two processes, share
+// one Redis limiter. The first gets a 429 with Retry-After: 1; the second
+// must not send before that second is over.
+func TestClientsSitOutAnotherProcesssRetryAfter(t *testing.T) {
+	srv := startRedis(t)
+
+	type hit struct {
+		at     time.Time
+		agent  string
+		status int
+	}
+	var (
+		mu    sync.Mutex
+		hits  []hit
+		first atomic.Bool
+	)
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost || r.URL.Path != "/api/v1/verifications" {
+			http.Error(w, "unexpected "+r.Method+" "+r.URL.Path, http.StatusNotFound)
+			return
+		}
+		status := http.StatusOK
+		if first.CompareAndSwap(false, true) {
+			status = http.StatusTooManyRequests
+		}
+		mu.Lock()
+		hits = append(hits, hit{at: time.Now(), agent: r.UserAgent(), status: status})
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		if status == http.StatusTooManyRequests {
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(status)
+			_, _ = io.WriteString(w, `{"status":false,"message":"Too many verifications","code":429}`)
+			return
+		}
+		_, _ = io.WriteString(w, `{"status":true,"message":"Created verification","code":200,`+
+			`"data":{"link":"https://verify.heliumid.io/?processId=v1","verificationId":"v1"}}`)
+	}))
+	t.Cleanup(api.Close)
+
+	newProcess := func(name string) *heliumid.Client {
+		lim := redisrate.New(newClient(t, srv.addr), "e2e", redisrate.PerSecond(50))
+		c, err := heliumid.NewClient("test-key", heliumid.WithBaseURL(api.URL+"/api"),
+			heliumid.WithRateLimiter(lim), heliumid.WithUserAgent(name))
+		require.NoError(t, err)
+		return c
+	}
+	a, b := newProcess("process-a"), newProcess("process-b")
+
+	aDone := make(chan error, 1)
+	go func() {
+		_, err := a.CreateVerification(t.Context(), &heliumid.CreateVerificationRequest{VendorData: "a"})
+		aDone <- err
+	}()
+	// B starts once A has shared the cool-down, which A does as soon as it
+	// reads the 429.
+	admin := newClient(t, srv.addr)
+	require.Eventually(t, func() bool { return admin.PTTL(t.Context(), "heliumid:cooldown:e2e").Val() > 0 },
+		2*time.Second, 2*time.Millisecond, "process A should share the 429's cool-down through Redis")
+	_, err := b.CreateVerification(t.Context(), &heliumid.CreateVerificationRequest{VendorData: "b"})
+	require.NoError(t, err)
+	require.NoError(t, <-aDone)
+
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, hits, 3, "A's 429, A's retry, B's create")
+	require.Equal(t, http.StatusTooManyRequests, hits[0].status)
+	windowEnd := hits[0].at.Add(time.Second)
+	for _, h := range hits[1:] {
+		assert.False(t, h.at.Before(windowEnd), "%s sent %v before the Retry-After window ended",
+			strings.Fields(h.agent)[0], windowEnd.Sub(h.at))
+	}
+}

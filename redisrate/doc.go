@@ -1,0 +1,30 @@
+// Package redisrate shares one Helium ID session-creation cap among every
+// process of a backend, through Redis.
+//
+// heliumid.WithRateLimiter with a *rate.Limiter keeps one process under the
+// cap; a backend on several machines needs one cap they all count against. A
+// Limiter does that with the GCRA limiter of github.com/go-redis/redis_rate
+// (Redis's clock decides, so clock skew between machines does not matter),
+// and spreads the server's 429 cool-down to every process:
+//
+//	rdb := redis.NewClient(&redis.Options{Addr: "redis:6379"})
+//	limiter := redisrate.New(rdb, "my-integration", redisrate.PerSecond(10))
+//	client, err := heliumid.NewClient(apiKey, heliumid.WithRateLimiter(limiter))
+//
+// # Redis keys
+//
+// For key k, the Limiter uses "rate:heliumid:k" (the GCRA state, a timestamp
+// kept by redis_rate) and "heliumid:cooldown:k" (set only during a shared 429
+// cool-down). Both expire on their own. Every command and script touches a
+// single key, so none needs hash tags on Redis Cluster.
+//
+// # When Redis is down
+//
+// By default Wait fails with an error matching ErrRedisUnavailable and no
+// session is created (fail-closed): the cap is a contract with the server,
+// and exceeding it from many processes at once only buys 429s.
+// WithLocalFallback instead paces each process on its own at the same Limit
+// until Redis answers again. How quickly an outage is noticed depends on the
+// go-redis client's DialTimeout, ReadTimeout, MaxRetries and DialerRetries:
+// keep them short for a limiter.
+package redisrate

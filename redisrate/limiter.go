@@ -1,0 +1,299 @@
+package redisrate
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"maps"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-redis/redis_rate/v10"
+	"github.com/heliumid/heliumid-go"
+	"github.com/redis/go-redis/v9"
+	"golang.org/x/time/rate"
+)
+
+const (
+	// defaultMaxCooldown matches the Client's default Retry-After cap.
+	defaultMaxCooldown = 30 * time.Second
+
+	// probeInterval is how often, with WithLocalFallback, Wait asks an
+	// unreachable Redis again. Asking on every Wait would make each one pay
+	// the client's dial timeout and retries during an outage.
+	probeInterval = time.Second
+)
+
+var (
+	_ heliumid.RateLimiter    = (*Limiter)(nil)
+	_ heliumid.CooldownSharer = (*Limiter)(nil)
+)
+
+// Limiter is a session-creation cap shared, through Redis, by every process
+// that uses the same key and Limit. It satisfies heliumid.RateLimiter (pass it
+// to heliumid.WithRateLimiter) and heliumid.CooldownSharer (a 429 seen by one
+// process pauses them all). A Limiter is safe for concurrent use; it does not
+// own the Redis client, which the caller closes.
+type Limiter struct {
+	rdb     redis.UniversalClient
+	gcra    *redis_rate.Limiter
+	limit   Limit
+	key     string // the caller's key, for messages
+	gcraKey string // given to redis_rate, which prefixes "rate:"
+	coolKey string
+	addr    string // where rdb points, for messages
+	invalid error  // set by New or an Option; every call returns it
+
+	maxCooldown time.Duration
+	fallback    *rate.Limiter // nil: fail closed
+	logger      *slog.Logger
+
+	mu         sync.Mutex
+	localUntil time.Time // the latest cool-down shared through l, honoured even while Redis is down
+	down       bool      // with fallback: Redis failed when last asked
+	nextProbe  time.Time // with fallback: when to ask Redis again
+}
+
+// New returns a Limiter that lets sessions through at limit, counted in Redis
+// under key by every process that uses the same key. The Redis keys are
+// "rate:heliumid:<key>" (the GCRA state, kept by redis_rate) and
+// "heliumid:cooldown:<key>" (the shared 429 cool-down); use one key per
+// integration (API key), not per process.
+//
+// When Redis cannot be reached, Wait fails with an error matching
+// ErrRedisUnavailable (fail-closed) unless WithLocalFallback is given. New
+// does no I/O and cannot fail: a nil rdb, an empty key, an invalid limit or
+// an invalid option make every Wait return an error matching
+// ErrInvalidConfig.
+func New(rdb redis.UniversalClient, key string, limit Limit, opts ...Option) *Limiter {
+	l := &Limiter{
+		rdb:         rdb,
+		limit:       limit,
+		key:         key,
+		gcraKey:     "heliumid:" + key,
+		coolKey:     "heliumid:cooldown:" + key,
+		addr:        describe(rdb),
+		maxCooldown: defaultMaxCooldown,
+	}
+	switch {
+	case isNil(rdb):
+		l.fail(fmt.Errorf("%w: New(nil, %q, ...): pass a go-redis client (redis.NewClient, redis.NewClusterClient, ...)", ErrInvalidConfig, key))
+	case key == "":
+		l.fail(fmt.Errorf("%w: New with an empty key: name the cap shared by your processes, e.g. your integration's name", ErrInvalidConfig))
+	default:
+		l.fail(limit.validate())
+		l.gcra = redis_rate.NewLimiter(rdb)
+	}
+	for _, opt := range opts {
+		if opt != nil {
+			opt(l)
+		}
+	}
+	return l
+}
+
+// fail records the first configuration error.
+func (l *Limiter) fail(err error) {
+	if l.invalid == nil {
+		l.invalid = err
+	}
+}
+
+// Wait blocks until one more session may be created under the shared cap, and
+// takes that slot. It first sits out any shared cool-down (see
+// ShareCooldown), then asks Redis's GCRA limiter and sleeps exactly as long as
+// Redis answers before asking again, since other processes may take the slot
+// meanwhile.
+//
+// Wait returns:
+//   - nil when the slot is taken;
+//   - ctx's error when ctx ends during a wait;
+//   - at once, an error matching heliumid.ErrRateLimited when the wait Redis
+//     asks for would outlast ctx's deadline, or a shared cool-down is longer
+//     than WithMaxCooldown;
+//   - an error matching ErrRedisUnavailable when Redis cannot be asked, unless
+//     WithLocalFallback is given, in which case the local limiter paces the
+//     call (and returns its own error when ctx ends or its wait would outlast
+//     the deadline);
+//   - an error matching ErrInvalidConfig when New got invalid arguments.
+//
+// How long asking Redis may take when it is down is set by the go-redis
+// client's DialTimeout, ReadTimeout, MaxRetries and DialerRetries.
+func (l *Limiter) Wait(ctx context.Context) error {
+	if l.invalid != nil {
+		return l.invalid
+	}
+	if ctx == nil {
+		return fmt.Errorf("%w: redisrate: Wait(nil context); pass context.Background() or a request's context", heliumid.ErrInvalidRequest)
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if left := l.localCooldown(); left > 0 {
+			if err := l.sleep(ctx, left, true); err != nil {
+				return err
+			}
+			continue
+		}
+		if l.skipRedis() {
+			return l.fallback.Wait(ctx)
+		}
+		granted, wait, cooling, err := l.ask(ctx)
+		if err != nil {
+			if ctxErr := ctx.Err(); ctxErr != nil {
+				return ctxErr
+			}
+			if l.fallback == nil {
+				return l.unavailable("checking the shared cap", err,
+					"sessions are not created while the shared cap cannot be checked (fail-closed; see WithLocalFallback)")
+			}
+			l.markDown(ctx, err)
+			return l.fallback.Wait(ctx)
+		}
+		l.markUp(ctx)
+		if granted {
+			return nil
+		}
+		if err := l.sleep(ctx, wait, cooling); err != nil {
+			return err
+		}
+	}
+}
+
+// ask consults Redis once. When a shared cool-down is in force it returns
+// cooling and the time left; otherwise it asks the GCRA limiter for a slot and
+// returns granted when the slot was taken, or how long Redis says to wait
+// before asking again.
+func (l *Limiter) ask(ctx context.Context) (granted bool, wait time.Duration, cooling bool, err error) {
+	// Checked before the GCRA call so that no slot is spent during a
+	// cool-down. The two are separate commands (redis_rate's script is its
+	// own), so a cool-down shared between them is seen on the next Wait.
+	left, err := l.rdb.PTTL(ctx, l.coolKey).Result()
+	if err != nil {
+		return false, 0, false, err
+	}
+	if left > 0 {
+		return false, left, true, nil
+	}
+	res, err := l.gcra.Allow(ctx, l.gcraKey, l.limit.gcra())
+	if err != nil {
+		return false, 0, false, err
+	}
+	return res.Allowed > 0, res.RetryAfter, false, nil
+}
+
+// sleep waits d, or fails at once with an error matching
+// heliumid.ErrRateLimited when the wait cannot succeed: it would outlast ctx's
+// deadline, or it is a cool-down longer than the configured cap.
+func (l *Limiter) sleep(ctx context.Context, d time.Duration, cooling bool) error {
+	what := "the shared cap"
+	if cooling {
+		what = "the shared 429 cool-down"
+		if d > l.maxCooldown {
+			return fmt.Errorf("%w: redisrate: %s for key %q has %v left, longer than the %v WithMaxCooldown allows",
+				heliumid.ErrRateLimited, what, l.key, d.Round(time.Millisecond), l.maxCooldown)
+		}
+	}
+	if deadline, ok := ctx.Deadline(); ok && time.Now().Add(d).After(deadline) {
+		return fmt.Errorf("%w: redisrate: %s for key %q asks to wait %v, past the context's deadline",
+			heliumid.ErrRateLimited, what, l.key, d.Round(time.Millisecond))
+	}
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// unavailable wraps a go-redis error with where Redis is, what failed and
+// what it means for the caller.
+func (l *Limiter) unavailable(op string, err error, consequence string) error {
+	return fmt.Errorf("%w at %s: %s for key %q: %w; %s", ErrRedisUnavailable, l.addr, op, l.key, err, consequence)
+}
+
+// skipRedis reports whether, with the fallback, Redis is down and not yet due
+// for another probe. The caller that finds a probe due makes it; the others
+// keep pacing locally meanwhile.
+func (l *Limiter) skipRedis() bool {
+	if l.fallback == nil {
+		return false
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.down {
+		return false
+	}
+	now := time.Now()
+	if now.Before(l.nextProbe) {
+		return true
+	}
+	l.nextProbe = now.Add(probeInterval)
+	return false
+}
+
+// markDown switches to the fallback until the next probe; err is go-redis's.
+func (l *Limiter) markDown(ctx context.Context, err error) {
+	l.mu.Lock()
+	was := l.down
+	l.down, l.nextProbe = true, time.Now().Add(probeInterval)
+	l.mu.Unlock()
+	if !was && l.logger != nil {
+		l.logger.LogAttrs(ctx, slog.LevelWarn, "redisrate: Redis unreachable; pacing this process locally at the same limit until it answers",
+			slog.String("key", l.key), slog.String("redis", l.addr), slog.String("limit", l.limit.String()),
+			slog.String("error", err.Error()))
+	}
+}
+
+// markUp returns to the shared cap after Redis answered.
+func (l *Limiter) markUp(ctx context.Context) {
+	if l.fallback == nil {
+		return
+	}
+	l.mu.Lock()
+	was := l.down
+	l.down = false
+	l.mu.Unlock()
+	if was && l.logger != nil {
+		l.logger.LogAttrs(ctx, slog.LevelInfo, "redisrate: Redis reachable again; back to the shared cap",
+			slog.String("key", l.key), slog.String("redis", l.addr))
+	}
+}
+
+// isNil reports whether rdb is nil, or a nil pointer in the interface (a
+// *redis.Client variable never assigned), which would make every call panic.
+func isNil(rdb redis.UniversalClient) bool {
+	if rdb == nil {
+		return true
+	}
+	v := reflect.ValueOf(rdb)
+	return v.Kind() == reflect.Pointer && v.IsNil()
+}
+
+// describe names where rdb points, for error messages.
+func describe(rdb redis.UniversalClient) string {
+	if isNil(rdb) {
+		return "<nil>"
+	}
+	switch c := rdb.(type) {
+	case *redis.Client:
+		if addr := c.Options().Addr; addr != "FailoverClient" { // what NewFailoverClient puts there
+			return addr
+		}
+		return "the Sentinel-managed master"
+	case *redis.ClusterClient:
+		return strings.Join(c.Options().Addrs, ",")
+	case *redis.Ring:
+		return strings.Join(slices.Sorted(maps.Values(c.Options().Addrs)), ",")
+	}
+	return fmt.Sprintf("%T", rdb)
+}

@@ -1,0 +1,155 @@
+package redisrate_test
+
+import (
+	"bufio"
+	"context"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// redisServer is a real redis-server process on a free loopback port, for
+// one test. It is stopped when the test ends.
+type redisServer struct {
+	addr string
+	dir  string
+	cmd  *exec.Cmd
+	done chan struct{} // closed when the process has exited
+	once sync.Once
+}
+
+// startRedis starts redis-server without persistence on a free loopback
+// port. Without redis-server in PATH the test is skipped, or fails when CI is
+// set: CI must run these tests.
+func startRedis(t *testing.T) *redisServer {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		msg := "redis-server not found in PATH; install it (apt-get install -y redis-server, brew install redis) to run the redisrate tests"
+		if os.Getenv("CI") == "true" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	dir := t.TempDir()
+	// The free port is found by listening and closing, so another process
+	// may take it before redis-server binds: try a few ports.
+	for range 3 {
+		s := &redisServer{addr: freeAddr(t), dir: dir}
+		if err := s.start(bin); err != nil {
+			t.Logf("redis-server on %s: %v", s.addr, err)
+			continue
+		}
+		t.Cleanup(s.kill)
+		return s
+	}
+	t.Fatalf("could not start redis-server; log:\n%s", readLog(dir))
+	return nil
+}
+
+// start runs the server on s.addr and waits until it answers PING.
+func (s *redisServer) start(bin string) error {
+	_, port, _ := net.SplitHostPort(s.addr)
+	s.cmd = exec.Command(bin,
+		"--port", port, "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no",
+		"--dir", s.dir, "--logfile", filepath.Join(s.dir, "redis.log"))
+	if err := s.cmd.Start(); err != nil {
+		return err
+	}
+	s.done = make(chan struct{})
+	s.once = sync.Once{}
+	go func() {
+		_ = s.cmd.Wait()
+		close(s.done)
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case <-s.done:
+			return os.ErrProcessDone
+		default:
+		}
+		if ping(s.addr) {
+			return nil
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	s.kill()
+	return context.DeadlineExceeded
+}
+
+// kill stops the server abruptly (SIGKILL), as a crash would, and waits for
+// the process to be gone.
+func (s *redisServer) kill() {
+	s.once.Do(func() {
+		_ = s.cmd.Process.Kill()
+		<-s.done
+	})
+}
+
+// restart starts a stopped server again on the same port, empty.
+func (s *redisServer) restart(t *testing.T) {
+	t.Helper()
+	bin, _ := exec.LookPath("redis-server")
+	if err := s.start(bin); err != nil {
+		t.Fatalf("restarting redis-server on %s: %v; log:\n%s", s.addr, err, readLog(s.dir))
+	}
+}
+
+// ping reports whether a Redis server answers on addr, without a go-redis
+// pool (whose goroutines would outlive the check).
+func ping(addr string) bool {
+	conn, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
+	if err != nil {
+		return false
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(time.Second))
+	if _, err := conn.Write([]byte("PING\r\n")); err != nil {
+		return false
+	}
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	return err == nil && strings.HasPrefix(line, "+PONG")
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("finding a free port: %v", err)
+	}
+	defer ln.Close()
+	return "127.0.0.1:" + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+}
+
+func readLog(dir string) string {
+	b, _ := os.ReadFile(filepath.Join(dir, "redis.log"))
+	return string(b)
+}
+
+// newClient returns a go-redis client with its own connection pool, closed
+// when the test ends. Its timeouts are short, as the README advises for a
+// limiter, so that a dead server is noticed within a fraction of a second:
+// one dial attempt of at most 200 ms, no command retries.
+func newClient(t *testing.T, addr string) *redis.Client {
+	t.Helper()
+	rdb := redis.NewClient(&redis.Options{
+		Addr:          addr,
+		DialTimeout:   200 * time.Millisecond,
+		DialerRetries: 1,
+		ReadTimeout:   500 * time.Millisecond,
+		WriteTimeout:  500 * time.Millisecond,
+		MaxRetries:    -1,
+	})
+	t.Cleanup(func() { _ = rdb.Close() })
+	return rdb
+}
