@@ -63,12 +63,12 @@ type Option func(*Client) error
 // http.Client (timeouts set, a connection pool sized for concurrent callers),
 // retries transient failures twice, and logs nothing.
 func NewClient(apiKey string, opts ...Option) (*Client, error) {
-	key := strings.TrimSpace(apiKey)
-	if key == "" {
+	key, problem := normalizeAPIKey(apiKey)
+	switch {
+	case key == "" && problem == keyIsBlank:
 		return nil, ErrMissingAPIKey
-	}
-	if !validHeaderValue(key) || strings.ContainsRune(key, ' ') {
-		return nil, fmt.Errorf("%w: it contains whitespace or control characters; copy it again from the dashboard", ErrMissingAPIKey)
+	case problem != "":
+		return nil, fmt.Errorf("%w: %s", ErrMissingAPIKey, problem)
 	}
 	c := &Client{
 		auth:          &credentials{key: key, header: []string{key}},
@@ -288,6 +288,22 @@ func (c *Client) guardRedirects(hc *http.Client) *http.Client {
 // fields of a struct value, pointers dereferenced.)
 func (c Client) Format(f fmt.State, verb rune) {
 	fmt.Fprintf(f, "&heliumid.Client{BaseURL: %q, APIKey: [REDACTED]}", c.baseURL)
+}
+
+const keyIsBlank = "the key is blank"
+
+// normalizeAPIKey trims surrounding whitespace from a key (one pasted from a
+// file often ends in a newline) and checks it can travel in a header. problem
+// says what is wrong, without quoting the key; it is "" for a usable key.
+func normalizeAPIKey(raw string) (key, problem string) {
+	key = strings.TrimSpace(raw)
+	switch {
+	case key == "":
+		return "", keyIsBlank
+	case !validHeaderValue(key) || strings.ContainsRune(key, ' '):
+		return "", "the key contains whitespace or control characters; copy it again from the dashboard"
+	}
+	return key, ""
 }
 
 // validHeaderValue reports whether s can travel in an HTTP header value

@@ -215,7 +215,8 @@ func describeJSONError(err error) string {
 		return fmt.Sprintf("invalid JSON at byte %d", syn.Offset)
 	case errors.As(err, &typ):
 		if typ.Field != "" {
-			return fmt.Sprintf("field %q holds a JSON %s", typ.Field, typ.Value)
+			// The name of Verification's decoding helper type is noise.
+			return fmt.Sprintf("field %q holds a JSON %s", strings.TrimPrefix(typ.Field, "verificationFields."), typ.Value)
 		}
 		return "a JSON " + typ.Value + " where an object was expected"
 	}

@@ -1,9 +1,9 @@
 package heliumid
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 )
 
@@ -54,13 +54,10 @@ func newWebhookConfig(caller, apiKey string, opts []WebhookOption) (*webhookConf
 // webhookKey checks a key the way NewClient does: surrounding whitespace is
 // trimmed (a key pasted from a file often ends in a newline), and a blank key
 // is refused, because anyone can compute an HMAC with an empty key.
-func webhookKey(key string) ([]byte, error) {
-	key = strings.TrimSpace(key)
-	switch {
-	case key == "":
-		return nil, fmt.Errorf("the key is blank")
-	case !validHeaderValue(key) || strings.ContainsRune(key, ' '):
-		return nil, fmt.Errorf("the key contains whitespace or control characters; copy it again from the dashboard")
+func webhookKey(raw string) ([]byte, error) {
+	key, problem := normalizeAPIKey(raw)
+	if problem != "" {
+		return nil, errors.New(problem)
 	}
 	return []byte(key), nil
 }
