@@ -39,6 +39,8 @@ type Client struct {
 	backoffBase   time.Duration
 	backoffMax    time.Duration
 	retryAfterCap time.Duration
+	pollFirst     time.Duration
+	pollMax       time.Duration
 	limiter       RateLimiter
 	logger        *slog.Logger // nil: no logging
 	cool          *cooldown
@@ -76,6 +78,8 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		backoffBase:   defaultBackoffBase,
 		backoffMax:    defaultBackoffMax,
 		retryAfterCap: defaultRetryAfterCap,
+		pollFirst:     defaultPollFirst,
+		pollMax:       defaultPollMax,
 		cool:          &cooldown{},
 		userAgent:     []string{defaultUserAgent},
 	}
@@ -209,6 +213,19 @@ func WithRetryAfterCap(d time.Duration) Option {
 			return invalidOption("Retry-After cap %v must not be negative", d)
 		}
 		c.retryAfterCap = d
+		return nil
+	}
+}
+
+// WithPollInterval sets how WaitForDecision polls: first after first, then
+// doubling up to max (defaults: 1 s and 30 s). Shorten it in tests against
+// heliumidtest; in production, polling more often only spends requests.
+func WithPollInterval(first, max time.Duration) Option {
+	return func(c *Client) error {
+		if first <= 0 || max < first {
+			return invalidOption("poll interval needs 0 < first <= max, got first %v, max %v", first, max)
+		}
+		c.pollFirst, c.pollMax = first, max
 		return nil
 	}
 }

@@ -7,14 +7,15 @@ import (
 	"time"
 )
 
-// Polling intervals of WaitForDecision.
+// Default polling intervals of WaitForDecision (see WithPollInterval).
 const (
-	pollFirstDelay = time.Second
-	pollMaxDelay   = 30 * time.Second
+	defaultPollFirst = time.Second
+	defaultPollMax   = 30 * time.Second
 )
 
 // WaitForDecision polls GetVerification until the session has a decision, or
-// ctx ends. It asks at once, then after 1 s, 2 s, 4 s … up to every 30 s, and
+// ctx ends. It asks at once, then after 1 s, 2 s, 4 s … up to every 30 s
+// (see WithPollInterval), and
 // returns the session when its status is terminal (successful, failed,
 // expired, abandoned) or review (your side must act; see
 // [Status.IsDecided]). Give ctx a deadline: a session nobody opens takes 7
@@ -33,7 +34,7 @@ func (c *Client) WaitForDecision(ctx context.Context, id string) (*Verification,
 	}
 	var last *Verification
 	var lastErr error
-	for delay := pollFirstDelay; ; delay = min(delay*2, pollMaxDelay) {
+	for delay := c.pollFirst; ; delay = min(delay*2, c.pollMax) {
 		v, err := c.GetVerification(ctx, id)
 		switch {
 		case err == nil:

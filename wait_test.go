@@ -110,3 +110,19 @@ func TestWaitForDecisionEndsWithTheContext(t *testing.T) {
 		assert.Contains(t, err.Error(), "down", "the last failure is part of the story")
 	})
 }
+
+func TestWithPollInterval(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, mock := newMockClient(t, WithPollInterval(10*time.Millisecond, 25*time.Millisecond))
+		log := newClockLog()
+		mock.RegisterNoResponder(log.wrap(statusAfter(5, StatusReview)))
+		_, err := c.WaitForDecision(context.Background(), "v")
+		require.NoError(t, err)
+		ms := time.Millisecond
+		assert.Equal(t, []time.Duration{0, 10 * ms, 30 * ms, 55 * ms, 80 * ms}, log.times())
+	})
+	for _, bad := range [][2]time.Duration{{0, time.Second}, {time.Second, time.Millisecond}, {-1, -1}} {
+		_, err := NewClient(testKey, WithPollInterval(bad[0], bad[1]))
+		assert.ErrorIs(t, err, ErrInvalidOption)
+	}
+}
