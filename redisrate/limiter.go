@@ -103,10 +103,10 @@ func (l *Limiter) fail(err error) {
 }
 
 // Wait blocks until one more session may be created under the shared cap, and
-// takes that slot. It first sits out any shared cool-down (see
-// ShareCooldown), then asks Redis's GCRA limiter and sleeps exactly as long as
-// Redis answers before asking again, since other processes may take the slot
-// meanwhile.
+// takes that slot. It asks Redis's GCRA limiter for a slot and, when Redis
+// says not yet, sleeps exactly as long as Redis answers before asking again
+// (another process may take the slot meanwhile). It then sits out any shared
+// cool-down (see ShareCooldown) and starts over.
 //
 // Wait returns:
 //   - nil when the slot is taken;
@@ -164,14 +164,24 @@ func (l *Limiter) Wait(ctx context.Context) error {
 	}
 }
 
-// ask consults Redis once. When a shared cool-down is in force it returns
-// cooling and the time left; otherwise it asks the GCRA limiter for a slot and
-// returns granted when the slot was taken, or how long Redis says to wait
-// before asking again.
+// ask consults Redis once. It asks the GCRA limiter for a slot; when Redis
+// says not yet, it returns how long Redis says to wait. With a slot, it
+// returns granted, unless a shared cool-down is in force: then it returns
+// cooling and the time left, and the slot is left unused.
+//
+// The cool-down is read after taking the slot, not before, so that no round
+// trip delays the attempt when a slot frees: with a burst of 1, GCRA counts
+// every moment an attempt comes late as capacity lost. A slot wasted during a
+// cool-down costs nothing (the server refuses sessions then anyway) and the
+// cap still holds, since the slot is never used.
 func (l *Limiter) ask(ctx context.Context) (granted bool, wait time.Duration, cooling bool, err error) {
-	// Checked before the GCRA call so that no slot is spent during a
-	// cool-down. The two are separate commands (redis_rate's script is its
-	// own), so a cool-down shared between them is seen on the next Wait.
+	res, err := l.gcra.Allow(ctx, l.gcraKey, l.limit.gcra())
+	if err != nil {
+		return false, 0, false, err
+	}
+	if res.Allowed == 0 {
+		return false, res.RetryAfter, false, nil
+	}
 	left, err := l.rdb.PTTL(ctx, l.coolKey).Result()
 	if err != nil {
 		return false, 0, false, err
@@ -179,11 +189,7 @@ func (l *Limiter) ask(ctx context.Context) (granted bool, wait time.Duration, co
 	if left > 0 {
 		return false, left, true, nil
 	}
-	res, err := l.gcra.Allow(ctx, l.gcraKey, l.limit.gcra())
-	if err != nil {
-		return false, 0, false, err
-	}
-	return res.Allowed > 0, res.RetryAfter, false, nil
+	return true, 0, false, nil
 }
 
 // sleep waits d, or fails at once with an error matching
