@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/heliumid/heliumid-go/internal/ctxwait"
 )
 
 // RateLimiter paces session creation so a backend stays under its plan's
@@ -67,7 +69,7 @@ func (cd *cooldown) wait(ctx context.Context, maxWait time.Duration) error {
 		if left <= 0 {
 			return nil
 		}
-		if left > maxWait || outlastsDeadline(ctx, left) {
+		if left > maxWait || ctxwait.OutlastsDeadline(ctx, left) {
 			e := *cause
 			e.RetryAfter = left
 			e.attempts = 0
@@ -75,31 +77,9 @@ func (cd *cooldown) wait(ctx context.Context, maxWait time.Duration) error {
 			e.Message = "an earlier 429 paused this client for " + left.Round(time.Millisecond).String() + " more, longer than the Retry-After cap or the context allows"
 			return &e
 		}
-		if err := sleep(ctx, left); err != nil {
+		if err := ctxwait.Sleep(ctx, left); err != nil {
 			return err
 		}
 		// Another caller may have extended the pause meanwhile: look again.
-	}
-}
-
-// outlastsDeadline reports whether waiting d would end after ctx's deadline.
-func outlastsDeadline(ctx context.Context, d time.Duration) bool {
-	deadline, ok := ctx.Deadline()
-	return ok && time.Now().Add(d).After(deadline)
-}
-
-// sleep waits for d or until ctx ends, whichever comes first, and returns
-// ctx's error in the latter case.
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/heliumid/heliumid-go/internal/ctxwait"
 )
 
 // call is one API operation, possibly sent several times.
@@ -78,7 +80,7 @@ func (c *Client) do(ctx context.Context, r *call, out any) error {
 		case fromServer && wait > c.retryAfterCap:
 			c.warn(ctx, "heliumid: giving up: Retry-After is longer than the cap", r, attempt, o.err, wait)
 			return o.err
-		case outlastsDeadline(ctx, wait):
+		case ctxwait.OutlastsDeadline(ctx, wait):
 			c.warn(ctx, "heliumid: giving up: the wait would outlast the context's deadline", r, attempt, o.err, wait)
 			return o.err
 		}
@@ -86,7 +88,7 @@ func (c *Client) do(ctx context.Context, r *call, out any) error {
 		if fromServer && o.rateLimit != nil {
 			continue // the cool-down at the top of the loop does the waiting
 		}
-		if err := sleep(ctx, wait); err != nil {
+		if err := ctxwait.Sleep(ctx, wait); err != nil {
 			return c.annotate(r, err)
 		}
 	}
@@ -213,11 +215,17 @@ func setAttempts(err error, n int) {
 }
 
 // limiterError reports that the RateLimiter refused to wait: the context's
-// error when it ended, otherwise ErrRateLimited (the limiter knew the wait
-// would outlast the deadline).
+// error when it ended; otherwise an error matching ErrRateLimited, since no
+// session may be created now (x/time/rate refuses a wait that would outlast
+// the deadline; redisrate refuses while Redis is unreachable, failing
+// closed). A limiter error that already matches ErrRateLimited is not
+// wrapped twice.
 func (c *Client) limiterError(ctx context.Context, r *call, err error) error {
-	if ctxErr := ctx.Err(); ctxErr != nil {
-		return fmt.Errorf("heliumid: %s %s: waiting for the rate limiter: %w", r.method, r.path, ctxErr)
+	switch {
+	case ctx.Err() != nil:
+		return fmt.Errorf("heliumid: %s %s: waiting for the rate limiter: %w", r.method, r.path, ctx.Err())
+	case errors.Is(err, ErrRateLimited):
+		return fmt.Errorf("heliumid: %s %s: waiting for the rate limiter: %w", r.method, r.path, err)
 	}
 	return fmt.Errorf("%w: %s %s: waiting for the rate limiter: %w", ErrRateLimited, r.method, r.path, err)
 }

@@ -3,10 +3,12 @@ package heliumid
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -514,4 +516,23 @@ func TestA429IsSharedWithACooldownSharer(t *testing.T) {
 		require.Len(t, lim.cooldowns, 1)
 		assert.Equal(t, time.Now().Add(7*time.Second), lim.cooldowns[0])
 	})
+}
+
+type refusingLimiter struct{ err error }
+
+func (l refusingLimiter) Wait(context.Context) error { return l.err }
+
+func TestLimiterErrorsAreNotWrappedTwice(t *testing.T) {
+	own := fmt.Errorf("%w: shared cool-down longer than allowed", ErrRateLimited)
+	c, mock := newMockClient(t, WithRateLimiter(refusingLimiter{own}))
+	_, err := c.CreateVerification(context.Background(), &CreateVerificationRequest{})
+	require.ErrorIs(t, err, ErrRateLimited)
+	assert.Equal(t, 1, strings.Count(err.Error(), "rate limited"), err.Error())
+
+	outage := errors.New("redis unreachable")
+	c, _ = newMockClient(t, WithRateLimiter(refusingLimiter{outage}))
+	_, err = c.CreateVerification(context.Background(), &CreateVerificationRequest{})
+	require.ErrorIs(t, err, ErrRateLimited, "no session may be created while the limiter refuses")
+	assert.ErrorIs(t, err, outage, "the limiter's own error stays matchable")
+	assert.Zero(t, mock.GetTotalCallCount())
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/heliumid/heliumid-go/internal/ctxwait"
 )
 
 // Default polling intervals of WaitForDecision (see WithPollInterval).
@@ -47,7 +49,7 @@ func (c *Client) WaitForDecision(ctx context.Context, id string) (*Verification,
 		default:
 			lastErr = err
 		}
-		if err := sleep(ctx, delay); err != nil {
+		if err := ctxwait.Sleep(ctx, delay); err != nil {
 			return last, waitError(id, last, lastErr, err)
 		}
 	}
