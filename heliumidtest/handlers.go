@@ -235,13 +235,7 @@ func isNull(raw json.RawMessage) bool { return string(bytes.TrimSpace(raw)) == "
 
 // get serves GET /v1/verifications/{id}.
 func (s *Server) get(w http.ResponseWriter, id string) {
-	s.mu.Lock()
-	sess, ok := s.sessions[id]
-	var data wireSession
-	if ok {
-		data = sess.wire()
-	}
-	s.mu.Unlock()
+	data, ok := s.snapshot(id)
 	if !ok {
 		writeError(w, http.StatusNotFound, "verification "+echo(id)+" not found")
 		return

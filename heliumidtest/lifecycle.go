@@ -118,13 +118,7 @@ func (s *Server) Advance(d time.Duration) {
 // Server's state without a request (which would show up in [Server.Requests]
 // and count against injected failures).
 func (s *Server) Verification(id string) (*heliumid.Verification, bool) {
-	s.mu.Lock()
-	sess, ok := s.sessions[id]
-	var w wireSession
-	if ok {
-		w = sess.wire()
-	}
-	s.mu.Unlock()
+	w, ok := s.snapshot(id)
 	if !ok {
 		return nil, false
 	}
@@ -138,4 +132,15 @@ func (s *Server) Verification(id string) (*heliumid.Verification, bool) {
 		return nil, false
 	}
 	return &v, true
+}
+
+// snapshot returns session id as the API serves it, copied under the lock.
+func (s *Server) snapshot(id string) (wireSession, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sess, ok := s.sessions[id]
+	if !ok {
+		return wireSession{}, false
+	}
+	return sess.wire(), true
 }

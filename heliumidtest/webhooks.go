@@ -12,6 +12,8 @@ import (
 	"time"
 
 	heliumid "github.com/heliumid/heliumid-go"
+
+	"github.com/heliumid/heliumid-go/internal/ctxwait"
 )
 
 // WebhookEvent is the event name of every webhook the Server sends: a
@@ -207,7 +209,7 @@ func (d *dispatcher) deliver(del *Delivery) {
 	wait := d.backoff
 	for attempt := 1; attempt <= d.attempts; attempt++ {
 		if attempt > 1 {
-			if !pause(d.ctx, wait) {
+			if ctxwait.Sleep(d.ctx, wait) != nil {
 				break
 			}
 			wait *= 2
@@ -272,19 +274,4 @@ func (d *dispatcher) close(timeout time.Duration) {
 	t.Stop()
 	d.cancel()
 	d.transport.CloseIdleConnections()
-}
-
-// pause waits d or until ctx ends; it reports whether the full wait passed.
-func pause(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }

@@ -15,6 +15,8 @@ import (
 	"github.com/heliumid/heliumid-go"
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/time/rate"
+
+	"github.com/heliumid/heliumid-go/internal/ctxwait"
 )
 
 const (
@@ -204,21 +206,11 @@ func (l *Limiter) sleep(ctx context.Context, d time.Duration, cooling bool) erro
 				heliumid.ErrRateLimited, what, l.key, d.Round(time.Millisecond), l.maxCooldown)
 		}
 	}
-	if deadline, ok := ctx.Deadline(); ok && time.Now().Add(d).After(deadline) {
+	if ctxwait.OutlastsDeadline(ctx, d) {
 		return fmt.Errorf("%w: redisrate: %s for key %q asks to wait %v, past the context's deadline",
 			heliumid.ErrRateLimited, what, l.key, d.Round(time.Millisecond))
 	}
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return ctxwait.Sleep(ctx, d)
 }
 
 // unavailable wraps a go-redis error with where Redis is, what failed and
