@@ -194,12 +194,20 @@ func WithMaxRetries(n int) Option {
 // Retry-After header from the server replaces the backoff.
 func WithRetryBackoff(base, max time.Duration) Option {
 	return func(c *Client) error {
-		if base <= 0 || max < base {
-			return invalidOption("retry backoff needs 0 < base <= max, got base %v, max %v", base, max)
+		if err := checkGrowth("retry backoff", base, max); err != nil {
+			return err
 		}
 		c.backoffBase, c.backoffMax = base, max
 		return nil
 	}
+}
+
+// checkGrowth validates the bounds of a wait that doubles from first to max.
+func checkGrowth(what string, first, max time.Duration) error {
+	if first <= 0 || max < first {
+		return invalidOption("%s needs 0 < first <= max, got %v and %v", what, first, max)
+	}
+	return nil
 }
 
 // WithRetryAfterCap sets the longest Retry-After the Client waits out on its
@@ -222,8 +230,8 @@ func WithRetryAfterCap(d time.Duration) Option {
 // heliumidtest; in production, polling more often only spends requests.
 func WithPollInterval(first, max time.Duration) Option {
 	return func(c *Client) error {
-		if first <= 0 || max < first {
-			return invalidOption("poll interval needs 0 < first <= max, got first %v, max %v", first, max)
+		if err := checkGrowth("poll interval", first, max); err != nil {
+			return err
 		}
 		c.pollFirst, c.pollMax = first, max
 		return nil
