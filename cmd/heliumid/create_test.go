@@ -1,0 +1,63 @@
+package main
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestCreate(t *testing.T) {
+	srv, env := newFake(t)
+
+	r := cmd(t, env, "create", "--vendor-data", "user-42", "--method", "manual", "--meta", "plan=pro", "--meta", "attempt=2")
+	require.Equal(t, exitOK, r.code, "stderr: %s", r.stderr)
+	id := "7e570000-0000-4000-8000-000000000001"
+	assert.Equal(t, "id:   "+id+"\nlink: https://verify.heliumid.io/?processId="+id+"\n", r.stdout)
+	assert.Empty(t, r.stderr)
+
+	reqs := srv.Requests()
+	require.Len(t, reqs, 1)
+	assert.Equal(t, "POST", reqs[0].Method)
+	assert.Equal(t, "/api/v1/verifications", reqs[0].Path)
+	assert.True(t, reqs[0].KeyValid)
+	assert.JSONEq(t, `{"vendorData":"user-42","method":"manual","meta":{"plan":"pro","attempt":"2"}}`, string(reqs[0].Body),
+		"meta values are sent as strings")
+
+	v, ok := srv.Verification(id)
+	require.True(t, ok)
+	assert.Equal(t, "user-42", v.VendorData)
+}
+
+func TestCreateJSON(t *testing.T) {
+	srv, env := newFake(t)
+	r := cmd(t, env, "create", "--json")
+	require.Equal(t, exitOK, r.code, "stderr: %s", r.stderr)
+	var out map[string]string
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &out), r.stdout)
+	id := "7e570000-0000-4000-8000-000000000001"
+	assert.Equal(t, map[string]string{"id": id, "link": "https://verify.heliumid.io/?processId=" + id}, out)
+	assert.JSONEq(t, `{}`, string(srv.Requests()[0].Body), "no flags, no fields")
+}
+
+func TestCreateUsageErrorsSendNothing(t *testing.T) {
+	srv, env := newFake(t)
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"bad method", []string{"--method", "robot"}, `--method "robot": want auto or manual`},
+		{"meta without =", []string{"--meta", "plan"}, `invalid value "plan" for flag -meta: "plan" is not key=value`},
+		{"meta empty key", []string{"--meta", "=pro"}, "empty key"},
+		{"meta twice", []string{"--meta", "a=1", "--meta", "a=2"}, `key "a" given twice`},
+		{"argument", []string{"user-42"}, `unexpected argument "user-42"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assertUsage(t, cmd(t, env, append([]string{"create"}, tt.args...)...), tt.want)
+		})
+	}
+	assert.Empty(t, srv.Requests())
+}

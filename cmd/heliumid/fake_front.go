@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/heliumid/heliumid-go/heliumidtest"
+)
+
+// fakeFront is what "heliumid fake" serves on --addr: the admin endpoints
+// under /admin/, and everything else passed to the heliumidtest.Server,
+// which listens on a loopback port of its own choosing (it cannot be told
+// which). Every request is logged, and so is every webhook the Server sends.
+type fakeFront struct {
+	srv       *heliumidtest.Server
+	log       *log.Logger
+	mux       *http.ServeMux
+	transport *http.Transport // to srv; its idle connections are closed at the end
+
+	kick     chan struct{} // buffered 1: "webhooks may have been queued"
+	stop     context.CancelFunc
+	watching sync.WaitGroup
+	logged   int // deliveries logged so far; only the watcher touches it
+}
+
+func newFakeFront(srv *heliumidtest.Server, logger *log.Logger) (*fakeFront, error) {
+	backend, err := url.Parse(strings.TrimSuffix(srv.URL, "/api"))
+	if err != nil {
+		return nil, fmt.Errorf("the fake's URL %q: %w", srv.URL, err)
+	}
+	f := &fakeFront{
+		srv: srv,
+		log: logger,
+		mux: http.NewServeMux(),
+		// No compression: the client's own Accept-Encoding passes through,
+		// and the fake sees the request as the client sent it.
+		transport: &http.Transport{DisableCompression: true, ResponseHeaderTimeout: 5 * time.Minute},
+		kick:      make(chan struct{}, 1),
+	}
+	proxy := &httputil.ReverseProxy{
+		Rewrite:   func(r *httputil.ProxyRequest) { r.SetURL(backend) },
+		Transport: f.transport,
+		ErrorLog:  logger,
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			// The fake dropped the connection (Failure.Drop) or is closing:
+			// drop the client's too, rather than invent a 502.
+			panic(http.ErrAbortHandler)
+		},
+	}
+	f.mux.Handle("/", proxy)
+	f.routeAdmin()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	f.stop = cancel
+	f.watching.Add(1)
+	go f.watchWebhooks(ctx)
+	return f, nil
+}
+
+// ServeHTTP logs each request with what it was answered.
+func (f *fakeFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	sw := &statusRecorder{ResponseWriter: w}
+	defer func() {
+		// Runs during the panic of a dropped connection too, with status 0.
+		status := "connection dropped"
+		if sw.status != 0 {
+			status = fmt.Sprint(sw.status)
+		}
+		reqID := sw.Header().Get("X-Request-Id")
+		if reqID != "" {
+			reqID = " " + reqID
+		}
+		f.log.Printf("%s %s → %s (%v)%s", r.Method, clean(r.URL.RequestURI()), status, time.Since(start).Round(10*time.Microsecond), reqID)
+	}()
+	f.mux.ServeHTTP(sw, r)
+}
+
+// close stops the webhook log after a last look at the deliveries (call it
+// after Server.Close, which waits for them) and releases the connections
+// to the Server.
+func (f *fakeFront) close() {
+	f.stop()
+	f.watching.Wait()
+	f.logDeliveries()
+	f.transport.CloseIdleConnections()
+}
+
+// webhooksQueued tells the watcher to log the deliveries of changes just
+// made.
+func (f *fakeFront) webhooksQueued() {
+	select {
+	case f.kick <- struct{}{}:
+	default: // already told
+	}
+}
+
+// watchWebhooks logs deliveries as they finish, after each change.
+func (f *fakeFront) watchWebhooks(ctx context.Context) {
+	defer f.watching.Done()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-f.kick:
+			if f.srv.WaitWebhooks(ctx) != nil {
+				return
+			}
+			f.logDeliveries()
+		}
+	}
+}
+
+// logDeliveries logs the deliveries finished since the last call. Only the
+// watcher calls it, and close once the watcher has stopped.
+func (f *fakeFront) logDeliveries() {
+	all := f.srv.Deliveries()
+	for _, d := range all[min(f.logged, len(all)):] {
+		outcome := fmt.Sprintf("%d", d.StatusCode)
+		if d.Err != nil {
+			outcome = "failed: " + d.Err.Error()
+		}
+		f.log.Printf("webhook %s %s → %s: %s (%d attempt(s))", d.Event, d.VerificationID, d.Status, outcome, d.Attempts)
+	}
+	f.logged = len(all)
+}
+
+// statusRecorder remembers the status a handler answered.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection (the reverse
+// proxy flushes through it).
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }

@@ -1,0 +1,229 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	heliumid "github.com/heliumid/heliumid-go"
+)
+
+const waitHelp = `Usage: heliumid wait [--timeout D] [--interval D] [--json] [--show-personal-data] ID
+
+Polls a session (GET /v1/verifications/{id}) every --interval until it has a
+decision, showing its status as it changes, and exits with a code that says
+which decision:
+
+  0  successful
+  1  failed, expired or abandoned (final: create a new session to try again)
+  2  review: a human on your side must decide
+  3  no decision before --timeout
+  4  an error that asking again cannot fix (unknown id, wrong key); network
+     errors, 5xx and 429 do not end the wait: it asks again at the next tick
+  130  interrupted (Ctrl-C)
+
+The status line goes to standard error: rewritten in place on a terminal, one
+line per change otherwise. The result goes to standard output: the id, the
+status and the reason, or with --json the session as "heliumid get --json"
+prints it (on a timeout, the last status read). Personal data is left out
+unless you pass --show-personal-data.
+
+Examples:
+  heliumid wait ID
+  heliumid wait --timeout 30m ID && echo verified
+  heliumid wait --timeout 0 --json ID > decision.json
+`
+
+// wait serves "heliumid wait".
+func (c *cli) wait(ctx context.Context, args []string) int {
+	fs := c.newFlagSet("wait")
+	keyFile := keyFlag(fs)
+	timeout := fs.Duration("timeout", 10*time.Minute, "give up after `D` with exit code 3; 0 waits until a decision or Ctrl-C")
+	interval := fs.Duration("interval", 2*time.Second, "ask for the status every `D`")
+	asJSON := fs.Bool("json", false, "print the decided session as JSON")
+	showPII := fs.Bool("show-personal-data", false, "include the end-user's personal data (docInfo, doc, selfie) in the result")
+	pos, code, done := c.parse(fs, waitHelp, args)
+	if done {
+		return code
+	}
+	switch {
+	case len(pos) == 0:
+		return c.usageError("wait", "missing the session ID")
+	case len(pos) > 1:
+		return c.usageError("wait", fmt.Sprintf("want one session ID, got %d arguments", len(pos)))
+	case *timeout < 0:
+		return c.usageError("wait", fmt.Sprintf("--timeout %v: want 0 (no limit) or more", *timeout))
+	case *interval <= 0:
+		return c.usageError("wait", fmt.Sprintf("--interval %v: want more than 0", *interval))
+	}
+	id := pos[0]
+
+	client, release, err := c.client(*keyFile)
+	if err != nil {
+		return c.fail("wait", err)
+	}
+	defer release()
+	wctx := ctx
+	if *timeout > 0 {
+		var cancel context.CancelFunc
+		wctx, cancel = context.WithTimeout(ctx, *timeout)
+		defer cancel()
+	}
+
+	line := newStatusLine(c.stderr, id)
+	var last *heliumid.Verification
+	tick := time.NewTimer(0)
+	defer tick.Stop()
+	for {
+		select {
+		case <-wctx.Done():
+		case <-tick.C:
+			v, err := client.GetVerification(wctx, id)
+			switch {
+			case err == nil:
+				last = v
+				line.show(v.Status, "")
+				if v.Status.IsDecided() {
+					line.close()
+					return c.decided(v, *asJSON, *showPII)
+				}
+			case wctx.Err() != nil: // reported below
+			case isPermanent(err):
+				line.close()
+				return c.fail("wait", err)
+			default:
+				var st heliumid.Status
+				if last != nil {
+					st = last.Status
+				}
+				line.show(st, "retrying: "+strings.TrimPrefix(err.Error(), "heliumid: "))
+			}
+			tick.Reset(*interval)
+		}
+		if wctx.Err() != nil {
+			line.close()
+			if ctx.Err() != nil {
+				return c.fail("wait", fmt.Errorf("interrupted: %w", ctx.Err()))
+			}
+			return c.timedOut(id, *timeout, last, *asJSON, *showPII)
+		}
+	}
+}
+
+// decided prints the decided session and returns the exit code its status
+// stands for.
+func (c *cli) decided(v *heliumid.Verification, asJSON, showPII bool) int {
+	if err := c.printResult(v, asJSON, showPII); err != nil {
+		return c.fail("wait", err)
+	}
+	switch v.Status {
+	case heliumid.StatusSuccessful:
+		return exitOK
+	case heliumid.StatusReview:
+		return exitReview
+	}
+	return exitUnsuccess // failed, expired, abandoned: the other decided statuses
+}
+
+// timedOut reports a wait that outlasted --timeout.
+func (c *cli) timedOut(id string, timeout time.Duration, last *heliumid.Verification, asJSON, showPII bool) int {
+	where := "no status could be read"
+	if last != nil {
+		where = fmt.Sprintf("last status: %s", formatStatus(last))
+		if asJSON {
+			if err := c.printResult(last, true, showPII); err != nil {
+				return c.fail("wait", err)
+			}
+		}
+	}
+	fmt.Fprintf(c.stderr, "heliumid wait: no decision on %s within %v (%s)\n", clean(id), timeout, where)
+	return exitTimeout
+}
+
+func (c *cli) printResult(v *heliumid.Verification, asJSON, showPII bool) error {
+	v, hidden := withoutPersonalData(v, showPII)
+	if asJSON {
+		if err := writeJSON(c.stdout, v); err != nil {
+			return err
+		}
+		if hidden {
+			fmt.Fprintln(c.stderr, personalDataNote)
+		}
+		return nil
+	}
+	if _, err := fmt.Fprintf(c.stdout, "%s: %s\n", clean(v.ID), formatStatus(v)); err != nil {
+		return err
+	}
+	if v.Reason != "" {
+		fmt.Fprintf(c.stdout, "reason: %s\n", clean(v.Reason))
+	}
+	return nil
+}
+
+// isPermanent reports whether asking again cannot help, as
+// Client.WaitForDecision decides: the session or the key is wrong, or the
+// server answers what the SDK cannot use.
+func isPermanent(err error) bool {
+	for _, target := range []error{heliumid.ErrNotFound, heliumid.ErrUnauthorized, heliumid.ErrBadRequest,
+		heliumid.ErrUnexpectedResponse, heliumid.ErrInvalidRequest} {
+		if errors.Is(err, target) {
+			return true
+		}
+	}
+	return false
+}
+
+// statusLine shows a waiting session's status on w: one line rewritten in
+// place with the time waited when w is a terminal, else a line per change.
+type statusLine struct {
+	w     io.Writer
+	id    string
+	tty   bool
+	start time.Time
+	last  string // the text last shown
+	open  bool   // a terminal line awaits its newline
+}
+
+func newStatusLine(w io.Writer, id string) *statusLine {
+	return &statusLine{w: w, id: clean(id), tty: isTerminal(w), start: time.Now()}
+}
+
+// show displays status, with note in parentheses when not empty.
+func (l *statusLine) show(status heliumid.Status, note string) {
+	text := l.id + ": " + orDash(string(status))
+	if note != "" {
+		text += " (" + clean(note) + ")"
+	}
+	if l.tty {
+		waited := time.Since(l.start).Round(time.Second)
+		fmt.Fprintf(l.w, "\r\x1b[K%s, waiting %v", text, waited)
+		l.open = true
+		return
+	}
+	if text != l.last {
+		fmt.Fprintln(l.w, text)
+	}
+	l.last = text
+}
+
+// close ends an open terminal line, so what follows starts on its own.
+func (l *statusLine) close() {
+	if l.open {
+		fmt.Fprintln(l.w)
+		l.open = false
+	}
+}
+
+// isTerminal reports whether w is a terminal (a character device).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,272 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+	"unicode"
+
+	heliumid "github.com/heliumid/heliumid-go"
+)
+
+const webhookHelp = `Usage: heliumid webhook send --to URL --status S --id ID [--vendor-data V] [--timeout D] [--allow-unknown-status]
+
+POSTs to your webhook endpoint what Helium ID sends when a session changes
+status,
+
+  {"event": "verification.status", "data": <the session, as GET returns it>}
+
+signed with your API key the way Helium ID signs it (Webhook-Timestamp: Unix
+milliseconds, now; Webhook-Signature: hex HMAC-SHA256 over
+"<timestamp>.<body>"), so heliumid.ParseWebhook and WebhookHandler accept it
+with the same key. It prints the response's status and the first 4 KiB of its
+body, and exits 0 when the endpoint answered 2xx, 4 otherwise. Redirects are
+not followed.
+
+The session is made up: method auto, createdAt and updatedAt now, the status
+code of --status, a reason for failed, expired and abandoned, and from
+submitted on the fake personal data heliumidtest serves (JANE DOE, a specimen
+passport of Utopia), so your handler sees what a real decision carries.
+
+--status takes any spelling "heliumid list --status" takes; with
+--allow-unknown-status any other value is sent as is, without a status code,
+to check that your handler survives a status Helium ID may add later.
+
+Examples:
+  heliumid webhook send --to http://localhost:3000/webhooks/heliumid --status successful --id 7e570000-0000-4000-8000-000000000001
+  heliumid webhook send --to http://localhost:3000/hook --status not_started --id test-1 --vendor-data user-42
+`
+
+// maxPrintedBody bounds how much of the endpoint's response is printed.
+const maxPrintedBody = 4 << 10
+
+// Reasons in the made-up sessions; they say they are test values.
+const (
+	reasonFailed    = "heliumid webhook send: the document could not be verified (test webhook)"
+	reasonExpired   = "heliumid webhook send: the end-user did not start the session within 7 days (test webhook)"
+	reasonAbandoned = "heliumid webhook send: the end-user started but did not finish within 7 days (test webhook)"
+)
+
+// webhookBody is the body of a test webhook.
+type webhookBody struct {
+	Event string         `json:"event"`
+	Data  webhookSession `json:"data"`
+}
+
+// webhookSession is a session in the wire form of GET /v1/verifications/{id},
+// with timestamps written as the API writes them (RFC 3339, milliseconds).
+type webhookSession struct {
+	ID                 string                 `json:"id"`
+	Status             string                 `json:"status"`
+	StatusCode         int                    `json:"statusCode,omitempty"`
+	VerificationMethod string                 `json:"verificationMethod"`
+	CreatedAt          string                 `json:"createdAt"`
+	UpdatedAt          string                 `json:"updatedAt"`
+	Reason             string                 `json:"reason,omitempty"`
+	VendorData         string                 `json:"vendorData,omitempty"`
+	Selfie             *heliumid.Media        `json:"selfie,omitempty"`
+	Doc                *heliumid.Document     `json:"doc,omitempty"`
+	DocInfo            *heliumid.DocumentInfo `json:"docInfo,omitempty"`
+}
+
+// webhookSend serves "heliumid webhook send".
+func (c *cli) webhookSend(ctx context.Context, args []string) int {
+	const name = "webhook send"
+	fs := c.newFlagSet(name)
+	keyFile := keyFlag(fs)
+	to := fs.String("to", "", "your webhook endpoint's `URL` (http or https)")
+	status := fs.String("status", "", "the `status` the session changed to")
+	id := fs.String("id", "", "the session `ID` the webhook is about")
+	vendorData := fs.String("vendor-data", "", "the session's vendor data, as your integration created it")
+	timeout := fs.Duration("timeout", 10*time.Second, "give the endpoint `D` to answer")
+	allowUnknown := fs.Bool("allow-unknown-status", false, "send a --status this SDK does not know, verbatim")
+	pos, code, done := c.parse(fs, webhookHelp, args)
+	if done {
+		return code
+	}
+	target, st, msg := checkWebhookFlags(pos, *to, *status, *id, *timeout, *allowUnknown)
+	if msg != "" {
+		return c.usageError(name, msg)
+	}
+	key, err := c.apiKey(*keyFile)
+	if err != nil {
+		return c.fail(name, err)
+	}
+
+	now := time.Now().UTC()
+	body, err := json.Marshal(webhookBody{Event: "verification.status", Data: madeUpSession(*id, st, *vendorData, now)})
+	if err != nil {
+		return c.fail(name, err)
+	}
+	fmt.Fprintf(c.stdout, "POST %s\nverification.status: %s is %s\n", target.Redacted(), clean(*id), clean(string(st)))
+	resp, elapsed, err := postWebhook(ctx, target, body, heliumid.SignWebhook(body, key, now), *timeout)
+	if err != nil {
+		return c.report(name, err, "is your endpoint listening at "+target.Redacted()+"?")
+	}
+	fmt.Fprintf(c.stdout, "%s in %v\n", resp.status, elapsed.Round(time.Millisecond))
+	if len(resp.body) > 0 {
+		fmt.Fprintln(c.stdout, printableBody(resp.body, resp.truncated))
+	}
+	if resp.code < 200 || resp.code > 299 {
+		hint := ""
+		if resp.code == http.StatusUnauthorized {
+			hint = "does your endpoint verify with the key this command signs with (" + envAPIKey + " or --api-key-file)?"
+		}
+		return c.report(name, fmt.Errorf("the endpoint answered %s", resp.status), hint)
+	}
+	return exitOK
+}
+
+// checkWebhookFlags validates the command line of "webhook send"; msg
+// says what is wrong.
+func checkWebhookFlags(pos []string, to, status, id string, timeout time.Duration, allowUnknown bool) (target *url.URL, st heliumid.Status, msg string) {
+	switch {
+	case len(pos) > 0:
+		return nil, "", fmt.Sprintf("unexpected argument %q (webhook send takes flags only)", pos[0])
+	case to == "":
+		return nil, "", "missing --to URL"
+	case status == "":
+		return nil, "", "missing --status"
+	case strings.TrimSpace(id) == "":
+		return nil, "", "missing --id"
+	case timeout <= 0:
+		return nil, "", fmt.Sprintf("--timeout %v: want more than 0", timeout)
+	}
+	target, err := url.Parse(to)
+	if err != nil || (target.Scheme != "http" && target.Scheme != "https") || target.Host == "" {
+		return nil, "", fmt.Sprintf("--to %q: want an absolute http or https URL, such as http://localhost:3000/webhooks", to)
+	}
+	st = heliumid.ParseStatus(status)
+	if !st.IsKnown() {
+		if !allowUnknown {
+			return nil, "", fmt.Sprintf("--status: unknown status %q; want one of %s (or pass --allow-unknown-status)", status, strings.Join(statusNames(), ", "))
+		}
+		st = heliumid.Status(status)
+	}
+	return target, st, ""
+}
+
+// madeUpSession returns a session with id in status st, changed at now, with
+// what a real one carries in that status.
+func madeUpSession(id string, st heliumid.Status, vendorData string, now time.Time) webhookSession {
+	const layout = "2006-01-02T15:04:05.000Z07:00"
+	s := webhookSession{
+		ID:                 id,
+		Status:             string(st),
+		VerificationMethod: string(heliumid.MethodAuto),
+		CreatedAt:          now.Format(layout),
+		UpdatedAt:          now.Format(layout),
+		VendorData:         vendorData,
+	}
+	s.StatusCode, _ = st.Code()
+	switch st {
+	case heliumid.StatusFailed:
+		s.Reason = reasonFailed
+	case heliumid.StatusExpired:
+		s.Reason = reasonExpired
+	case heliumid.StatusAbandoned:
+		s.Reason = reasonAbandoned
+	}
+	switch st {
+	case heliumid.StatusSubmitted, heliumid.StatusReview, heliumid.StatusSuccessful, heliumid.StatusFailed:
+		s.Selfie, s.Doc, s.DocInfo = specimenPersonalData(id)
+	}
+	return s
+}
+
+// specimenPersonalData is the fake end-user data heliumidtest serves from
+// "submitted" on: a specimen passport of Utopia ("UTO", the country ICAO
+// uses for specimen documents) in the name of JANE DOE, with image URLs that
+// lead nowhere.
+func specimenPersonalData(id string) (*heliumid.Media, *heliumid.Document, *heliumid.DocumentInfo) {
+	id = url.PathEscape(id)
+	const host = "https://verify.heliumid.io/heliumidtest/"
+	selfie := &heliumid.Media{Key: "heliumidtest/" + id + "/selfie.jpg", URL: host + id + "/selfie.jpg"}
+	doc := &heliumid.Document{
+		Type:         "passport",
+		Name:         "Utopia specimen passport",
+		IssuingState: "UTO",
+		Key:          heliumid.DocumentSides{Front: "heliumidtest/" + id + "/doc-front.jpg", Back: "heliumidtest/" + id + "/doc-back.jpg"},
+		URL:          heliumid.DocumentSides{Front: host + id + "/doc-front.jpg", Back: host + id + "/doc-back.jpg"},
+	}
+	info := &heliumid.DocumentInfo{
+		DocType: "P", DocNumber: "X0000000", IssueDate: "2020-01-01", ExpiryDate: "2030-01-01",
+		IssuingState: "UTO", FirstName: "JANE", LastName: "DOE", DOB: "1990-01-01", Sex: "F",
+	}
+	return selfie, doc, info
+}
+
+// webhookResponse is what the endpoint answered.
+type webhookResponse struct {
+	code      int
+	status    string // "200 OK"
+	body      []byte // at most maxPrintedBody bytes
+	truncated bool
+}
+
+// postWebhook sends one signed delivery and reads a bounded part of the
+// answer. Redirects are not followed, as a real sender would not.
+func postWebhook(ctx context.Context, target *url.URL, body []byte, signature http.Header, timeout time.Duration) (*webhookResponse, time.Duration, error) {
+	transport := newTransport()
+	defer transport.CloseIdleConnections()
+	hc := &http.Client{
+		Transport:     transport,
+		Timeout:       timeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target.String(), bytes.NewReader(body))
+	if err != nil {
+		return nil, 0, err
+	}
+	for k, v := range signature {
+		req.Header[k] = v
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "heliumid-cli/"+heliumid.Version)
+	start := time.Now()
+	resp, err := hc.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // its text repeats the URL, already printed
+		}
+		return nil, 0, fmt.Errorf("sending the webhook: %w", err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxPrintedBody+1))
+	elapsed := time.Since(start)
+	if err != nil {
+		return nil, elapsed, fmt.Errorf("reading the endpoint's answer (%s): %w", resp.Status, err)
+	}
+	out := &webhookResponse{code: resp.StatusCode, status: resp.Status, body: b}
+	if len(b) > maxPrintedBody {
+		out.body, out.truncated = b[:maxPrintedBody], true
+	}
+	return out, elapsed, nil
+}
+
+// printableBody returns a response body fit for a terminal: control
+// characters other than newlines and tabs replaced, a truncation marked.
+func printableBody(b []byte, truncated bool) string {
+	s := strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\t' {
+			return r
+		}
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, string(b))
+	s = strings.TrimRight(s, "\n")
+	if truncated {
+		s += "\n… (truncated after 4 KiB)"
+	}
+	return s
+}
