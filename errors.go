@@ -116,7 +116,7 @@ func (e *APIError) hint() string {
 		return "check the verification id; sessions belong to the integration whose key created them"
 	case ErrRateLimited:
 		if e.RetryAfter > 0 {
-			return "the session-creation cap was hit; try again in " + e.RetryAfter.String() + " or pace creation with WithRateLimiter"
+			return "the session-creation cap was hit; try again in " + roundForHumans(e.RetryAfter).String() + " or pace creation with WithRateLimiter"
 		}
 		return "the session-creation cap was hit; slow down or pace creation with WithRateLimiter"
 	case ErrServer:
@@ -125,6 +125,19 @@ func (e *APIError) hint() string {
 		return "the response was not what the API documents; report it with the request id"
 	}
 	return ""
+}
+
+// roundForHumans rounds d up to what a person reads: whole seconds from a
+// second on, milliseconds below. (APIError.RetryAfter itself stays exact.)
+func roundForHumans(d time.Duration) time.Duration {
+	unit := time.Second
+	if d < time.Second {
+		unit = time.Millisecond
+	}
+	if r := d.Truncate(unit); r < d {
+		return r + unit
+	}
+	return d
 }
 
 // Is makes errors.Is(err, ErrNotFound) and the like work: e matches the one

@@ -178,3 +178,16 @@ func TestParseRetryAfter(t *testing.T) {
 	}
 	assert.Equal(t, "heliumid: 400 Bad Request", (&APIError{StatusCode: http.StatusBadRequest}).Error())
 }
+
+func TestRetryAfterIsRoundedInMessages(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		59*time.Minute + 59*time.Second + 999984738: "try again in 1h0m0s",
+		1500 * time.Millisecond:                     "try again in 2s",
+		2 * time.Second:                             "try again in 2s",
+		1234567 * time.Nanosecond:                   "try again in 2ms",
+	} {
+		e := &APIError{StatusCode: 429, RetryAfter: d}
+		assert.Contains(t, e.Error(), want)
+		assert.Equal(t, d, e.RetryAfter, "the field stays exact")
+	}
+}

@@ -74,7 +74,7 @@ func (cd *cooldown) wait(ctx context.Context, maxWait time.Duration) error {
 			e.RetryAfter = left
 			e.attempts = 0
 			e.kind = ErrRateLimited
-			e.Message = "an earlier 429 paused this client for " + left.Round(time.Millisecond).String() + " more, longer than the Retry-After cap or the context allows"
+			e.Message = "an earlier 429 paused this client for " + roundForHumans(left).String() + " more, longer than the Retry-After cap or the context allows"
 			return &e
 		}
 		if err := ctxwait.Sleep(ctx, left); err != nil {
