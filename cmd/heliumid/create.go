@@ -36,7 +36,7 @@ func (c *cli) create(ctx context.Context, args []string) int {
 	fs := c.newFlagSet("create")
 	keyFile := keyFlag(fs)
 	vendorData := fs.String("vendor-data", "", "your own `identifier` for the session (a user id, an order number): how you find it again")
-	method := fs.String("method", "", "`auto` (Helium ID decides; the server's default) or manual (an Identity Specialist reviews)")
+	method := fs.String("method", "", "how the session is decided: `auto|manual` (auto: Helium ID decides, the server's default; manual: an Identity Specialist reviews)")
 	meta := metaFlag{}
 	fs.Var(meta, "meta", "custom data stored with the session, as `key=value` (repeatable; values are strings)")
 	asJSON := fs.Bool("json", false, "print JSON instead of text")

@@ -70,12 +70,12 @@ func TestWaitTimeout(t *testing.T) {
 	srv, env := newFake(t)
 	id := newSession(t, srv, nil, heliumid.StatusStarted)
 
-	r := cmd(t, env, "wait", "--timeout", "30ms", "--interval", "5ms", id)
+	r := cmd(t, env, "wait", "--timeout", "150ms", "--interval", "5ms", id)
 	assert.Equal(t, exitTimeout, r.code, "stderr: %s", r.stderr)
 	assert.Empty(t, r.stdout)
-	assert.Contains(t, r.stderr, "heliumid wait: no decision on "+id+" within 30ms (last status: started (2000))")
+	assert.Contains(t, r.stderr, "heliumid wait: no decision on "+id+" within 150ms (last status: started (2000))")
 
-	r = cmd(t, env, "wait", "--timeout", "30ms", "--interval", "5ms", "--json", id)
+	r = cmd(t, env, "wait", "--timeout", "150ms", "--interval", "5ms", "--json", id)
 	assert.Equal(t, exitTimeout, r.code)
 	var v map[string]any
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &v), "the last status read, for machines")

@@ -84,7 +84,7 @@ func (c *cli) webhookSend(ctx context.Context, args []string) int {
 	to := fs.String("to", "", "your webhook endpoint's `URL` (http or https)")
 	status := fs.String("status", "", "the `status` the session changed to")
 	id := fs.String("id", "", "the session `ID` the webhook is about")
-	vendorData := fs.String("vendor-data", "", "the session's vendor data, as your integration created it")
+	vendorData := fs.String("vendor-data", "", "the session's vendor data `V`, as your integration created it")
 	timeout := fs.Duration("timeout", 10*time.Second, "give the endpoint `D` to answer")
 	allowUnknown := fs.Bool("allow-unknown-status", false, "send a --status this SDK does not know, verbatim")
 	pos, code, done := c.parse(fs, webhookHelp, args)
