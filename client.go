@@ -307,6 +307,14 @@ func (c *Client) guardRedirects(hc *http.Client) *http.Client {
 	return &guarded
 }
 
+// CloseIdleConnections closes the idle connections of the Client's
+// http.Client, as http.Client.CloseIdleConnections does: for a short-lived
+// program (a CLI, a test) that wants its sockets released before it exits.
+// The Client stays usable.
+func (c *Client) CloseIdleConnections() {
+	c.hc.CloseIdleConnections()
+}
+
 // Format prints the Client without its API key, whatever the verb, for a
 // *Client and a Client value alike: fmt.Printf("%+v", client) is safe to log.
 // (A value receiver, because fmt's fallback for an unknown verb prints the

@@ -104,6 +104,21 @@ func TestTheDefaultHTTPClientIsTunedAndPrivate(t *testing.T) {
 	assert.NotNil(t, c.hc.CheckRedirect)
 }
 
+func TestCloseIdleConnections(t *testing.T) {
+	closed := false
+	c, err := NewClient(testKey, WithHTTPClient(&http.Client{Transport: closerTransport{&closed}}))
+	require.NoError(t, err)
+	c.CloseIdleConnections()
+	assert.True(t, closed)
+}
+
+type closerTransport struct{ closed *bool }
+
+func (closerTransport) RoundTrip(*http.Request) (*http.Response, error) {
+	return nil, http.ErrNotSupported
+}
+func (t closerTransport) CloseIdleConnections() { *t.closed = true }
+
 func TestTheCallersHTTPClientIsNotModified(t *testing.T) {
 	hc := &http.Client{Timeout: 3 * time.Second}
 	c, err := NewClient(testKey, WithHTTPClient(hc))

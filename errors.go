@@ -1,6 +1,7 @@
 package heliumid
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -49,6 +50,29 @@ var (
 	// or a body over the size limit.
 	ErrUnexpectedResponse = errors.New("heliumid: unexpected response")
 )
+
+// IsTransient reports whether err may pass on its own, so that asking again
+// later can succeed: a 5xx, a 429, a network failure, or a limiter that
+// could not grant a slot in time. It is false for errors that repeat until
+// something changes on your side (ErrInvalidRequest, ErrUnauthorized,
+// ErrNotFound, ErrBadRequest, ErrUnexpectedResponse, an invalid option), for
+// a canceled or expired context, and for nil.
+//
+// The Client already retried what was safe to retry before returning err.
+// For a failed CreateVerification, "transient" does not mean "create again":
+// the session may exist; look it up by VendorData first.
+func IsTransient(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	for _, permanent := range []error{ErrInvalidRequest, ErrMissingAPIKey, ErrInvalidOption, ErrUnauthorized,
+		ErrNotFound, ErrBadRequest, ErrUnexpectedResponse} {
+		if errors.Is(err, permanent) {
+			return false
+		}
+	}
+	return true
+}
 
 // APIError is an error response from Helium ID, or a 2xx response the SDK
 // could not use. Match its class with errors.Is against the sentinels

@@ -3,6 +3,7 @@ package heliumid
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -189,5 +190,24 @@ func TestRetryAfterIsRoundedInMessages(t *testing.T) {
 		e := &APIError{StatusCode: 429, RetryAfter: d}
 		assert.Contains(t, e.Error(), want)
 		assert.Equal(t, d, e.RetryAfter, "the field stays exact")
+	}
+}
+
+func TestIsTransient(t *testing.T) {
+	transient := []error{
+		&APIError{StatusCode: 500}, &APIError{StatusCode: 503}, &APIError{StatusCode: 429},
+		fmt.Errorf("heliumid: GET /x: %w", refused), fmt.Errorf("%w: limiter", ErrRateLimited),
+	}
+	permanent := []error{
+		nil, &APIError{StatusCode: 400}, &APIError{StatusCode: 401}, &APIError{StatusCode: 404},
+		&APIError{StatusCode: 200, kind: ErrUnexpectedResponse}, fmt.Errorf("%w: x", ErrInvalidRequest),
+		ErrMissingAPIKey, fmt.Errorf("%w: x", ErrInvalidOption),
+		fmt.Errorf("heliumid: GET /x: %w", context.Canceled), context.DeadlineExceeded,
+	}
+	for _, err := range transient {
+		assert.True(t, IsTransient(err), "%v", err)
+	}
+	for _, err := range permanent {
+		assert.False(t, IsTransient(err), "%v", err)
 	}
 }

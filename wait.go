@@ -2,7 +2,6 @@ package heliumid
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -44,7 +43,7 @@ func (c *Client) WaitForDecision(ctx context.Context, id string) (*Verification,
 			if v.Status.IsDecided() {
 				return v, nil
 			}
-		case ctx.Err() != nil || isPermanent(err):
+		case ctx.Err() != nil || !IsTransient(err):
 			return last, err
 		default:
 			lastErr = err
@@ -64,14 +63,4 @@ func waitError(id string, last *Verification, lastErr, ctxErr error) error {
 		return fmt.Errorf("heliumid: waiting for a decision on %s, stopped %s (last error: %v): %w", id, where, lastErr, ctxErr)
 	}
 	return fmt.Errorf("heliumid: waiting for a decision on %s, stopped %s: %w", id, where, ctxErr)
-}
-
-// isPermanent reports whether err will not go away by asking again.
-func isPermanent(err error) bool {
-	for _, target := range []error{ErrNotFound, ErrUnauthorized, ErrBadRequest, ErrUnexpectedResponse, ErrInvalidRequest} {
-		if errors.Is(err, target) {
-			return true
-		}
-	}
-	return false
 }
