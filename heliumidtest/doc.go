@@ -39,6 +39,10 @@
 // Allow header, a create over the cap of [WithRateLimit] a 429 with
 // Retry-After.
 //
+// [Server.Handler] is the same API as an http.Handler, to serve the fake
+// from a listener or mux of your own (as "heliumid fake" does next to its
+// admin endpoints).
+//
 // # Sessions and the lifecycle
 //
 // A new session is "not started" (statusCode 1001). Nothing happens to it
@@ -60,7 +64,9 @@
 // Advance; not creation) is POSTed as a verification.status event signed
 // with the API key, the way heliumid.ParseWebhook verifies. Delivery is
 // asynchronous, in order, retried on failure; [Server.WaitWebhooks] waits
-// for it and [Server.Deliveries] reports how it went.
+// for it and [Server.Deliveries] reports how it went. To test a webhook
+// handler on its own, [WebhookBody] builds the body the Server would send,
+// for heliumid.SignWebhook to sign.
 //
 // # Failures and the request log
 //

@@ -1,6 +1,7 @@
 package heliumidtest_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -152,4 +153,30 @@ func ExampleWithWebhookURL() {
 	// verification.status: started
 	// verification.status: submitted
 	// verification.status: review
+}
+
+// WebhookBody tests a webhook handler on its own, without a Server: build
+// the body Helium ID would send, sign it as Helium ID does, and serve it to
+// the handler.
+func ExampleWebhookBody() {
+	const key = "your-integration-key" // webhooks are signed with the API key
+	handler := heliumid.WebhookHandler(key, func(_ context.Context, ev *heliumid.WebhookEvent) error {
+		fmt.Println(ev.Event, ev.Data.ID, ev.Data.Status, ev.Data.VendorData, ev.Data.DocumentInfo.LastName)
+		return nil
+	})
+
+	at := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	body := heliumidtest.WebhookBody("session-1", heliumid.StatusSuccessful, at, "user-42")
+	req := httptest.NewRequest(http.MethodPost, "/webhooks/heliumid", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	// Signed now, not at: the handler refuses a timestamp outside its tolerance.
+	for name, values := range heliumid.SignWebhook(body, key, time.Now()) {
+		req.Header[name] = values
+	}
+	rec := httptest.NewRecorder()
+	handler.ServeHTTP(rec, req)
+	fmt.Println(rec.Code)
+	// Output:
+	// verification.status session-1 successful user-42 DOE
+	// 200
 }

@@ -1,6 +1,7 @@
 package heliumidtest
 
 import (
+	"strconv"
 	"testing"
 	"time"
 
@@ -158,6 +159,21 @@ func TestInvalidOptionsPanicInNewServer(t *testing.T) {
 		assert.PanicsWithValue(t, "heliumidtest: NewServer: "+invalidMessage(opt), func() { NewServer(opt) }, name)
 	}
 	assert.NotPanics(t, func() { NewServer(nil).Close() }, "a nil option is skipped")
+}
+
+func TestInvalidOptionsNeverShowSecrets(t *testing.T) {
+	for _, key := range []string{"sk_live_0123456789 ", "sk_live_0123456789\n", "sk_live_0123456789é", " "} {
+		msg := invalidMessage(WithAPIKey(key))
+		assert.Contains(t, msg, "WithAPIKey")
+		assert.NotContains(t, msg, "sk_live_0123456789", "the key, or its printable part, is never shown")
+		assert.NotContains(t, msg, strconv.Quote(key))
+		assert.PanicsWithValue(t, "heliumidtest: NewServer: "+msg, func() { NewServer(WithAPIKey(key)) })
+	}
+	assert.Contains(t, invalidMessage(WithAPIKey("")), "empty")
+
+	for _, u := range []string{"ftp://hooks:s3cret@example.com/", "http://hooks:s3cret@exa mple.com/%zz"} {
+		assert.NotContains(t, invalidMessage(WithWebhookURL(u)), "s3cret", "a webhook URL's password is never shown")
+	}
 }
 
 func invalidMessage(opt Option) string {

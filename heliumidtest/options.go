@@ -52,11 +52,18 @@ func (c *config) invalid(format string, args ...any) {
 
 // WithAPIKey makes the Server accept key, instead of [DefaultAPIKey], in
 // the x-api-key header, and sign webhooks with it. The key must be non-empty
-// printable ASCII without spaces, as heliumid.NewClient requires.
+// printable ASCII without spaces, as heliumid.NewClient requires; the panic
+// of NewServer over an invalid key says what is wrong without showing it.
 func WithAPIKey(key string) Option {
 	return func(c *config) {
-		if key == "" || strings.ContainsFunc(key, func(r rune) bool { return r <= ' ' || r >= 0x7f }) {
-			c.invalid("WithAPIKey(%q): the key must be non-empty printable ASCII without spaces", key)
+		// The message never quotes the key, not even a bad one: a key with
+		// a stray character is usually a real key, and panics end up in logs.
+		switch {
+		case key == "":
+			c.invalid("WithAPIKey: the key is empty")
+			return
+		case strings.ContainsFunc(key, func(r rune) bool { return r <= ' ' || r >= 0x7f }):
+			c.invalid("WithAPIKey: the key (%d bytes, not shown) holds a space or a character other than printable ASCII", len(key))
 			return
 		}
 		c.apiKey = key
@@ -88,9 +95,15 @@ func WithRateLimit(n int, per time.Duration) Option {
 // httptest.Server's URL plus your handler's path.
 func WithWebhookURL(rawURL string) Option {
 	return func(c *config) {
+		// Messages show the URL without its password (u.Redacted), and not
+		// at all when it does not parse: a receiver's URL may carry a secret.
 		u, err := url.Parse(rawURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			c.invalid("WithWebhookURL(%q): want an absolute http(s) URL", rawURL)
+		switch {
+		case err != nil:
+			c.invalid("WithWebhookURL: the URL does not parse; want an absolute http(s) URL")
+			return
+		case (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+			c.invalid("WithWebhookURL(%q): want an absolute http(s) URL", u.Redacted())
 			return
 		}
 		c.webhookURL = rawURL

@@ -89,17 +89,34 @@ func NewServer(opts ...Option) *Server {
 		s.hooks = newDispatcher(cfg.webhookURL, cfg.apiKey, cfg.webhookAttempts, cfg.webhookBackoff)
 		s.hooks.start()
 	}
-	s.ts = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
+	s.ts = httptest.NewServer(s.Handler())
 	s.URL = s.ts.URL + apiPrefix
 	return s
 }
 
-// Close shuts the Server down. It waits for the requests in progress (an
-// injected delay ends at once, its connection dropped), then for the
-// webhooks already queued, retries included, for at most 5 seconds: a
-// delivery still pending then is abandoned and recorded as failed in
-// [Server.Deliveries]. After Close, SetStatus returns [ErrClosed] and
-// Advance does nothing. Close is idempotent.
+// Handler returns the Server's API handler, the one its own listener
+// serves: the endpoints under "/api", the envelope, the key check, the
+// faults of [Server.FailNext] (Drop included, by hijacking the connection)
+// and the request log of [Server.Requests]. It is for serving the fake from
+// your own listener or mux, as "heliumid fake" does; Server.URL still points
+// at the Server's own loopback listener.
+//
+// The handler expects the API's paths as they are, "/api" prefix included:
+// mount it at "/" or "/api/", not under http.StripPrefix. Requests through
+// it share the Server's sessions, clock, injected failures and log with
+// those through URL. A Failure.Drop needs a server that can hijack the
+// connection (HTTP/1.x); elsewhere the response is aborted with
+// http.ErrAbortHandler. Close ends the injected delays of requests in
+// progress through it too, but does not wait for them: shut your own server
+// down first.
+func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
+
+// Close shuts the Server down. It waits for the requests in progress on its
+// own listener (an injected delay ends at once, its connection dropped),
+// then for the webhooks already queued, retries included, for at most 5
+// seconds: a delivery still pending then is abandoned and recorded as
+// failed in [Server.Deliveries]. After Close, SetStatus returns [ErrClosed]
+// and Advance does nothing. Close is idempotent.
 func (s *Server) Close() {
 	s.closeOnce.Do(func() {
 		s.mu.Lock()

@@ -3,6 +3,7 @@ package heliumidtest
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"time"
 
 	heliumid "github.com/heliumid/heliumid-go"
@@ -139,6 +140,8 @@ func (sess *session) wire() wireSession {
 // encrypted, …) without any real person's data.
 func fakePersonalData(id string) (*wireMedia, *wireDoc, *wireDocInfo) {
 	const host = "https://verify.heliumid.io/heliumidtest/"
+	// The Server's ids need no escaping; those given to WebhookBody may.
+	id = url.PathEscape(id)
 	selfie := &wireMedia{Key: "heliumidtest/" + id + "/selfie.jpg", URL: host + id + "/selfie.jpg"}
 	doc := &wireDoc{
 		Type:         "passport",

@@ -30,10 +30,47 @@ type Delivery struct {
 	Event          string          // always WebhookEvent
 	VerificationID string          // the session that changed
 	Status         heliumid.Status // the status it changed to
-	Body           []byte          // the signed body: {"event": ..., "data": <the session as GET returns it>}
+	Body           []byte          // the signed body: {"event": ..., "data": <the session as GET returns it>}, as WebhookBody builds it
 	Attempts       int             // requests made (0 when Close gave up before the first)
 	StatusCode     int             // HTTP status of the last attempt; 0 when it got no response
 	Err            error           // nil when the receiver answered 2xx; else why the last attempt failed
+}
+
+// WebhookBody returns the body of the webhook the Server sends when session
+// id changes to status st at time at,
+//
+//	{"event":"verification.status","data":{...}}
+//
+// built by the same code as the Server's own deliveries, for testing your
+// webhook handler without a Server: sign it with heliumid.SignWebhook and
+// POST it to the handler. data is the session as GET returns it: method
+// "auto", vendorData (left out when empty), createdAt and updatedAt set to
+// at (RFC 3339 in UTC, with milliseconds), the statusCode of st, a fake
+// reason when st is failed, expired or abandoned, and from submitted on the
+// fake personal data the Server serves (see the package documentation).
+//
+// st is written as given. Spell it canonically (heliumid.StatusSuccessful,
+// …): any other value, an alias such as "completed" included, is sent
+// without statusCode, reason or personal data, as a status Helium ID adds
+// later would be, to test that your handler survives one.
+func WebhookBody(id string, st heliumid.Status, at time.Time, vendorData string) []byte {
+	at = at.UTC()
+	sess := &session{id: id, method: heliumid.MethodAuto, vendorData: vendorData, createdAt: at}
+	sess.setStatus(st, at)
+	body, err := webhookBody(sess.wire())
+	if err != nil { // only strings and numbers, no meta: encoding cannot fail
+		panic("heliumidtest: WebhookBody: " + err.Error())
+	}
+	return body
+}
+
+// webhookBody encodes the webhook of a change to data, the session as GET
+// returns it: the one encoding of the Server's deliveries and WebhookBody.
+func webhookBody(data wireSession) ([]byte, error) {
+	return json.Marshal(struct {
+		Event string      `json:"event"`
+		Data  wireSession `json:"data"`
+	}{WebhookEvent, data})
 }
 
 // Deliveries returns the webhooks the Server has finished with, delivered
@@ -142,10 +179,7 @@ func (d *dispatcher) start() { go d.run() }
 // enqueue queues the webhook of a change to st. data is the session as GET
 // returns it, taken at the change, so a later change cannot alter it.
 func (d *dispatcher) enqueue(id string, st heliumid.Status, data wireSession) {
-	body, err := json.Marshal(struct {
-		Event string      `json:"event"`
-		Data  wireSession `json:"data"`
-	}{WebhookEvent, data})
+	body, err := webhookBody(data)
 	del := &Delivery{Event: WebhookEvent, VerificationID: id, Status: st, Body: body}
 	d.mu.Lock()
 	defer d.mu.Unlock()

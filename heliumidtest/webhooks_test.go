@@ -344,3 +344,53 @@ func TestNoWebhooksWithoutAURL(t *testing.T) {
 	assert.Nil(t, srv.Deliveries())
 	require.NoError(t, srv.WaitWebhooks(context.Background()))
 }
+
+func TestWebhookBodyIsWhatTheServerSends(t *testing.T) {
+	at := time.Date(2025, 6, 1, 12, 0, 0, 123e6, time.UTC)
+	rc := newReceiver(t, DefaultAPIKey, nil)
+	srv := newTestServer(t, WithStartTime(at), WithWebhookURL(rc.url), fastRetries())
+	id := createRaw(t, srv, `{"vendorData":"user-42"}`)
+	walk(t, srv, id, heliumid.StatusStarted, heliumid.StatusSubmitted, heliumid.StatusFailed)
+	waitWebhooks(t, srv)
+
+	deliveries := srv.Deliveries()
+	require.Len(t, deliveries, 3)
+	for _, d := range deliveries {
+		assert.Equal(t, string(d.Body), string(WebhookBody(id, d.Status, at, "user-42")), "byte for byte, %s", d.Status)
+	}
+	local := at.In(time.FixedZone("UTC+2", 2*60*60))
+	assert.Equal(t, WebhookBody(id, heliumid.StatusFailed, at, "user-42"), WebhookBody(id, heliumid.StatusFailed, local, "user-42"),
+		"timestamps in UTC, as the API writes them")
+}
+
+func TestWebhookBodyParses(t *testing.T) {
+	at := time.Now()
+	for _, tt := range []struct {
+		status heliumid.Status
+		code   int
+		reason bool
+		pii    bool
+	}{
+		{heliumid.StatusNotStarted, 1001, false, false},
+		{heliumid.StatusSubmitted, 2001, false, true},
+		{heliumid.StatusReview, 0, false, true},
+		{heliumid.StatusExpired, 5000, true, false},
+		{heliumid.StatusAbandoned, 3033, true, false},
+		{"vanished", 0, false, false}, // a status Helium ID may add: sent as is
+	} {
+		body := WebhookBody("a b/c", tt.status, at, "")
+		ev, err := heliumid.ParseWebhook(body, heliumid.SignWebhook(body, "k", at), "k")
+		require.NoError(t, err, "%s: %s", tt.status, body)
+		require.NotNil(t, ev.Data)
+		assert.Equal(t, WebhookEvent, ev.Event)
+		assert.Equal(t, "a b/c", ev.Data.ID)
+		assert.Equal(t, tt.status, ev.Data.Status)
+		assert.Equal(t, tt.code, ev.Data.StatusCode, tt.status)
+		assert.Equal(t, tt.reason, ev.Data.Reason != "", tt.status)
+		assert.Equal(t, tt.pii, ev.Data.DocumentInfo != nil, tt.status)
+		assert.NotContains(t, string(body), "vendorData", "left out when empty")
+		if tt.pii {
+			assert.Contains(t, ev.Data.Selfie.URL, "/a%20b%2Fc/selfie.jpg", "the id is escaped in the URLs")
+		}
+	}
+}

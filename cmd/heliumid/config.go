@@ -5,11 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"os"
 	"strings"
-	"time"
 
 	heliumid "github.com/heliumid/heliumid-go"
 )
@@ -85,40 +82,24 @@ func (c *cli) baseURL() string {
 	return heliumid.DefaultBaseURL
 }
 
-// client builds a heliumid.Client from the key and base URL. Call the
-// returned release when done: it closes the client's idle connections.
-func (c *cli) client(keyFile string) (client *heliumid.Client, release func(), err error) {
+// client builds a heliumid.Client from the key and base URL, with the SDK's
+// own http.Client (bounded dial, TLS, header and overall waits; proxies from
+// the environment). Call its CloseIdleConnections when done.
+func (c *cli) client(keyFile string) (*heliumid.Client, error) {
 	key, err := c.apiKey(keyFile)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	base := c.baseURL()
-	transport := newTransport()
 	opts := []heliumid.Option{
-		heliumid.WithBaseURL(base),
-		heliumid.WithHTTPClient(&http.Client{Transport: transport, Timeout: 60 * time.Second}),
+		heliumid.WithBaseURL(c.baseURL()),
 		heliumid.WithUserAgent("heliumid-cli/" + heliumid.Version),
 	}
-	client, err = heliumid.NewClient(key, append(opts, c.clientOptions...)...)
+	client, err := heliumid.NewClient(key, append(opts, c.clientOptions...)...)
 	if err != nil {
-		transport.CloseIdleConnections()
 		if errors.Is(err, heliumid.ErrInvalidOption) {
 			err = fmt.Errorf("%w (from %s, or its default)", err, envBaseURL)
 		}
-		return nil, nil, &configError{err}
+		return nil, &configError{err}
 	}
-	return client, transport.CloseIdleConnections, nil
-}
-
-// newTransport returns a transport with bounded dial, TLS and header waits,
-// honouring HTTPS_PROXY and the like.
-func newTransport() *http.Transport {
-	return &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		ForceAttemptHTTP2:     true,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ResponseHeaderTimeout: 30 * time.Second,
-		IdleConnTimeout:       30 * time.Second,
-	}
+	return client, nil
 }

@@ -57,11 +57,11 @@ func (c *cli) create(ctx context.Context, args []string) int {
 		req.Meta = meta
 	}
 
-	client, release, err := c.client(*keyFile)
+	client, err := c.client(*keyFile)
 	if err != nil {
 		return c.fail("create", err)
 	}
-	defer release()
+	defer client.CloseIdleConnections()
 	created, err := client.CreateVerification(ctx, req)
 	if err != nil {
 		return c.fail("create", err)

@@ -5,9 +5,6 @@ import (
 	"fmt"
 	"log"
 	"net/http"
-	"net/http/httputil"
-	"net/url"
-	"strings"
 	"sync"
 	"time"
 
@@ -15,14 +12,13 @@ import (
 )
 
 // fakeFront is what "heliumid fake" serves on --addr: the admin endpoints
-// under /admin/, and everything else passed to the heliumidtest.Server,
-// which listens on a loopback port of its own choosing (it cannot be told
-// which). Every request is logged, and so is every webhook the Server sends.
+// under /admin/, and everything else to the heliumidtest.Server's API
+// handler, which answers "/api" and a 404 naming it elsewhere. Every request
+// is logged, and so is every webhook the Server sends.
 type fakeFront struct {
-	srv       *heliumidtest.Server
-	log       *log.Logger
-	mux       *http.ServeMux
-	transport *http.Transport // to srv; its idle connections are closed at the end
+	srv *heliumidtest.Server
+	log *log.Logger
+	mux *http.ServeMux
 
 	kick     chan struct{} // buffered 1: "webhooks may have been queued"
 	stop     context.CancelFunc
@@ -30,38 +26,16 @@ type fakeFront struct {
 	logged   int // deliveries logged so far; only the watcher touches it
 }
 
-func newFakeFront(srv *heliumidtest.Server, logger *log.Logger) (*fakeFront, error) {
-	backend, err := url.Parse(strings.TrimSuffix(srv.URL, "/api"))
-	if err != nil {
-		return nil, fmt.Errorf("the fake's URL %q: %w", srv.URL, err)
-	}
-	f := &fakeFront{
-		srv: srv,
-		log: logger,
-		mux: http.NewServeMux(),
-		// No compression: the client's own Accept-Encoding passes through,
-		// and the fake sees the request as the client sent it.
-		transport: &http.Transport{DisableCompression: true, ResponseHeaderTimeout: 5 * time.Minute},
-		kick:      make(chan struct{}, 1),
-	}
-	proxy := &httputil.ReverseProxy{
-		Rewrite:   func(r *httputil.ProxyRequest) { r.SetURL(backend) },
-		Transport: f.transport,
-		ErrorLog:  logger,
-		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
-			// The fake dropped the connection (Failure.Drop) or is closing:
-			// drop the client's too, rather than invent a 502.
-			panic(http.ErrAbortHandler)
-		},
-	}
-	f.mux.Handle("/", proxy)
+func newFakeFront(srv *heliumidtest.Server, logger *log.Logger) *fakeFront {
+	f := &fakeFront{srv: srv, log: logger, mux: http.NewServeMux(), kick: make(chan struct{}, 1)}
+	f.mux.Handle("/", srv.Handler())
 	f.routeAdmin()
 
 	ctx, cancel := context.WithCancel(context.Background())
 	f.stop = cancel
 	f.watching.Add(1)
 	go f.watchWebhooks(ctx)
-	return f, nil
+	return f
 }
 
 // ServeHTTP logs each request with what it was answered.
@@ -69,7 +43,7 @@ func (f *fakeFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	sw := &statusRecorder{ResponseWriter: w}
 	defer func() {
-		// Runs during the panic of a dropped connection too, with status 0.
+		// A dropped connection (Failure.Drop) leaves the status at 0.
 		status := "connection dropped"
 		if sw.status != 0 {
 			status = fmt.Sprint(sw.status)
@@ -83,14 +57,12 @@ func (f *fakeFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mux.ServeHTTP(sw, r)
 }
 
-// close stops the webhook log after a last look at the deliveries (call it
-// after Server.Close, which waits for them) and releases the connections
-// to the Server.
+// close stops the webhook log after a last look at the deliveries: call it
+// after Server.Close, which waits for them.
 func (f *fakeFront) close() {
 	f.stop()
 	f.watching.Wait()
 	f.logDeliveries()
-	f.transport.CloseIdleConnections()
 }
 
 // webhooksQueued tells the watcher to log the deliveries of changes just
@@ -152,6 +124,6 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 	return s.ResponseWriter.Write(b)
 }
 
-// Unwrap lets http.ResponseController reach the connection (the reverse
-// proxy flushes through it).
+// Unwrap lets http.ResponseController reach the connection: the Server
+// hijacks it to drop it (Failure.Drop).
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }

@@ -175,18 +175,23 @@ func TestFakeEndToEnd(t *testing.T) {
 	assert.Equal(t, exitUnsuccess, cmd(t, env, "wait", created.ID).code, "expired")
 	require.Eventually(t, func() bool { return len(rc.received()) == 4 }, 5*time.Second, time.Millisecond)
 
-	// Injected failures pass through the front, a dropped connection included.
+	// Injected failures reach the client, a delay and a dropped connection included.
 	status, body = call(t, "POST", fake.base+"/admin/fail", `{"status":503,"retryAfter":"1s","message":"down for tests"}`)
 	assert.Equal(t, http.StatusOK, status, body)
 	status, body = call(t, "GET", fake.base+"/api/v1/verifications/"+id, "", "x-api-key", heliumidtest.DefaultAPIKey)
 	assert.Equal(t, http.StatusServiceUnavailable, status)
 	assert.Contains(t, body, "down for tests")
+	call(t, "POST", fake.base+"/admin/fail", `{"delay":"50ms"}`)
+	start := time.Now()
+	status, _ = call(t, "GET", fake.base+"/api/v1/verifications/"+id, "", "x-api-key", heliumidtest.DefaultAPIKey)
+	assert.Equal(t, http.StatusOK, status, "a delay alone answers normally, late")
+	assert.GreaterOrEqual(t, time.Since(start), 50*time.Millisecond)
 	call(t, "POST", fake.base+"/admin/fail", `{"drop":true}`)
 	req, _ := http.NewRequestWithContext(t.Context(), "POST", fake.base+"/api/v1/verifications", strings.NewReader(`{}`))
 	req.Header.Set("x-api-key", heliumidtest.DefaultAPIKey)
 	req.Header.Set("Content-Type", "application/json")
 	_, err := httpClient.Do(req)
-	assert.Error(t, err, "the fake dropped the connection; so does the front")
+	assert.Error(t, err, "the fake drops the client's connection")
 
 	// The request log, and a path outside /api answered by the fake itself.
 	var requests []adminRequest

@@ -41,11 +41,11 @@ func (c *cli) get(ctx context.Context, args []string) int {
 		return c.usageError("get", fmt.Sprintf("want one session ID, got %d arguments", len(pos)))
 	}
 
-	client, release, err := c.client(*keyFile)
+	client, err := c.client(*keyFile)
 	if err != nil {
 		return c.fail("get", err)
 	}
-	defer release()
+	defer client.CloseIdleConnections()
 	v, err := client.GetVerification(ctx, pos[0])
 	if err != nil {
 		return c.fail("get", err)

@@ -58,11 +58,11 @@ func (c *cli) list(ctx context.Context, args []string) int {
 		opts.Status = st
 	}
 
-	client, release, err := c.client(*keyFile)
+	client, err := c.client(*keyFile)
 	if err != nil {
 		return c.fail("list", err)
 	}
-	defer release()
+	defer client.CloseIdleConnections()
 	sessions := []*heliumid.Verification{} // [] rather than null in JSON
 	anyHidden := false
 	for v, err := range client.AllVerifications(ctx, opts) {

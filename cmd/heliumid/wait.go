@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -62,11 +61,11 @@ func (c *cli) wait(ctx context.Context, args []string) int {
 	}
 	id := pos[0]
 
-	client, release, err := c.client(*keyFile)
+	client, err := c.client(*keyFile)
 	if err != nil {
 		return c.fail("wait", err)
 	}
-	defer release()
+	defer client.CloseIdleConnections()
 	wctx := ctx
 	if *timeout > 0 {
 		var cancel context.CancelFunc
@@ -92,7 +91,7 @@ func (c *cli) wait(ctx context.Context, args []string) int {
 					return c.decided(v, *asJSON, *showPII)
 				}
 			case wctx.Err() != nil: // reported below
-			case isPermanent(err):
+			case !heliumid.IsTransient(err): // asking again cannot help: unknown id, wrong key, …
 				line.close()
 				return c.fail("wait", err)
 			default:
@@ -162,19 +161,6 @@ func (c *cli) printResult(v *heliumid.Verification, asJSON, showPII bool) error 
 		fmt.Fprintf(c.stdout, "reason: %s\n", clean(v.Reason))
 	}
 	return nil
-}
-
-// isPermanent reports whether asking again cannot help, as
-// Client.WaitForDecision decides: the session or the key is wrong, or the
-// server answers what the SDK cannot use.
-func isPermanent(err error) bool {
-	for _, target := range []error{heliumid.ErrNotFound, heliumid.ErrUnauthorized, heliumid.ErrBadRequest,
-		heliumid.ErrUnexpectedResponse, heliumid.ErrInvalidRequest} {
-		if errors.Is(err, target) {
-			return true
-		}
-	}
-	return false
 }
 
 // statusLine shows a waiting session's status on w: one line rewritten in

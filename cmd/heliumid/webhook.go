@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +13,7 @@ import (
 	"unicode"
 
 	heliumid "github.com/heliumid/heliumid-go"
+	"github.com/heliumid/heliumid-go/heliumidtest"
 )
 
 const webhookHelp = `Usage: heliumid webhook send --to URL --status S --id ID [--vendor-data V] [--timeout D] [--allow-unknown-status]
@@ -30,8 +30,9 @@ with the same key. It prints the response's status and the first 4 KiB of its
 body, and exits 0 when the endpoint answered 2xx, 4 otherwise. Redirects are
 not followed.
 
-The session is made up: method auto, createdAt and updatedAt now, the status
-code of --status, a reason for failed, expired and abandoned, and from
+The body is what "heliumid fake" sends (heliumidtest.WebhookBody), about a
+made-up session: method auto, createdAt and updatedAt now, the status code of
+--status, a reason for failed, expired and abandoned, and from
 submitted on the fake personal data heliumidtest serves (JANE DOE, a specimen
 passport of Utopia), so your handler sees what a real decision carries.
 
@@ -46,35 +47,6 @@ Examples:
 
 // maxPrintedBody bounds how much of the endpoint's response is printed.
 const maxPrintedBody = 4 << 10
-
-// Reasons in the made-up sessions; they say they are test values.
-const (
-	reasonFailed    = "heliumid webhook send: the document could not be verified (test webhook)"
-	reasonExpired   = "heliumid webhook send: the end-user did not start the session within 7 days (test webhook)"
-	reasonAbandoned = "heliumid webhook send: the end-user started but did not finish within 7 days (test webhook)"
-)
-
-// webhookBody is the body of a test webhook.
-type webhookBody struct {
-	Event string         `json:"event"`
-	Data  webhookSession `json:"data"`
-}
-
-// webhookSession is a session in the wire form of GET /v1/verifications/{id},
-// with timestamps written as the API writes them (RFC 3339, milliseconds).
-type webhookSession struct {
-	ID                 string                 `json:"id"`
-	Status             string                 `json:"status"`
-	StatusCode         int                    `json:"statusCode,omitempty"`
-	VerificationMethod string                 `json:"verificationMethod"`
-	CreatedAt          string                 `json:"createdAt"`
-	UpdatedAt          string                 `json:"updatedAt"`
-	Reason             string                 `json:"reason,omitempty"`
-	VendorData         string                 `json:"vendorData,omitempty"`
-	Selfie             *heliumid.Media        `json:"selfie,omitempty"`
-	Doc                *heliumid.Document     `json:"doc,omitempty"`
-	DocInfo            *heliumid.DocumentInfo `json:"docInfo,omitempty"`
-}
 
 // webhookSend serves "heliumid webhook send".
 func (c *cli) webhookSend(ctx context.Context, args []string) int {
@@ -100,11 +72,8 @@ func (c *cli) webhookSend(ctx context.Context, args []string) int {
 		return c.fail(name, err)
 	}
 
-	now := time.Now().UTC()
-	body, err := json.Marshal(webhookBody{Event: "verification.status", Data: madeUpSession(*id, st, *vendorData, now)})
-	if err != nil {
-		return c.fail(name, err)
-	}
+	now := time.Now()
+	body := heliumidtest.WebhookBody(*id, st, now, *vendorData)
 	fmt.Fprintf(c.stdout, "POST %s\nverification.status: %s is %s\n", target.Redacted(), clean(*id), clean(string(st)))
 	resp, elapsed, err := postWebhook(ctx, target, body, heliumid.SignWebhook(body, key, now), *timeout)
 	if err != nil {
@@ -153,56 +122,6 @@ func checkWebhookFlags(pos []string, to, status, id string, timeout time.Duratio
 	return target, st, ""
 }
 
-// madeUpSession returns a session with id in status st, changed at now, with
-// what a real one carries in that status.
-func madeUpSession(id string, st heliumid.Status, vendorData string, now time.Time) webhookSession {
-	const layout = "2006-01-02T15:04:05.000Z07:00"
-	s := webhookSession{
-		ID:                 id,
-		Status:             string(st),
-		VerificationMethod: string(heliumid.MethodAuto),
-		CreatedAt:          now.Format(layout),
-		UpdatedAt:          now.Format(layout),
-		VendorData:         vendorData,
-	}
-	s.StatusCode, _ = st.Code()
-	switch st {
-	case heliumid.StatusFailed:
-		s.Reason = reasonFailed
-	case heliumid.StatusExpired:
-		s.Reason = reasonExpired
-	case heliumid.StatusAbandoned:
-		s.Reason = reasonAbandoned
-	}
-	switch st {
-	case heliumid.StatusSubmitted, heliumid.StatusReview, heliumid.StatusSuccessful, heliumid.StatusFailed:
-		s.Selfie, s.Doc, s.DocInfo = specimenPersonalData(id)
-	}
-	return s
-}
-
-// specimenPersonalData is the fake end-user data heliumidtest serves from
-// "submitted" on: a specimen passport of Utopia ("UTO", the country ICAO
-// uses for specimen documents) in the name of JANE DOE, with image URLs that
-// lead nowhere.
-func specimenPersonalData(id string) (*heliumid.Media, *heliumid.Document, *heliumid.DocumentInfo) {
-	id = url.PathEscape(id)
-	const host = "https://verify.heliumid.io/heliumidtest/"
-	selfie := &heliumid.Media{Key: "heliumidtest/" + id + "/selfie.jpg", URL: host + id + "/selfie.jpg"}
-	doc := &heliumid.Document{
-		Type:         "passport",
-		Name:         "Utopia specimen passport",
-		IssuingState: "UTO",
-		Key:          heliumid.DocumentSides{Front: "heliumidtest/" + id + "/doc-front.jpg", Back: "heliumidtest/" + id + "/doc-back.jpg"},
-		URL:          heliumid.DocumentSides{Front: host + id + "/doc-front.jpg", Back: host + id + "/doc-back.jpg"},
-	}
-	info := &heliumid.DocumentInfo{
-		DocType: "P", DocNumber: "X0000000", IssueDate: "2020-01-01", ExpiryDate: "2030-01-01",
-		IssuingState: "UTO", FirstName: "JANE", LastName: "DOE", DOB: "1990-01-01", Sex: "F",
-	}
-	return selfie, doc, info
-}
-
 // webhookResponse is what the endpoint answered.
 type webhookResponse struct {
 	code      int
@@ -214,10 +133,10 @@ type webhookResponse struct {
 // postWebhook sends one signed delivery and reads a bounded part of the
 // answer. Redirects are not followed, as a real sender would not.
 func postWebhook(ctx context.Context, target *url.URL, body []byte, signature http.Header, timeout time.Duration) (*webhookResponse, time.Duration, error) {
-	transport := newTransport()
-	defer transport.CloseIdleConnections()
 	hc := &http.Client{
-		Transport:     transport,
+		// One request, so no connection to keep: none is left open when
+		// the command returns.
+		Transport:     &http.Transport{Proxy: http.ProxyFromEnvironment, DisableKeepAlives: true},
 		Timeout:       timeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
