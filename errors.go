@@ -52,17 +52,19 @@ var (
 )
 
 // IsTransient reports whether err may pass on its own, so that asking again
-// later can succeed: a 5xx, a 429, a network failure, or a limiter that
-// could not grant a slot in time. It is false for errors that repeat until
-// something changes on your side (ErrInvalidRequest, ErrUnauthorized,
-// ErrNotFound, ErrBadRequest, ErrUnexpectedResponse, an invalid option), for
-// a canceled or expired context, and for nil.
+// later can succeed: a 5xx, a 429, a network failure, a timeout (the HTTP
+// client's, or a context deadline: with more time the call may succeed), or a
+// limiter that could not grant a slot in time. It is false for nil, for
+// context.Canceled (someone decided to stop), and for errors that repeat
+// until something changes on your side: ErrInvalidRequest, ErrUnauthorized,
+// ErrNotFound, ErrBadRequest, ErrUnexpectedResponse, an invalid option or key.
+// To tell whether your own context ended, check ctx.Err().
 //
 // The Client already retried what was safe to retry before returning err.
 // For a failed CreateVerification, "transient" does not mean "create again":
 // the session may exist; look it up by VendorData first.
 func IsTransient(err error) bool {
-	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	if err == nil || errors.Is(err, context.Canceled) {
 		return false
 	}
 	for _, permanent := range []error{ErrInvalidRequest, ErrMissingAPIKey, ErrInvalidOption, ErrUnauthorized,

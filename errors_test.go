@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -197,12 +199,13 @@ func TestIsTransient(t *testing.T) {
 	transient := []error{
 		&APIError{StatusCode: 500}, &APIError{StatusCode: 503}, &APIError{StatusCode: 429},
 		fmt.Errorf("heliumid: GET /x: %w", refused), fmt.Errorf("%w: limiter", ErrRateLimited),
+		context.DeadlineExceeded, // the caller may try again with more time
 	}
 	permanent := []error{
 		nil, &APIError{StatusCode: 400}, &APIError{StatusCode: 401}, &APIError{StatusCode: 404},
 		&APIError{StatusCode: 200, kind: ErrUnexpectedResponse}, fmt.Errorf("%w: x", ErrInvalidRequest),
 		ErrMissingAPIKey, fmt.Errorf("%w: x", ErrInvalidOption),
-		fmt.Errorf("heliumid: GET /x: %w", context.Canceled), context.DeadlineExceeded,
+		fmt.Errorf("heliumid: GET /x: %w", context.Canceled),
 	}
 	for _, err := range transient {
 		assert.True(t, IsTransient(err), "%v", err)
@@ -210,4 +213,33 @@ func TestIsTransient(t *testing.T) {
 	for _, err := range permanent {
 		assert.False(t, IsTransient(err), "%v", err)
 	}
+}
+
+// TestAStalledServerIsTransient: an HTTP client timeout (the caller's
+// context still alive) matches context.DeadlineExceeded, and must not end a
+// wait for a decision.
+func TestAStalledServerIsTransient(t *testing.T) {
+	release := make(chan struct{})
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			<-release // stall the first request past the client's timeout
+		}
+		fmt.Fprint(w, okEnvelope(`{"id":"v","status":"successful"}`))
+	}))
+	defer srv.Close()
+	defer close(release)
+	c, err := NewClient(testKey, WithBaseURL(srv.URL+"/api"), WithMaxRetries(0),
+		WithHTTPClient(&http.Client{Timeout: 20 * time.Millisecond}), WithPollInterval(time.Millisecond, time.Millisecond))
+	require.NoError(t, err)
+
+	_, err = c.GetVerification(context.Background(), "v")
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.True(t, IsTransient(err))
+
+	calls.Store(0)
+	v, err := c.WaitForDecision(context.Background(), "v")
+	require.NoError(t, err, "a stalled poll is ridden out")
+	assert.Equal(t, StatusSuccessful, v.Status)
+	c.CloseIdleConnections()
 }
