@@ -128,20 +128,32 @@ func (c *Client) attempt(ctx context.Context, r *call, out any, attempt int) out
 		req.Header["Content-Type"] = headerContentType
 	}
 
-	start := time.Now()
+	// The clock is read for the debug record only.
+	logging := c.logger != nil && c.logger.Enabled(ctx, slog.LevelDebug)
+	var start time.Time
+	if logging {
+		start = time.Now()
+	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		c.debug(ctx, r, attempt, 0, time.Since(start), "")
+		if logging {
+			c.debug(ctx, r, attempt, 0, time.Since(start), "")
+		}
 		return c.transportOutcome(ctx, r, err)
 	}
 	defer resp.Body.Close()
 
-	reqID := c.requestID(resp.Header)
 	var o outcome
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		o.err = c.decodeSuccess(resp, out)
 	} else {
 		o = c.errorOutcome(r, resp)
+	}
+	// The request id goes on errors and in the debug record; a call that
+	// succeeds unlogged does not look for it.
+	var reqID string
+	if o.err != nil || logging {
+		reqID = c.requestID(resp.Header)
 	}
 	if o.err != nil {
 		var apiErr *APIError
@@ -149,7 +161,9 @@ func (c *Client) attempt(ctx context.Context, r *call, out any, attempt int) out
 			apiErr.method, apiErr.path, apiErr.RequestID = r.method, r.path, reqID
 		}
 	}
-	c.debug(ctx, r, attempt, resp.StatusCode, time.Since(start), reqID)
+	if logging {
+		c.debug(ctx, r, attempt, resp.StatusCode, time.Since(start), reqID)
+	}
 	return o
 }
 

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -41,13 +42,41 @@ func putBuffer(b *bytes.Buffer) {
 
 // readBounded reads r into buf, at most limit bytes. tooLarge reports that
 // r held more; buf then holds the first limit bytes.
+//
+// It reads straight into buf's spare capacity, growing it by doubling but
+// never past limit+1 bytes, rather than through io.LimitReader and
+// bytes.Buffer.ReadFrom: the *io.LimitedReader escapes to the heap (one
+// allocation per response), and bytes.Buffer's doubling overshoots the
+// limit (a body cut at 10 MiB would grow a 16 MiB buffer).
 func readBounded(r io.Reader, limit int64, buf *bytes.Buffer) (tooLarge bool, err error) {
-	_, err = buf.ReadFrom(io.LimitReader(r, limit+1))
-	if int64(buf.Len()) > limit {
+	b := buf.Bytes() // what buf holds, with its spare capacity behind
+	for int64(len(b)) <= limit {
+		if len(b) == cap(b) {
+			b = growBounded(b, limit+1)
+		}
+		n, rerr := r.Read(b[len(b):int(min(int64(cap(b)), limit+1))])
+		b = b[:len(b)+n]
+		if rerr != nil {
+			if rerr != io.EOF {
+				err = rerr
+			}
+			break
+		}
+	}
+	*buf = *bytes.NewBuffer(b)
+	if int64(len(b)) > limit {
 		buf.Truncate(int(limit))
 		return true, err
 	}
 	return false, err
+}
+
+// growBounded returns a copy of b with twice its capacity (at least
+// bytes.MinRead), but no more than most.
+func growBounded(b []byte, most int64) []byte {
+	grown := make([]byte, len(b), min(max(2*int64(cap(b)), bytes.MinRead), most))
+	copy(grown, b)
+	return grown
 }
 
 // envelope is the wrapper of every response:
@@ -68,30 +97,203 @@ func (c *Client) decodeSuccess(resp *http.Response, out any) error {
 	if err != nil {
 		return fmt.Errorf("heliumid: reading the response: %w", err)
 	}
-	unexpected := func(msg string) error {
-		return &APIError{StatusCode: resp.StatusCode, Message: msg, Body: c.keep(buf.Bytes()), kind: ErrUnexpectedResponse}
-	}
 	if tooLarge {
-		return unexpected(fmt.Sprintf("the body is larger than %d MiB", maxSuccessBody>>20))
+		return c.unexpected(resp.StatusCode, buf.Bytes(), fmt.Sprintf("the body is larger than %d MiB", maxSuccessBody>>20))
 	}
-	env := envelope{Data: out}
-	if err := json.Unmarshal(buf.Bytes(), &env); err != nil {
-		return unexpected("the body is not the documented JSON envelope: " + describeJSONError(err))
+	return c.decodeEnvelope(resp.StatusCode, buf.Bytes(), out, true)
+}
+
+// decodeEnvelope decodes a 2xx body and checks what it holds. fast allows
+// scanEnvelope; tests turn it off to compare with the reference decoding.
+func (c *Client) decodeEnvelope(status int, body []byte, out any, fast bool) error {
+	var env envelope
+	if !fast || !scanEnvelope(body, out, &env) {
+		// Anything the fast path does not take on its own goes through
+		// encoding/json, which defines the result and the error messages.
+		resetValue(out)
+		slow := &envelope{Data: out} // not &env: that would move env to the heap on the fast path too
+		if err := json.Unmarshal(body, slow); err != nil {
+			return c.unexpected(status, body, "the body is not the documented JSON envelope: "+describeJSONError(err))
+		}
+		env = *slow
 	}
 	switch {
 	case env.Status == nil:
-		return unexpected("the body is not the documented envelope (no \"status\")")
+		return c.unexpected(status, body, "the body is not the documented envelope (no \"status\")")
 	case !*env.Status:
-		return &APIError{StatusCode: resp.StatusCode, Code: int(env.Code), Message: c.scrub(env.text()), Body: c.keep(buf.Bytes())}
+		return &APIError{StatusCode: status, Code: int(env.Code), Message: c.scrub(env.text()), Body: c.keep(body)}
 	case env.Data == nil:
-		return unexpected("the envelope holds no data")
+		return c.unexpected(status, body, "the envelope holds no data")
 	}
 	if v, ok := out.(validator); ok {
 		if msg := v.validate(); msg != "" {
-			return unexpected(msg)
+			return c.unexpected(status, body, msg)
 		}
 	}
 	return nil
+}
+
+// unexpected reports a 2xx response the SDK cannot use.
+func (c *Client) unexpected(status int, body []byte, msg string) error {
+	return &APIError{StatusCode: status, Message: msg, Body: c.keep(body), kind: ErrUnexpectedResponse}
+}
+
+// Shared targets for the *bool fields the fast paths fill (envelope.Status,
+// page.hasNext), so they do not allocate a bool per response. Nothing
+// writes through these pointers.
+var (
+	jsonTrue  = true
+	jsonFalse = false
+)
+
+// scanEnvelope is the fast path of decodeSuccess. json.Unmarshal of the
+// envelope scans the data three times before the data's own decoder starts
+// (the whole body to validate it, then the data again to find its end)
+// and decodes "message" even on success. Here the envelope is walked once,
+// its members checked in place and the data handed straight to out's
+// decoder.
+//
+// It fills env and reports true
+// only where json.Unmarshal would have succeeded with the same result: the
+// members are spelled exactly, none is repeated, "status" is true or false,
+// "data" is an object or an array out decodes without error, and every
+// other member is valid JSON. Anything else returns false, with out
+// possibly half-filled; decodeSuccess then starts over with json.Unmarshal.
+// "message", "error" and "code" are only validated here, and decoded only
+// when status is false, which is the only time they are used.
+func scanEnvelope(body []byte, out any, env *envelope) bool {
+	w := objectWalker{envelopeWalker{b: body}}
+	if !w.open() {
+		return false
+	}
+	const (
+		seenStatus = 1 << iota
+		seenMessage
+		seenError
+		seenCode
+		seenData
+	)
+	var seen int
+	var message, errText, code []byte
+	// Like envelope{Data: out} in json.Unmarshal: only "data": null (which
+	// goes to the slow path) clears it.
+	env.Data = out
+	for more := w.first(); more; more = w.next() {
+		name, val, ok := w.member()
+		if !ok {
+			return false
+		}
+		var bit int
+		switch string(name) {
+		case "status":
+			bit = seenStatus
+		case "message":
+			bit, message = seenMessage, val
+		case "error":
+			bit, errText = seenError, val
+		case "code":
+			bit, code = seenCode, val
+		case "data":
+			bit = seenData
+		default:
+			// encoding/json matches member names without regard to case:
+			// such a member is not ignored there, so not here either.
+			if foldsToAny(string(name), envelopeFields[:]) || !json.Valid(val) {
+				return false
+			}
+			continue
+		}
+		if seen&bit != 0 {
+			return false // a repeated member: encoding/json merges them
+		}
+		seen |= bit
+		switch bit {
+		case seenStatus:
+			switch string(val) {
+			case "true":
+				env.Status = &jsonTrue
+			case "false":
+				env.Status = &jsonFalse
+			default:
+				return false
+			}
+		case seenMessage, seenError, seenCode:
+			if !validJSONValue(val) {
+				return false
+			}
+		case seenData:
+			if val[0] != '{' && val[0] != '[' {
+				return false
+			}
+			if !scanData(val, out) {
+				return false
+			}
+		}
+	}
+	if w.err || !w.end() {
+		return false
+	}
+	if env.Status != nil && !*env.Status {
+		// The members an error is made of; messageText and flexInt never
+		// fail on valid JSON.
+		if message != nil {
+			_ = env.Message.UnmarshalJSON(message)
+		}
+		if errText != nil {
+			_ = env.Error.UnmarshalJSON(errText)
+		}
+		if code != nil {
+			_ = env.Code.UnmarshalJSON(code)
+		}
+	}
+	return true
+}
+
+// envelopeFields are the names envelope decodes.
+var envelopeFields = [...]string{"status", "message", "error", "code", "data"}
+
+// foldsToAny reports whether name equals one of names under case folding,
+// the way encoding/json matches an object's members to struct fields
+// (strings.EqualFold is the same relation as json's name folding).
+func foldsToAny(name string, names []string) bool {
+	for _, n := range names {
+		if strings.EqualFold(name, n) {
+			return true
+		}
+	}
+	return false
+}
+
+// validJSONValue reports whether b is one valid JSON value, with a shortcut
+// for the usual case of a string without escapes.
+func validJSONValue(b []byte) bool {
+	if plainJSONString(b) && !hasControlByte(b) {
+		return true
+	}
+	return json.Valid(b)
+}
+
+// scanData decodes the envelope's data into out for scanEnvelope: with
+// out's own UnmarshalJSON, called directly (as encoding/json would, after
+// scanning the data twice more to find where it ends), or with a fast path
+// of its own.
+func scanData(val []byte, out any) bool {
+	switch o := out.(type) {
+	case *CreatedVerification:
+		return *o == CreatedVerification{} && o.scan(val)
+	case json.Unmarshaler:
+		return o.UnmarshalJSON(val) == nil
+	}
+	return json.Unmarshal(val, out) == nil
+}
+
+// resetValue sets what out points to back to its zero value, so that a
+// decoding that starts over starts from scratch. Only the fallback of a fast
+// path uses it.
+func resetValue(out any) {
+	if v := reflect.ValueOf(out); v.Kind() == reflect.Pointer && !v.IsNil() {
+		v.Elem().SetZero()
+	}
 }
 
 // validator is implemented by response types that check what they decoded.
