@@ -210,7 +210,7 @@ func (p *page) setNumbers(totalPages, pages, total, totalDocs, limit flexInt, ha
 	}
 }
 
-// The members of a page object, in the order of scan's switch.
+// The members of a page object, in the order of the switch in scan.
 var pageNames = []string{
 	"verifications", "items", "docs", "results",
 	"totalPages", "pages", "total", "totalDocs", "limit",

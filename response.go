@@ -146,21 +146,20 @@ var (
 	jsonFalse = false
 )
 
-// scanEnvelope is the fast path of decodeSuccess. json.Unmarshal of the
-// envelope scans the data three times before the data's own decoder starts
-// (the whole body to validate it, then the data again to find its end)
-// and decodes "message" even on success. Here the envelope is walked once,
-// its members checked in place and the data handed straight to out's
-// decoder.
+// scanEnvelope is the fast path of decodeEnvelope. json.Unmarshal of the
+// envelope scans the data twice before the data's own decoder starts (with
+// the whole body, to validate it; then to find where the data ends), and
+// decodes "message" even on success. Here the envelope is walked once, its
+// members checked in place and the data handed straight to out's decoder.
 //
-// It fills env and reports true
-// only where json.Unmarshal would have succeeded with the same result: the
-// members are spelled exactly, none is repeated, "status" is true or false,
-// "data" is an object or an array out decodes without error, and every
-// other member is valid JSON. Anything else returns false, with out
-// possibly half-filled; decodeSuccess then starts over with json.Unmarshal.
-// "message", "error" and "code" are only validated here, and decoded only
-// when status is false, which is the only time they are used.
+// It fills env and reports true only where json.Unmarshal would have
+// succeeded with the same result: the members are spelled exactly, none is
+// repeated, "status" is true or false, "data" is an object or an array out
+// decodes without error, and every other member is valid JSON. Anything
+// else returns false, with out possibly half-filled; decodeEnvelope then
+// starts over with json.Unmarshal. "message", "error" and "code" are only
+// validated here, and decoded only when status is false, the only time
+// they are used.
 func scanEnvelope(body []byte, out any, env *envelope) bool {
 	w := objectWalker{envelopeWalker{b: body}}
 	if !w.open() {

@@ -74,7 +74,7 @@ func (v *Verification) isBlank() bool {
 		v.Selfie == nil && v.Document == nil && v.DocumentInfo == nil && v.Meta == nil
 }
 
-// The members of a session, in the order of verificationMember's switch.
+// The members of a session, in the order of the switch in scan.
 var verificationNames = []string{
 	"id", "status", "statusCode", "verificationMethod", "createdAt", "updatedAt", "reason", "vendorData",
 	"selfie", "doc", "docInfo", "meta", "_id", "verificationId",
