@@ -3,13 +3,8 @@ package heliumid
 import (
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"reflect"
 	"testing"
-
-	"github.com/google/go-querystring/query"
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 )
 
 // The decoders of sessions, pages, created sessions and the envelope each
@@ -207,29 +202,4 @@ func FuzzFastPaths(f *testing.F) {
 		checkCreatedFastPath(t, data)
 		checkEnvelopeFastPath(t, fuzzClient(t), data)
 	})
-}
-
-// TestListOptionsEncodeLikeGoQuerystring: the hand-written encoder of the
-// list options writes exactly what go-querystring writes from their url
-// tags, the documented encoding.
-func TestListOptionsEncodeLikeGoQuerystring(t *testing.T) {
-	strs := []string{"", "a", "user 42", "ünïcode", "a&b=c?d#e", "1+1", "100%", "x/y", "\x00\n", "not started"}
-	ints := []int{0, 1, 7, 20, 100, 12345, -1}
-	rng := rand.New(rand.NewPCG(1, 2))
-	check := func(o *ListVerificationsOptions) {
-		want, err := query.Values(o)
-		require.NoError(t, err)
-		assert.Equal(t, want.Encode(), o.encode(), "%+v", o)
-	}
-	check(nil)
-	check(&ListVerificationsOptions{})
-	check(&ListVerificationsOptions{Status: StatusSubmitted, VendorData: "user-8812", Page: 3, Limit: 20})
-	for range 2000 {
-		check(&ListVerificationsOptions{
-			Status:     Status(strs[rng.IntN(len(strs))]),
-			VendorData: strs[rng.IntN(len(strs))],
-			Page:       ints[rng.IntN(len(ints))],
-			Limit:      ints[rng.IntN(len(ints))],
-		})
-	}
 }

@@ -161,8 +161,8 @@ var (
 // validated here, and decoded only when status is false, the only time
 // they are used.
 func scanEnvelope(body []byte, out any, env *envelope) bool {
-	w := objectWalker{envelopeWalker{b: body}}
-	if !w.open() {
+	w := jsonWalker{b: body}
+	if !w.open('{') {
 		return false
 	}
 	const (

@@ -22,3 +22,8 @@ for module in . redisrate; do
   echo "== go test -race ($module)"
   (cd "$module" && go test -race -count=1 ./...)
 done
+
+# The benchmarks, 100 iterations each: not a measurement (see
+# docs/PERFORMANCE.md for that), but proof they still run.
+echo "== benchmarks, short mode"
+go test -run '^$' -bench . -benchtime=100x ./...

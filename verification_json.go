@@ -197,8 +197,8 @@ func (d *DocumentInfo) scan(b []byte) bool {
 // field), a member of another name is not valid JSON (encoding/json would
 // fail), or member reports false. names has at most 64 entries.
 func scanObject(b []byte, names []string, member func(i int, val []byte) bool) bool {
-	w := objectWalker{envelopeWalker{b: b}}
-	if !w.open() {
+	w := jsonWalker{b: b}
+	if !w.open('{') {
 		return false
 	}
 	var seen uint64
@@ -229,45 +229,6 @@ func indexOf(names []string, name []byte) int {
 		}
 	}
 	return -1
-}
-
-// objectWalker is envelopeWalker with a member method that does not
-// allocate the member's name: it is only compared.
-type objectWalker struct {
-	envelopeWalker
-}
-
-// member consumes `"name": value` and returns the unescaped name and the
-// value's bytes.
-func (w *objectWalker) member() (name, val []byte, ok bool) {
-	w.skipSpace()
-	keyEnd, ok := stringEnd(w.b, w.i)
-	if !ok {
-		return nil, nil, false
-	}
-	key := w.b[w.i:keyEnd]
-	w.i = keyEnd
-	w.skipSpace()
-	if w.i >= len(w.b) || w.b[w.i] != ':' {
-		return nil, nil, false
-	}
-	w.i++
-	w.skipSpace()
-	valEnd, ok := valueEnd(w.b, w.i)
-	if !ok {
-		return nil, nil, false
-	}
-	val = w.b[w.i:valEnd]
-	w.i = valEnd
-	if bytes.IndexByte(key, '\\') < 0 && !hasControlByte(key) {
-		return key[1 : len(key)-1], val, true
-	}
-	// An escaped name is rare: let encoding/json check and unescape it.
-	var s string
-	if json.Unmarshal(key, &s) != nil {
-		return nil, nil, false
-	}
-	return []byte(s), val, true
 }
 
 // plainString returns the contents of a JSON string that encoding/json
@@ -336,8 +297,8 @@ func scanMeta(val []byte, dst *map[string]any) bool {
 		return false
 	}
 	m := make(map[string]any)
-	w := objectWalker{envelopeWalker{b: val}}
-	flat := w.open()
+	w := jsonWalker{b: val}
+	flat := w.open('{')
 	for more := flat && w.first(); flat && more; more = w.next() {
 		key, v, ok := w.member()
 		if !ok || !utf8.Valid(key) { // encoding/json would replace invalid bytes in the key
