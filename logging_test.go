@@ -82,6 +82,7 @@ func TestLoggingRecordsEveryAttemptWithoutSecrets(t *testing.T) {
 		assert.Equal(t, "WARN", records[1]["level"])
 		assert.Equal(t, "heliumid: retrying", records[1]["msg"])
 		assert.Contains(t, records[1]["error"], "maintenance")
+		assert.EqualValues(t, 503, records[1]["status"], "so callers can count what the SDK waited out")
 		assert.Contains(t, records[1], "wait")
 
 		assert.Equal(t, "DEBUG", records[2]["level"])

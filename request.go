@@ -272,9 +272,15 @@ func (c *Client) warn(ctx context.Context, msg string, r *call, attempt int, err
 	if c.logger == nil || !c.logger.Enabled(ctx, slog.LevelWarn) {
 		return
 	}
+	status := 0 // a transport error has none
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		status = apiErr.StatusCode
+	}
 	c.logger.LogAttrs(ctx, slog.LevelWarn, msg,
 		slog.String("method", r.method),
 		slog.String("path", r.path),
+		slog.Int("status", status),
 		slog.Int("attempt", attempt),
 		slog.Duration("wait", wait),
 		slog.String("error", err.Error()))
