@@ -106,6 +106,9 @@ func ParseStatus(s string) Status {
 }
 
 func canonicalStatus(s string) (Status, bool) {
+	if st := Status(s); st.IsKnown() {
+		return st, true // the common case, without the allocations below
+	}
 	t := strings.ToLower(strings.TrimSpace(s))
 	switch t {
 	case "not started", "not_started", "notstarted", "created":
@@ -231,6 +234,10 @@ func (s *Status) UnmarshalJSON(b []byte) error {
 		*s = ""
 		return nil
 	case b[0] == '"':
+		if plain, ok := plainString(b); ok { // no escapes: no need for encoding/json
+			*s = ParseStatus(string(plain))
+			return nil
+		}
 		var str string
 		if err := json.Unmarshal(b, &str); err != nil {
 			return err
