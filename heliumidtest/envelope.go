@@ -40,27 +40,3 @@ func writeEnvelope(w http.ResponseWriter, code int, ok bool, msg string, data an
 func writeError(w http.ResponseWriter, code int, msg string) {
 	writeEnvelope(w, code, false, msg, nil)
 }
-
-// statusWriter remembers the status a handler answered with, for the
-// request log.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the connection, to drop it.
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

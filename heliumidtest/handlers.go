@@ -15,6 +15,8 @@ import (
 	"strings"
 
 	heliumid "github.com/heliumid/heliumid-go"
+
+	"github.com/heliumid/heliumid-go/internal/statuswriter"
 )
 
 // Request limits. The API documents none; these are what a careful server
@@ -31,8 +33,8 @@ const (
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	body, tooLarge, readErr := readBody(r)
 	entry := s.record(r, body, s.validKey(r.Header.Get("X-Api-Key")))
-	sw := &statusWriter{ResponseWriter: w}
-	defer func() { s.finish(entry, sw.status) }()
+	sw := &statuswriter.Writer{ResponseWriter: w}
+	defer func() { s.finish(entry, sw.Status) }()
 	sw.Header().Set("X-Request-Id", entry.ID)
 
 	handle := func(w http.ResponseWriter) {

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/heliumid/heliumid-go/heliumidtest"
+
+	"github.com/heliumid/heliumid-go/internal/statuswriter"
 )
 
 // fakeFront is what "heliumid fake" serves on --addr: the admin endpoints
@@ -41,12 +43,12 @@ func newFakeFront(srv *heliumidtest.Server, logger *log.Logger) *fakeFront {
 // ServeHTTP logs each request with what it was answered.
 func (f *fakeFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	sw := &statusRecorder{ResponseWriter: w}
+	sw := &statuswriter.Writer{ResponseWriter: w}
 	defer func() {
 		// A dropped connection (Failure.Drop) leaves the status at 0.
 		status := "connection dropped"
-		if sw.status != 0 {
-			status = fmt.Sprint(sw.status)
+		if sw.Status != 0 {
+			status = fmt.Sprint(sw.Status)
 		}
 		reqID := sw.Header().Get("X-Request-Id")
 		if reqID != "" {
@@ -103,27 +105,3 @@ func (f *fakeFront) logDeliveries() {
 	}
 	f.logged = len(all)
 }
-
-// statusRecorder remembers the status a handler answered.
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusRecorder) WriteHeader(code int) {
-	if s.status == 0 {
-		s.status = code
-	}
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusRecorder) Write(b []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
-	}
-	return s.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the connection: the Server
-// hijacks it to drop it (Failure.Drop).
-func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
