@@ -28,7 +28,7 @@ const (
 // Client calls the Helium ID API with one integration's API key. Create it
 // with [NewClient]. A Client is safe for concurrent use by many goroutines;
 // share one per API key, so that its connection pool, rate limiter and 429
-// cool-down are shared too.
+// cool-downs are shared too.
 type Client struct {
 	auth          *credentials // behind a pointer: fmt prints nested pointers as addresses, never their contents
 	baseURL       string       // no trailing slash
@@ -42,8 +42,8 @@ type Client struct {
 	pollFirst     time.Duration
 	pollMax       time.Duration
 	limiter       RateLimiter
-	logger        *slog.Logger // nil: no logging
-	cool          *cooldown
+	logger        *slog.Logger          // nil: no logging
+	cool          [classCount]*cooldown // one 429 pause per request class: creates, reads
 }
 
 // credentials holds the API key ready to be put on a request. The header
@@ -80,8 +80,8 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		retryAfterCap: defaultRetryAfterCap,
 		pollFirst:     defaultPollFirst,
 		pollMax:       defaultPollMax,
-		cool:          &cooldown{},
 		userAgent:     []string{defaultUserAgent},
+		cool:          [classCount]*cooldown{new(cooldown), new(cooldown)},
 	}
 	if err := WithBaseURL(DefaultBaseURL)(c); err != nil {
 		return nil, err
@@ -215,6 +215,12 @@ func checkGrowth(what string, first, max time.Duration) error {
 // with an error matching [ErrRateLimited] whose APIError.RetryAfter says how
 // long the server asked for, so your code can schedule the retry instead of
 // holding a request open.
+//
+// The cap also bounds the pause a 429 imposes on the other requests of its
+// class (creates, or reads): they wait out the server's Retry-After, but
+// never longer than d; after that the next request finds out whether the
+// window is still closed. A cap of 0 never pauses: every 429 with a
+// Retry-After fails its call at once.
 func WithRetryAfterCap(d time.Duration) Option {
 	return func(c *Client) error {
 		if d < 0 {

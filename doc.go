@@ -29,7 +29,8 @@
 // Reads are retried on network errors, 408, 429 and 5xx; session creation
 // only where Helium ID cannot have created the session (a 429, or a
 // connection that was never established), so a retry never creates a second,
-// billed session. A 429's Retry-After pauses every caller of the Client.
+// billed session. A 429's Retry-After pauses the Client's other requests of
+// the same class (creates, or reads), for at most the Retry-After cap.
 // [WithRateLimiter] paces creation below your plan's cap; the redisrate module
 // shares that cap between processes through Redis.
 //

@@ -142,7 +142,7 @@ func (e *APIError) hint() string {
 		return "check the verification id; sessions belong to the integration whose key created them"
 	case ErrRateLimited:
 		if e.RetryAfter > 0 {
-			return "the session-creation cap was hit; try again in " + roundForHumans(e.RetryAfter).String() + " or pace creation with WithRateLimiter"
+			return "the session-creation cap was hit; try again in " + humanDuration(e.RetryAfter) + " or pace creation with WithRateLimiter"
 		}
 		return "the session-creation cap was hit; slow down or pace creation with WithRateLimiter"
 	case ErrServer:
@@ -153,13 +153,29 @@ func (e *APIError) hint() string {
 	return ""
 }
 
-// roundForHumans rounds d up to what a person reads: whole seconds from a
-// second on, milliseconds below. (APIError.RetryAfter itself stays exact.)
-func roundForHumans(d time.Duration) time.Duration {
-	unit := time.Second
-	if d < time.Second {
-		unit = time.Millisecond
+// humanDuration prints d the way a person reads a wait: rounded up to whole
+// seconds from a second on (milliseconds below), in days beyond two days.
+// (APIError.RetryAfter itself stays exact.) It never prints a negative or
+// overflowed duration, whatever a server sent.
+func humanDuration(d time.Duration) string {
+	const day = 24 * time.Hour
+	switch {
+	case d <= 0:
+		return "0s"
+	case d > 2*day:
+		days := d / day
+		if d%day != 0 {
+			days++
+		}
+		return strconv.FormatInt(int64(days), 10) + " days"
+	case d < time.Second:
+		return roundUp(d, time.Millisecond).String()
 	}
+	return roundUp(d, time.Second).String()
+}
+
+// roundUp rounds d (far from overflowing) up to a multiple of unit.
+func roundUp(d, unit time.Duration) time.Duration {
 	if r := d.Truncate(unit); r < d {
 		return r + unit
 	}

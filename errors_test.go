@@ -243,3 +243,20 @@ func TestAStalledServerIsTransient(t *testing.T) {
 	assert.Equal(t, StatusSuccessful, v.Status)
 	c.CloseIdleConnections()
 }
+
+func TestHumanDurationNeverPrintsNegativeOrOverflowed(t *testing.T) {
+	tests := map[time.Duration]string{
+		-time.Second:                   "0s",
+		0:                              "0s",
+		1500 * time.Microsecond:        "2ms",
+		1500 * time.Millisecond:        "2s",
+		30 * time.Second:               "30s",
+		49 * time.Hour:                 "3 days",
+		time.Duration(1<<63 - 1):       "106752 days",
+		time.Duration(-1 << 63):        "0s",
+		48*time.Hour + time.Nanosecond: "3 days",
+	}
+	for d, want := range tests {
+		assert.Equal(t, want, humanDuration(d), "%d", int64(d))
+	}
+}

@@ -25,18 +25,19 @@ type RateLimiter interface {
 
 // CooldownSharer is implemented by a RateLimiter that can spread a
 // server-imposed pause to other processes (the redisrate module does, through
-// Redis). When a response is a 429 with Retry-After, the Client calls
-// ShareCooldown with the time until which the server asked callers to wait;
-// the limiter's Wait must then not return before that time, in any process
+// Redis). When a create is answered 429 with Retry-After, the Client calls
+// ShareCooldown with the time until which the server asked callers to wait,
+// bounded by the Client's Retry-After cap (see [WithRetryAfterCap]); the
+// limiter's Wait must then not return before that time, in any process
 // sharing it. An error from ShareCooldown is logged and otherwise ignored:
 // this process waits out the cool-down either way.
 type CooldownSharer interface {
 	ShareCooldown(ctx context.Context, until time.Time) error
 }
 
-// cooldown is the per-Client pause after a 429 with Retry-After: every request
-// of the Client waits until the same instant, instead of each goroutine
-// sending on and collecting its own 429.
+// cooldown is a Client's pause of one request class after a 429 with
+// Retry-After: every request of that class waits until the same instant,
+// instead of each goroutine sending on and collecting its own 429.
 type cooldown struct {
 	mu    sync.Mutex
 	until time.Time
@@ -74,7 +75,7 @@ func (cd *cooldown) wait(ctx context.Context, maxWait time.Duration) error {
 			e.RetryAfter = left
 			e.attempts = 0
 			e.kind = ErrRateLimited
-			e.Message = "an earlier 429 paused this client for " + roundForHumans(left).String() + " more, longer than the Retry-After cap or the context allows"
+			e.Message = "an earlier 429 paused this client for " + humanDuration(left) + " more, longer than the Retry-After cap or the context allows"
 			return &e
 		}
 		if err := ctxwait.Sleep(ctx, left); err != nil {

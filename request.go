@@ -25,6 +25,24 @@ type call struct {
 	create bool   // session creation: gated by the limiter, retried only when nothing can have been created
 }
 
+// requestClass is what a 429 pauses: the documented cap is on creation, so
+// a create's 429 pauses creates, and a read's 429 (a proxy's, say) pauses
+// reads.
+type requestClass int
+
+const (
+	classRead requestClass = iota
+	classCreate
+	classCount
+)
+
+func (r *call) class() requestClass {
+	if r.create {
+		return classCreate
+	}
+	return classRead
+}
+
 // outcome is what one attempt came to.
 type outcome struct {
 	err        error
@@ -46,7 +64,7 @@ func (c *Client) do(ctx context.Context, r *call, out any) error {
 		return fmt.Errorf("%w: nil context; pass context.Background() or a request's context", ErrInvalidRequest)
 	}
 	for attempt := 1; ; attempt++ {
-		if err := c.cool.wait(ctx, c.retryAfterCap); err != nil {
+		if err := c.cool[r.class()].wait(ctx, c.retryAfterCap); err != nil {
 			return c.annotate(r, err)
 		}
 		if r.create && c.limiter != nil {
@@ -60,11 +78,7 @@ func (c *Client) do(ctx context.Context, r *call, out any) error {
 		}
 		setAttempts(o.err, attempt)
 		if o.rateLimit != nil && o.retryAfter > 0 {
-			// A 429 pauses every caller of c, not just this one (whether or
-			// not it retries): they all wait for the server's window.
-			until := time.Now().Add(o.retryAfter)
-			c.cool.extend(until, o.rateLimit)
-			c.shareCooldown(ctx, until)
+			c.pause(ctx, r, o)
 		}
 		if !o.retry || attempt > c.maxRetries {
 			if o.retry {
@@ -91,6 +105,25 @@ func (c *Client) do(ctx context.Context, r *call, out any) error {
 		if err := ctxwait.Sleep(ctx, wait); err != nil {
 			return c.annotate(r, err)
 		}
+	}
+}
+
+// pause holds back every request of r's class (not just this caller, and
+// whether or not it retries) after a 429 with Retry-After: they all wait for
+// the server's window instead of each collecting its own 429. The pause
+// never lasts longer than the Retry-After cap, however long the server asked
+// for: a hostile or broken server cannot stall the client (or, through a
+// CooldownSharer, the fleet) for years, and once the cap has passed the next
+// request finds out whether the window is still closed.
+func (c *Client) pause(ctx context.Context, r *call, o outcome) {
+	d := min(o.retryAfter, c.retryAfterCap)
+	if d <= 0 {
+		return
+	}
+	until := time.Now().Add(d)
+	c.cool[r.class()].extend(until, o.rateLimit)
+	if r.create {
+		c.shareCooldown(ctx, until) // the shared limiter gates creation only
 	}
 }
 

@@ -416,18 +416,18 @@ func TestACoolDownLongerThanTheCallerCanWaitFailsAtOnce(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		defer cancel()
 		start := time.Now()
-		_, err = c.GetVerification(ctx, "v")
+		_, err = c.CreateVerification(ctx, &CreateVerificationRequest{})
 		assert.Zero(t, time.Since(start))
 		require.ErrorIs(t, err, ErrRateLimited)
 		var apiErr *APIError
 		require.ErrorAs(t, err, &apiErr)
 		assert.Equal(t, 15*time.Second, apiErr.RetryAfter, "the time left of the window")
-		assert.Contains(t, err.Error(), "GET /v1/verifications/v")
+		assert.Contains(t, err.Error(), "POST /v1/verifications")
 		assert.Equal(t, 1, mock.GetTotalCallCount(), "nothing sent inside the window")
 
 		time.Sleep(15 * time.Second)
-		mock.RegisterNoResponder(respond(200, okEnvelope(`{"id":"v","status":"started"}`)))
-		_, err = c.GetVerification(context.Background(), "v")
+		mock.RegisterNoResponder(respond(200, okEnvelope(createdData)))
+		_, err = c.CreateVerification(context.Background(), &CreateVerificationRequest{})
 		assert.NoError(t, err, "after the window the client sends again")
 	})
 }

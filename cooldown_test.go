@@ -1,0 +1,107 @@
+package heliumid
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/time/rate"
+)
+
+// TestA429PausesOnlyItsOwnClass: the documented cap is on creation, so a
+// create's 429 holds back creates but not reads, and a read's 429 (from a
+// proxy, say) holds back reads but not creates.
+func TestA429PausesOnlyItsOwnClass(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, mock := newMockClient(t, WithMaxRetries(0))
+		mock.RegisterResponder(http.MethodPost, testBaseURL+"/v1/verifications",
+			sequence(respond(429, "", "Retry-After", "10"), respond(200, okEnvelope(createdData))))
+		mock.RegisterResponder(http.MethodGet, testBaseURL+"/v1/verifications/v",
+			respond(200, okEnvelope(`{"id":"v","status":"started"}`)))
+
+		_, err := c.CreateVerification(context.Background(), &CreateVerificationRequest{})
+		require.ErrorIs(t, err, ErrRateLimited)
+		start := time.Now()
+		_, err = c.GetVerification(context.Background(), "v")
+		require.NoError(t, err)
+		assert.Zero(t, time.Since(start), "a create's 429 does not pause reads")
+		_, err = c.CreateVerification(context.Background(), &CreateVerificationRequest{})
+		require.NoError(t, err)
+		assert.Equal(t, 10*time.Second, time.Since(start), "but it pauses creates")
+	})
+	synctest.Test(t, func(t *testing.T) {
+		c, mock := newMockClient(t, WithMaxRetries(0))
+		mock.RegisterResponder(http.MethodGet, testBaseURL+"/v1/verifications/v",
+			sequence(respond(429, "", "Retry-After", "10"), respond(200, okEnvelope(`{"id":"v","status":"started"}`))))
+		mock.RegisterResponder(http.MethodPost, testBaseURL+"/v1/verifications", respond(200, okEnvelope(createdData)))
+
+		_, err := c.GetVerification(context.Background(), "v")
+		require.ErrorIs(t, err, ErrRateLimited)
+		start := time.Now()
+		_, err = c.CreateVerification(context.Background(), &CreateVerificationRequest{})
+		require.NoError(t, err)
+		assert.Zero(t, time.Since(start), "a read's 429 does not pause creates")
+		_, err = c.GetVerification(context.Background(), "v")
+		require.NoError(t, err)
+		assert.Equal(t, 10*time.Second, time.Since(start), "but it pauses reads")
+	})
+}
+
+// TestNoPauseOutlastsTheRetryAfterCap: however long a hostile server asks
+// the client to wait, the call fails at once with the server's Retry-After,
+// and the other callers are paused for at most the cap; after it the next
+// request is sent to find out whether the window is still closed.
+func TestNoPauseOutlastsTheRetryAfterCap(t *testing.T) {
+	asks := map[string]func(now time.Time) string{
+		"31 years in seconds": func(time.Time) string { return "999999999" },
+		"overflowing seconds": func(time.Time) string { return "99999999999999999999999" },
+		"a date in year 9999": func(time.Time) string { return "Fri, 31 Dec 9999 23:59:59 GMT" },
+	}
+	for name, ask := range asks {
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				lim := &countingLimiter{RateLimiter: rate.NewLimiter(rate.Inf, 1)}
+				c, mock := newMockClient(t, WithRateLimiter(lim))
+				log := newClockLog()
+				mock.RegisterNoResponder(log.wrap(sequence(
+					func(req *http.Request) (*http.Response, error) {
+						return respond(429, errEnvelope(429, "cap"), "Retry-After", ask(time.Now()))(req)
+					},
+					respond(200, okEnvelope(createdData)))))
+
+				_, err := c.CreateVerification(context.Background(), &CreateVerificationRequest{})
+				require.ErrorIs(t, err, ErrRateLimited)
+				var apiErr *APIError
+				require.ErrorAs(t, err, &apiErr)
+				assert.Greater(t, apiErr.RetryAfter, 30*365*24*time.Hour, "the caller learns what the server asked for")
+				assert.NotRegexp(t, `-\d|\d{5,}h`, err.Error(), "no negative or overflowed duration in the message")
+				require.Len(t, lim.cooldowns, 1)
+				assert.Equal(t, log.start.Add(defaultRetryAfterCap), lim.cooldowns[0], "the fleet is paused for the cap, no longer")
+
+				_, err = c.CreateVerification(context.Background(), &CreateVerificationRequest{})
+				require.NoError(t, err)
+				assert.Equal(t, []time.Duration{0, defaultRetryAfterCap}, log.times(), "the next create goes out when the cap has passed")
+			})
+		})
+	}
+}
+
+// TestAZeroRetryAfterCapNeverPauses: with WithRetryAfterCap(0) (as
+// heliumidtest's Server.Client uses), a 429 fails its call at once and holds
+// back nothing after it.
+func TestAZeroRetryAfterCapNeverPauses(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, mock := newMockClient(t, WithRetryAfterCap(0))
+		mock.RegisterNoResponder(sequence(respond(429, "", "Retry-After", "60"), respond(200, okEnvelope(createdData))))
+		_, err := c.CreateVerification(context.Background(), &CreateVerificationRequest{})
+		require.ErrorIs(t, err, ErrRateLimited)
+		start := time.Now()
+		_, err = c.CreateVerification(context.Background(), &CreateVerificationRequest{})
+		require.NoError(t, err)
+		assert.Zero(t, time.Since(start))
+	})
+}
