@@ -227,6 +227,7 @@ func (c *Client) transportOutcome(ctx context.Context, r *call, err error) outco
 	if errors.As(err, &ue) {
 		err = ue.Err // its message repeats the whole URL; ours names the path
 	}
+	err = c.scrubTransport(err)
 	if errors.Is(err, ErrUnexpectedResponse) { // a refused redirect
 		return outcome{err: c.annotate(r, err)}
 	}

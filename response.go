@@ -13,7 +13,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 )
 
 // Body limits: a larger body is an error, never an out-of-memory crash.
@@ -22,6 +21,8 @@ const (
 	maxErrorBody   = 1 << 20  // 1 MiB
 	keptErrorBody  = 4 << 10  // APIError.Body keeps this much
 	maxMessage     = 512      // APIError.Message keeps this much
+	maxSnippet     = 200      // of a body that is not the envelope
+	maxRequestID   = 128
 )
 
 // bufPool recycles response buffers: most bodies are small, and reading each
@@ -121,7 +122,7 @@ func (c *Client) decodeEnvelope(status int, body []byte, out any, fast bool) err
 	case env.Status == nil:
 		return c.unexpected(status, body, "the body is not the documented envelope (no \"status\")")
 	case !*env.Status:
-		return &APIError{StatusCode: status, Code: int(env.Code), Message: c.scrub(env.text()), Body: c.keep(body)}
+		return c.newAPIError(status, int(env.Code), env.text(), body)
 	case env.Data == nil:
 		return c.unexpected(status, body, "the envelope holds no data")
 	}
@@ -135,7 +136,9 @@ func (c *Client) decodeEnvelope(status int, body []byte, out any, fast bool) err
 
 // unexpected reports a 2xx response the SDK cannot use.
 func (c *Client) unexpected(status int, body []byte, msg string) error {
-	return &APIError{StatusCode: status, Message: msg, Body: c.keep(body), kind: ErrUnexpectedResponse}
+	e := c.newAPIError(status, 0, msg, body)
+	e.kind = ErrUnexpectedResponse
+	return e
 }
 
 // Shared targets for the *bool fields the fast paths fill (envelope.Status,
@@ -306,22 +309,19 @@ func (c *Client) readError(resp *http.Response) *APIError {
 	buf := getBuffer()
 	defer putBuffer(buf)
 	tooLarge, _ := readBounded(resp.Body, maxErrorBody, buf)
-	e := &APIError{
-		StatusCode: resp.StatusCode,
-		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()),
-		Body:       c.keep(buf.Bytes()),
-	}
 	var env struct {
 		Message messageText `json:"message"`
 		Error   messageText `json:"error"`
 		Code    flexInt     `json:"code"`
 	}
+	var e *APIError
 	if !tooLarge && json.Unmarshal(buf.Bytes(), &env) == nil {
-		e.Code = int(env.Code)
-		e.Message = c.scrub(firstNonEmpty(string(env.Message), string(env.Error)))
+		e = c.newAPIError(resp.StatusCode, int(env.Code), firstNonEmpty(string(env.Message), string(env.Error)), buf.Bytes())
 	} else {
-		e.Message = c.scrub(snippet(buf.Bytes()))
+		e = c.newAPIError(resp.StatusCode, 0, "", buf.Bytes())
+		e.Message = c.snippet(buf.Bytes())
 	}
+	e.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 	return e
 }
 
@@ -336,32 +336,13 @@ func firstNonEmpty(a, b string) string {
 	return b
 }
 
-// keep returns a copy of at most keptErrorBody bytes of body, without the
-// API key.
-func (c *Client) keep(body []byte) []byte {
-	if len(body) == 0 {
-		return nil
-	}
-	kept := bytes.Clone(body[:min(len(body), keptErrorBody)])
-	if key := c.auth.key; bytes.Contains(kept, []byte(key)) {
-		kept = bytes.ReplaceAll(kept, []byte(key), []byte("[REDACTED]"))
-	}
-	return kept
-}
-
-// scrub removes the API key from server-provided text, should a server or
-// proxy ever echo it, so it cannot reach an error string or a log.
-func (c *Client) scrub(s string) string {
-	return strings.ReplaceAll(s, c.auth.key, "[REDACTED]")
-}
-
 // snippet turns a non-JSON body into a short, printable message: an HTML
 // page's <title>, or the first bytes of the text with whitespace collapsed.
-func snippet(body []byte) string {
+func (c *Client) snippet(body []byte) string {
 	if t := htmlTitle(body); len(t) > 0 {
 		body = t
 	}
-	return cleanText(body, 200)
+	return c.safeText(body, maxSnippet)
 }
 
 func htmlTitle(body []byte) []byte {
@@ -378,36 +359,6 @@ func htmlTitle(body []byte) []byte {
 	return bytes.TrimSpace(rest[:j])
 }
 
-// cleanText makes untrusted bytes safe to print: valid UTF-8, no control
-// characters, runs of whitespace collapsed, at most limit bytes (then "…").
-func cleanText(b []byte, limit int) string {
-	var sb strings.Builder
-	space := false
-	for len(b) > 0 {
-		r, size := utf8.DecodeRune(b)
-		b = b[size:]
-		switch {
-		case r == utf8.RuneError && size <= 1:
-			r = '\uFFFD'
-		case r == ' ' || r == '\t' || r == '\n' || r == '\r':
-			space = sb.Len() > 0
-			continue
-		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
-			continue
-		}
-		if space {
-			sb.WriteByte(' ')
-			space = false
-		}
-		if sb.Len()+utf8.RuneLen(r) > limit {
-			sb.WriteString("…")
-			break
-		}
-		sb.WriteRune(r)
-	}
-	return sb.String()
-}
-
 func describeJSONError(err error) string {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
@@ -421,7 +372,7 @@ func describeJSONError(err error) string {
 		}
 		return "a JSON " + typ.Value + " where an object was expected"
 	}
-	return cleanText([]byte(err.Error()), maxMessage)
+	return truncateText(cleanText([]byte(err.Error())), maxMessage)
 }
 
 // requestID returns the request id Helium ID (or a proxy) put on the
@@ -434,7 +385,7 @@ func (c *Client) requestID(h http.Header) string {
 	if id == "" {
 		return ""
 	}
-	return c.scrub(cleanText([]byte(id), 128))
+	return c.safeText([]byte(id), maxRequestID)
 }
 
 // parseRetryAfter reads a Retry-After header: delay-seconds or an HTTP date.
@@ -465,24 +416,25 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 type messageText string
 
 func (m *messageText) UnmarshalJSON(b []byte) error {
+	// Kept whole: newAPIError cleans, scrubs and then cuts it.
 	if plainJSONString(b) {
-		*m = messageText(cleanText(b[1:len(b)-1], maxMessage))
+		*m = messageText(b[1 : len(b)-1])
 		return nil
 	}
 	var s string
 	if json.Unmarshal(b, &s) == nil {
-		*m = messageText(cleanText([]byte(s), maxMessage))
+		*m = messageText(s)
 		return nil
 	}
 	var list []string
 	if json.Unmarshal(b, &list) == nil {
-		*m = messageText(cleanText([]byte(strings.Join(list, "; ")), maxMessage))
+		*m = messageText(strings.Join(list, "; "))
 		return nil
 	}
 	if string(b) == "null" {
 		return nil
 	}
-	*m = messageText(cleanText(b, maxMessage))
+	*m = messageText(b)
 	return nil
 }
 

@@ -72,7 +72,7 @@ func (h *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		h.reject(ctx, w, http.StatusMethodNotAllowed, webhookBodyBadMethod, "the method is "+cleanText([]byte(r.Method), 16)+", not POST")
+		h.reject(ctx, w, http.StatusMethodNotAllowed, webhookBodyBadMethod, "the method is "+truncateText(cleanText([]byte(r.Method)), 16)+", not POST")
 		return
 	}
 	if r.ContentLength > MaxWebhookBodySize {
