@@ -52,13 +52,16 @@ var (
 )
 
 // IsTransient reports whether err may pass on its own, so that asking again
-// later can succeed: a 5xx, a 429, a network failure, a timeout (the HTTP
-// client's, or a context deadline: with more time the call may succeed), or a
+// later can succeed. It agrees with the retry policy of reads: it is true for
+// the statuses a GET is retried on (408, 429, 500, 502, 503, 504), a network
+// failure, a timeout (the HTTP client's, or a context deadline: with more
+// time the call may succeed), a 429 pause the SDK refused to wait out, and a
 // limiter that could not grant a slot in time. It is false for nil, for
-// context.Canceled (someone decided to stop), and for errors that repeat
-// until something changes on your side: ErrInvalidRequest, ErrUnauthorized,
-// ErrNotFound, ErrBadRequest, ErrUnexpectedResponse, an invalid option or key.
-// To tell whether your own context ended, check ctx.Err().
+// context.Canceled (someone decided to stop), for other statuses (a 501 will
+// not implement itself), and for errors that repeat until something changes
+// on your side: ErrInvalidRequest, ErrUnauthorized, ErrNotFound,
+// ErrBadRequest, ErrUnexpectedResponse, an invalid option or key. To tell
+// whether your own context ended, check ctx.Err().
 //
 // The Client already retried what was safe to retry before returning err.
 // For a failed CreateVerification, "transient" does not mean "create again":
@@ -67,6 +70,13 @@ func IsTransient(err error) bool {
 	if err == nil || errors.Is(err, context.Canceled) {
 		return false
 	}
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		if apiErr.kind != nil {
+			return apiErr.kind == ErrRateLimited
+		}
+		return retriedStatus(apiErr.StatusCode)
+	}
 	for _, permanent := range []error{ErrInvalidRequest, ErrMissingAPIKey, ErrInvalidOption, ErrUnauthorized,
 		ErrNotFound, ErrBadRequest, ErrUnexpectedResponse} {
 		if errors.Is(err, permanent) {
@@ -74,6 +84,17 @@ func IsTransient(err error) bool {
 		}
 	}
 	return true
+}
+
+// retriedStatus reports whether a read answered with status is retried: the
+// GET row of the README's retry table, which IsTransient follows too.
+func retriedStatus(status int) bool {
+	switch status {
+	case http.StatusRequestTimeout, http.StatusTooManyRequests, http.StatusInternalServerError,
+		http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
 }
 
 // APIError is an error response from Helium ID, or a 2xx response the SDK

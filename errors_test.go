@@ -197,12 +197,14 @@ func TestRetryAfterIsRoundedInMessages(t *testing.T) {
 
 func TestIsTransient(t *testing.T) {
 	transient := []error{
-		&APIError{StatusCode: 500}, &APIError{StatusCode: 503}, &APIError{StatusCode: 429},
+		&APIError{StatusCode: 500}, &APIError{StatusCode: 503}, &APIError{StatusCode: 429}, &APIError{StatusCode: 408},
+		&APIError{StatusCode: 429, kind: ErrRateLimited}, // a pause the SDK would not wait out
 		fmt.Errorf("heliumid: GET /x: %w", refused), fmt.Errorf("%w: limiter", ErrRateLimited),
 		context.DeadlineExceeded, // the caller may try again with more time
 	}
 	permanent := []error{
 		nil, &APIError{StatusCode: 400}, &APIError{StatusCode: 401}, &APIError{StatusCode: 404},
+		&APIError{StatusCode: 501}, &APIError{StatusCode: 505}, &APIError{StatusCode: 200, Code: 503},
 		&APIError{StatusCode: 200, kind: ErrUnexpectedResponse}, fmt.Errorf("%w: x", ErrInvalidRequest),
 		ErrMissingAPIKey, fmt.Errorf("%w: x", ErrInvalidOption),
 		fmt.Errorf("heliumid: GET /x: %w", context.Canceled),
@@ -259,4 +261,42 @@ func TestHumanDurationNeverPrintsNegativeOrOverflowed(t *testing.T) {
 	for d, want := range tests {
 		assert.Equal(t, want, humanDuration(d), "%d", int64(d))
 	}
+}
+
+// TestIsTransientAgreesWithTheGETRetryPolicy: every status a GET is retried
+// on is transient, and no other.
+func TestIsTransientAgreesWithTheGETRetryPolicy(t *testing.T) {
+	for status := 400; status < 600; status++ {
+		c, mock := newMockClient(t, WithMaxRetries(1), WithRetryBackoff(1, 1))
+		mock.RegisterNoResponder(respond(status, ""))
+		_, err := c.GetVerification(context.Background(), "v")
+		require.Error(t, err)
+		retried := mock.GetTotalCallCount() > 1
+		assert.Equal(t, retried, IsTransient(err), "status %d: retried %v, transient %v", status, retried, IsTransient(err))
+	}
+}
+
+// TestANilContextIsAnInvalidRequestEverywhere: no method panics on a nil
+// context, and none sends anything.
+func TestANilContextIsAnInvalidRequestEverywhere(t *testing.T) {
+	c, mock := newMockClient(t)
+	var nilCtx context.Context
+	calls := map[string]func() error{
+		"CreateVerification": func() error { _, err := c.CreateVerification(nilCtx, &CreateVerificationRequest{}); return err },
+		"GetVerification":    func() error { _, err := c.GetVerification(nilCtx, "v"); return err },
+		"ListVerifications":  func() error { _, err := c.ListVerifications(nilCtx, nil); return err },
+		"WaitForDecision":    func() error { _, err := c.WaitForDecision(nilCtx, "v"); return err },
+		"AllVerifications": func() error {
+			for _, err := range c.AllVerifications(nilCtx, nil) {
+				return err
+			}
+			return nil
+		},
+	}
+	for name, call := range calls {
+		err := call()
+		assert.ErrorIs(t, err, ErrInvalidRequest, name)
+		assert.Contains(t, err.Error(), "nil context", name)
+	}
+	assert.Zero(t, mock.GetTotalCallCount())
 }

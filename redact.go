@@ -2,6 +2,7 @@ package heliumid
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
 	"strings"
 	"time"
@@ -102,3 +103,44 @@ func (d DocumentInfo) GoString() string { return "heliumid." + d.String() }
 
 // LogValue makes slog log a marker instead of what was read off the document.
 func (DocumentInfo) LogValue() slog.Value { return slog.StringValue(redacted) }
+
+// printRedacted is the Format method of every type that holds personal
+// data: fmt's fallback for a verb other than %v and %s (%d, %x, %q, ...)
+// prints a struct's fields one by one, so without it "%x" of a Verification
+// would print the document number in hex. Every verb prints the redacted
+// String; %#v prints GoString.
+func printRedacted(f fmt.State, verb rune, s interface {
+	String() string
+	GoString() string
+}) {
+	if verb == 'v' && f.Flag('#') {
+		io.WriteString(f, s.GoString())
+		return
+	}
+	io.WriteString(f, s.String())
+}
+
+// Format prints v without personal data, whatever the verb (see String).
+func (v Verification) Format(f fmt.State, verb rune) { printRedacted(f, verb, v) }
+
+// Format prints a marker instead of the image key and URL, whatever the verb.
+func (m Media) Format(f fmt.State, verb rune) { printRedacted(f, verb, m) }
+
+// Format prints a marker instead of the document's details, whatever the verb.
+func (d Document) Format(f fmt.State, verb rune) { printRedacted(f, verb, d) }
+
+// String hides the image keys or URLs of a document's sides.
+func (DocumentSides) String() string { return "DocumentSides{" + redacted + "}" }
+
+// GoString hides the image keys or URLs of a document's sides.
+func (s DocumentSides) GoString() string { return "heliumid." + s.String() }
+
+// Format prints a marker instead of the image keys or URLs, whatever the verb.
+func (s DocumentSides) Format(f fmt.State, verb rune) { printRedacted(f, verb, s) }
+
+// LogValue makes slog log a marker instead of the image keys or URLs.
+func (DocumentSides) LogValue() slog.Value { return slog.StringValue(redacted) }
+
+// Format prints a marker instead of what was read off the document, whatever
+// the verb.
+func (d DocumentInfo) Format(f fmt.State, verb rune) { printRedacted(f, verb, d) }

@@ -8,13 +8,16 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/url"
 	"time"
 
 	"github.com/heliumid/heliumid-go/internal/ctxwait"
 )
+
+// errNilContext is what every method returns for a nil context, before
+// anything else.
+var errNilContext = fmt.Errorf("%w: nil context; pass context.Background() or a request's context", ErrInvalidRequest)
 
 // call is one API operation, possibly sent several times.
 type call struct {
@@ -61,7 +64,7 @@ var (
 // decode the envelope's data into out or retry per the policy in the README.
 func (c *Client) do(ctx context.Context, r *call, out any) error {
 	if ctx == nil {
-		return fmt.Errorf("%w: nil context; pass context.Background() or a request's context", ErrInvalidRequest)
+		return errNilContext
 	}
 	for attempt := 1; ; attempt++ {
 		if err := c.cool[r.class()].wait(ctx, c.retryAfterCap); err != nil {
@@ -154,6 +157,13 @@ func (c *Client) attempt(ctx context.Context, r *call, out any, attempt int) out
 	if err != nil {
 		return outcome{err: fmt.Errorf("%w: building %s %s: %v", ErrInvalidRequest, r.method, r.path, err)}
 	}
+	// Only the SDK's retry policy resends a request. http.NewRequest sets
+	// GetBody for a bytes.Reader, and with it net/http's HTTP/2 transport
+	// replays a create whose stream the server reset after reading it
+	// (PROTOCOL_ERROR): each replay is a session, billed. Without GetBody
+	// no layer below can rebuild the body, so the transport returns the
+	// error and the policy below decides (see notProcessed).
+	req.GetBody = nil
 	req.Header["X-Api-Key"] = c.auth.header
 	req.Header["Accept"] = headerAccept
 	req.Header["User-Agent"] = c.userAgent
@@ -205,13 +215,12 @@ func (c *Client) attempt(ctx context.Context, r *call, out any, attempt int) out
 func (c *Client) errorOutcome(r *call, resp *http.Response) outcome {
 	apiErr := c.readError(resp)
 	o := outcome{err: apiErr}
-	switch resp.StatusCode {
-	case http.StatusTooManyRequests:
+	switch {
+	case resp.StatusCode == http.StatusTooManyRequests:
 		// The cap was hit before the request was processed: safe to retry
 		// even a create.
 		o.retry, o.retryAfter, o.rateLimit = true, apiErr.RetryAfter, apiErr
-	case http.StatusRequestTimeout, http.StatusInternalServerError, http.StatusBadGateway,
-		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+	case retriedStatus(resp.StatusCode):
 		// A create may have been processed before the failure: never retried.
 		o.retry, o.retryAfter = !r.create, apiErr.RetryAfter
 	}
@@ -231,18 +240,9 @@ func (c *Client) transportOutcome(ctx context.Context, r *call, err error) outco
 	if errors.Is(err, ErrUnexpectedResponse) { // a refused redirect
 		return outcome{err: c.annotate(r, err)}
 	}
-	// A create is retried only when the request cannot have reached the
-	// server: the connection was never established.
-	retry := !r.create || failedBeforeSending(err)
+	// A create is retried only when the server cannot have acted on it.
+	retry := !r.create || notProcessed(err)
 	return outcome{err: c.annotate(r, err), retry: retry}
-}
-
-// failedBeforeSending reports whether err happened while dialing (DNS
-// failure, connection refused, dial timeout), before any byte of the request
-// was written.
-func failedBeforeSending(err error) bool {
-	var opErr *net.OpError
-	return errors.As(err, &opErr) && opErr.Op == "dial"
 }
 
 // annotate prefixes an error that is not an APIError with the operation.

@@ -30,6 +30,9 @@ const (
 // it, so you can see where it stood. In production prefer webhooks: polling
 // spends requests.
 func (c *Client) WaitForDecision(ctx context.Context, id string) (*Verification, error) {
+	if ctx == nil {
+		return nil, errNilContext
+	}
 	if err := validateID(id); err != nil {
 		return nil, err
 	}

@@ -58,6 +58,7 @@ func TestWaitForDecisionRidesOutTransientErrors(t *testing.T) {
 			respond(200, okEnvelope(`{"id":"v","status":"started"}`)),
 			respond(503, ""),
 			respond(429, ""),
+			respond(408, ""),
 			failWith(refused),
 			respond(200, okEnvelope(`{"id":"v","status":"failed","reason":"document expired"}`)),
 		))
@@ -65,7 +66,7 @@ func TestWaitForDecisionRidesOutTransientErrors(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, StatusFailed, v.Status)
 		assert.Equal(t, "document expired", v.Reason)
-		assert.Equal(t, 5, mock.GetTotalCallCount())
+		assert.Equal(t, 6, mock.GetTotalCallCount())
 	})
 }
 

@@ -1,6 +1,7 @@
 package heliumid
 
 import (
+	"fmt"
 	"log/slog"
 	"strings"
 )
@@ -49,3 +50,6 @@ func (ev WebhookEvent) LogValue() slog.Value {
 	}
 	return slog.GroupValue(attrs...)
 }
+
+// Format prints ev without personal data, whatever the verb (see String).
+func (ev WebhookEvent) Format(f fmt.State, verb rune) { printRedacted(f, verb, ev) }

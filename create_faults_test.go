@@ -1,0 +1,121 @@
+package heliumid
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// transports serves h over HTTP/1.1 on loopback and over TLS with HTTP/2
+// negotiated (what the real https API gets), returning a client for each.
+func transports(t *testing.T, h http.HandlerFunc, opts ...Option) map[string]*Client {
+	t.Helper()
+	clients := map[string]*Client{}
+	for _, proto := range []string{"HTTP/1.1", "HTTP/2"} {
+		srv := httptest.NewUnstartedServer(h)
+		if proto == "HTTP/2" {
+			srv.EnableHTTP2 = true
+			srv.StartTLS()
+		} else {
+			srv.Start()
+		}
+		t.Cleanup(srv.Close)
+		c, err := NewClient(testKey, append([]Option{WithBaseURL(srv.URL + "/api"), WithHTTPClient(srv.Client()), WithRetryBackoff(1, 1)}, opts...)...)
+		require.NoError(t, err)
+		clients[proto] = c
+	}
+	return clients
+}
+
+// TestCreateFaultsOnTheTransportUsersRun: the create path's ambiguous
+// failures, over HTTP/1.1 and HTTP/2, reach the server once; a 429 is the
+// one answer that sends the create again.
+func TestCreateFaultsOnTheTransportUsersRun(t *testing.T) {
+	type fault struct {
+		answer func(w http.ResponseWriter, r *http.Request, n int32)
+		ctx    func() (context.Context, context.CancelFunc)
+		sent   int32
+		want   error
+	}
+	created := func(w http.ResponseWriter) { fmt.Fprint(w, okEnvelope(createdData)) }
+	faults := map[string]fault{
+		"lost response": {answer: func(w http.ResponseWriter, r *http.Request, n int32) {
+			panic(http.ErrAbortHandler) // processed, then the connection or stream is cut
+		}, sent: 1},
+		"timeout": {answer: func(w http.ResponseWriter, r *http.Request, n int32) {
+			<-r.Context().Done()
+		}, ctx: func() (context.Context, context.CancelFunc) {
+			return context.WithTimeout(context.Background(), 20*time.Millisecond)
+		}, sent: 1, want: context.DeadlineExceeded},
+		"500 after processing": {answer: func(w http.ResponseWriter, r *http.Request, n int32) {
+			w.WriteHeader(500)
+		}, sent: 1, want: ErrServer},
+		"502": {answer: func(w http.ResponseWriter, r *http.Request, n int32) { w.WriteHeader(502) }, sent: 1, want: ErrServer},
+		"503": {answer: func(w http.ResponseWriter, r *http.Request, n int32) { w.WriteHeader(503) }, sent: 1, want: ErrServer},
+		"504": {answer: func(w http.ResponseWriter, r *http.Request, n int32) { w.WriteHeader(504) }, sent: 1, want: ErrServer},
+		"429 then created": {answer: func(w http.ResponseWriter, r *http.Request, n int32) {
+			if n == 1 {
+				w.WriteHeader(429)
+				return
+			}
+			created(w)
+		}, sent: 2},
+	}
+	for name, f := range faults {
+		t.Run(name, func(t *testing.T) {
+			var sent atomic.Int32
+			clients := transports(t, func(w http.ResponseWriter, r *http.Request) {
+				_, _ = io.Copy(io.Discard, r.Body) // the create is read, as a server processing it would
+				f.answer(w, r, sent.Add(1))
+			})
+			for proto, c := range clients {
+				sent.Store(0)
+				ctx, cancel := context.Background(), context.CancelFunc(func() {})
+				if f.ctx != nil {
+					ctx, cancel = f.ctx()
+				}
+				_, err := c.CreateVerification(ctx, &CreateVerificationRequest{VendorData: "u1"})
+				cancel()
+				assert.Equal(t, f.sent, sent.Load(), "%s: creates the server received", proto)
+				switch {
+				case f.sent == 2:
+					assert.NoError(t, err, proto)
+				case f.want != nil:
+					assert.ErrorIs(t, err, f.want, proto)
+				default:
+					assert.Error(t, err, proto)
+				}
+			}
+		})
+	}
+}
+
+// TestGETFaultsOnTheTransportUsersRun: the same faults on a read are retried.
+func TestGETFaultsOnTheTransportUsersRun(t *testing.T) {
+	var sent atomic.Int32
+	clients := transports(t, func(w http.ResponseWriter, r *http.Request) {
+		switch sent.Add(1) {
+		case 1:
+			panic(http.ErrAbortHandler)
+		case 2:
+			w.WriteHeader(503)
+		default:
+			fmt.Fprint(w, okEnvelope(`{"id":"v","status":"started"}`))
+		}
+	})
+	for proto, c := range clients {
+		sent.Store(0)
+		v, err := c.GetVerification(context.Background(), "v")
+		require.NoError(t, err, proto)
+		assert.Equal(t, StatusStarted, v.Status)
+		assert.GreaterOrEqual(t, sent.Load(), int32(3), proto)
+	}
+}
