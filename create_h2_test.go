@@ -40,23 +40,25 @@ func TestNoLayerResendsACreateOverHTTP2(t *testing.T) {
 		maxRetry int
 		sent     int // creates the server received
 		created  bool
+		always   bool // every request meets first, not only the first
 	}{
-		{"reset PROTOCOL_ERROR, no retries", h2Reset(http2.ErrCodeProtocol), 0, 1, false},
-		{"reset PROTOCOL_ERROR, default retries", h2Reset(http2.ErrCodeProtocol), 2, 1, false},
-		{"reset INTERNAL_ERROR", h2Reset(http2.ErrCodeInternal), 2, 1, false},
-		{"reset CANCEL", h2Reset(http2.ErrCodeCancel), 2, 1, false},
-		{"GOAWAY covering the stream", h2GoAway(true, http2.ErrCodeNo), 2, 1, false},
-		{"GOAWAY covering the stream, with an error", h2GoAway(true, http2.ErrCodeInternal), 2, 1, false},
-		{"REFUSED_STREAM", h2Reset(http2.ErrCodeRefusedStream), 2, 2, true},
-		{"GOAWAY below the stream", h2GoAway(false, http2.ErrCodeNo), 2, 2, true},
-		{"REFUSED_STREAM, no retries", h2Reset(http2.ErrCodeRefusedStream), 0, 1, false},
+		{"reset PROTOCOL_ERROR on every request", h2Reset(http2.ErrCodeProtocol), 2, 1, false, true},
+		{"reset PROTOCOL_ERROR, no retries", h2Reset(http2.ErrCodeProtocol), 0, 1, false, false},
+		{"reset PROTOCOL_ERROR, default retries", h2Reset(http2.ErrCodeProtocol), 2, 1, false, false},
+		{"reset INTERNAL_ERROR", h2Reset(http2.ErrCodeInternal), 2, 1, false, false},
+		{"reset CANCEL", h2Reset(http2.ErrCodeCancel), 2, 1, false, false},
+		{"GOAWAY covering the stream", h2GoAway(true, http2.ErrCodeNo), 2, 1, false, false},
+		{"GOAWAY covering the stream, with an error", h2GoAway(true, http2.ErrCodeInternal), 2, 1, false, false},
+		{"REFUSED_STREAM", h2Reset(http2.ErrCodeRefusedStream), 2, 2, true, false},
+		{"GOAWAY below the stream", h2GoAway(false, http2.ErrCodeNo), 2, 2, true, false},
+		{"REFUSED_STREAM, no retries", h2Reset(http2.ErrCodeRefusedStream), 0, 1, false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			for _, name := range []string{"SDK's client", "caller's client"} {
 				t.Run(name, func(t *testing.T) {
 					srv := newH2Server(t, func(n int) h2Action {
-						if n == 1 {
+						if n == 1 || tt.always {
 							return tt.first
 						}
 						return ok
