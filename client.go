@@ -17,33 +17,14 @@ const DefaultBaseURL = "https://server.heliumid.io/api"
 // Version is this SDK's version; it is sent in the User-Agent header.
 const Version = "0.1.0"
 
-// Defaults of the retry policy; see the README's "Retries" table.
-const (
-	defaultMaxRetries    = 2
-	defaultBackoffBase   = 500 * time.Millisecond
-	defaultBackoffMax    = 10 * time.Second
-	defaultRetryAfterCap = 30 * time.Second
-)
-
 // Client calls the Helium ID API with one integration's API key. Create it
 // with [NewClient]. A Client is safe for concurrent use by many goroutines;
 // share one per API key, so that its connection pool, rate limiter and 429
 // cool-downs are shared too.
 type Client struct {
-	auth          *credentials // behind a pointer: fmt prints nested pointers as addresses, never their contents
-	baseURL       string       // no trailing slash
-	baseHost      string       // host[:port] the key may be sent to
-	hc            *http.Client
-	userAgent     []string
-	maxRetries    int
-	backoffBase   time.Duration
-	backoffMax    time.Duration
-	retryAfterCap time.Duration
-	pollFirst     time.Duration
-	pollMax       time.Duration
-	limiter       RateLimiter
-	logger        *slog.Logger          // nil: no logging
-	cool          [classCount]*cooldown // one 429 pause per request class: creates, reads
+	auth   *credentials // behind a pointer: fmt prints nested pointers as addresses, never their contents
+	config              // the settings of every call; a call's own Options apply to a copy
+	cool   [classCount]*cooldown // one 429 pause per request class: creates, reads
 }
 
 // credentials holds the API key ready to be put on a request. The header
@@ -53,9 +34,12 @@ type credentials struct {
 	header []string
 }
 
-// Option configures a [Client] in [NewClient]. An option given an invalid
-// value makes NewClient return an error matching [ErrInvalidOption].
-type Option func(*Client) error
+// Option configures a [Client] in [NewClient] (every call of that client),
+// or one call, given after the call's arguments (that call only, over the
+// client's setting). An option given an invalid value makes NewClient, or
+// the call, return an error matching [ErrInvalidOption] that names it; a
+// call fails so before any network I/O.
+type Option func(*config) error
 
 // NewClient returns a Client that authenticates with apiKey, the key of your
 // Helium ID integration (surrounding whitespace is trimmed). A blank key
@@ -73,38 +57,33 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		return nil, fmt.Errorf("%w: %s", ErrMissingAPIKey, problem)
 	}
 	c := &Client{
-		auth:          &credentials{key: key, header: []string{key}},
-		maxRetries:    defaultMaxRetries,
-		backoffBase:   defaultBackoffBase,
-		backoffMax:    defaultBackoffMax,
-		retryAfterCap: defaultRetryAfterCap,
-		pollFirst:     defaultPollFirst,
-		pollMax:       defaultPollMax,
-		userAgent:     []string{defaultUserAgent},
-		cool:          [classCount]*cooldown{new(cooldown), new(cooldown)},
-	}
-	if err := WithBaseURL(DefaultBaseURL)(c); err != nil {
-		return nil, err
+		auth:   &credentials{key: key, header: []string{key}},
+		config: defaultConfig(),
+		cool:   [classCount]*cooldown{new(cooldown), new(cooldown)},
 	}
 	for _, opt := range opts {
 		if opt == nil {
 			continue
 		}
-		if err := opt(c); err != nil {
+		if err := opt(&c.config); err != nil {
 			return nil, err
 		}
 	}
-	if c.hc == nil {
+	if c.info != nil {
+		return nil, invalidOption("WithResponseInfo", "it describes one call: give it to the call, not to NewClient")
+	}
+	if c.callerHC == nil {
 		c.hc = newDefaultHTTPClient()
 	}
-	c.hc = c.guardRedirects(c.hc)
+	c.hc = guardRedirects(c.hc)
 	return c, nil
 }
 
 var defaultUserAgent = "heliumid-go/" + Version + " (" + runtime.Version() + "; " + runtime.GOOS + "/" + runtime.GOARCH + ")"
 
-func invalidOption(format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{ErrInvalidOption}, args...)...)
+// invalidOption reports an invalid value given to the option named option.
+func invalidOption(option, format string, args ...any) error {
+	return fmt.Errorf("%w: %s: "+format, append([]any{ErrInvalidOption, option}, args...)...)
 }
 
 // WithBaseURL sets the API's base URL, for example the URL of a
@@ -113,29 +92,34 @@ func invalidOption(format string, args ...any) error {
 // carry a path prefix (like the real "/api"), but no user info, query or
 // fragment. The API key is only ever sent to this host.
 func WithBaseURL(rawURL string) Option {
-	return func(c *Client) error {
-		u, err := url.Parse(strings.TrimSpace(rawURL))
-		if err != nil {
-			return invalidOption("base URL %q does not parse: %v", rawURL, err)
-		}
-		switch {
-		case u.Scheme == "" || u.Host == "":
-			return invalidOption("base URL %q must be absolute, like %q", rawURL, DefaultBaseURL)
-		case u.User != nil:
-			return invalidOption("base URL must not carry user info")
-		case u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
-			return invalidOption("base URL %q must not have a query or fragment", u.Redacted())
-		case u.Scheme == "http" && !isLoopback(u.Hostname()):
-			return invalidOption("base URL %q uses plain http; https is required except for loopback hosts", u.Redacted())
-		case u.Scheme != "https" && u.Scheme != "http":
-			return invalidOption("base URL %q must use https", u.Redacted())
-		}
-		u.Path = strings.TrimRight(u.Path, "/")
-		u.RawPath = ""
-		c.baseURL = u.String()
-		c.baseHost = u.Host
-		return nil
+	return func(c *config) error {
+		return c.setBaseURL(rawURL)
 	}
+}
+
+func (c *config) setBaseURL(rawURL string) error {
+	const option = "WithBaseURL"
+	u, err := url.Parse(strings.TrimSpace(rawURL))
+	if err != nil {
+		return invalidOption(option, "base URL %q does not parse: %v", rawURL, err)
+	}
+	switch {
+	case u.Scheme == "" || u.Host == "":
+		return invalidOption(option, "base URL %q must be absolute, like %q", rawURL, DefaultBaseURL)
+	case u.User != nil:
+		return invalidOption(option, "base URL must not carry user info")
+	case u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
+		return invalidOption(option, "base URL %q must not have a query or fragment", u.Redacted())
+	case u.Scheme == "http" && !isLoopback(u.Hostname()):
+		return invalidOption(option, "base URL %q uses plain http; https is required except for loopback hosts", u.Redacted())
+	case u.Scheme != "https" && u.Scheme != "http":
+		return invalidOption(option, "base URL %q must use https", u.Redacted())
+	}
+	u.Path = strings.TrimRight(u.Path, "/")
+	u.RawPath = ""
+	c.baseURL = u.String()
+	c.baseScheme, c.baseHost = u.Scheme, u.Host
+	return nil
 }
 
 func isLoopback(host string) bool {
@@ -153,11 +137,11 @@ func isLoopback(host string) bool {
 // to hc.CheckRedirect. Set hc.Timeout or use context deadlines: a zero
 // Timeout means a stalled server can hold a call until its context ends.
 func WithHTTPClient(hc *http.Client) Option {
-	return func(c *Client) error {
+	return func(c *config) error {
 		if hc == nil {
-			return invalidOption("WithHTTPClient(nil); omit the option to use the SDK's own client")
+			return invalidOption("WithHTTPClient", "nil; omit the option to use the SDK's own client")
 		}
-		c.hc = hc
+		c.callerHC, c.hc = hc, hc
 		return nil
 	}
 }
@@ -165,10 +149,10 @@ func WithHTTPClient(hc *http.Client) Option {
 // WithUserAgent prepends product (such as "acme-signup/1.4") to the SDK's own
 // User-Agent, so Helium ID support can tell your integration's traffic apart.
 func WithUserAgent(product string) Option {
-	return func(c *Client) error {
+	return func(c *config) error {
 		product = strings.TrimSpace(product)
 		if product == "" || !validHeaderValue(product) {
-			return invalidOption("user agent %q must be non-empty printable text", product)
+			return invalidOption("WithUserAgent", "%q must be non-empty printable text", product)
 		}
 		c.userAgent = []string{product + " " + defaultUserAgent}
 		return nil
@@ -180,9 +164,9 @@ func WithUserAgent(product string) Option {
 // the README's retry table. Session creation is never retried where the
 // session may already exist.
 func WithMaxRetries(n int) Option {
-	return func(c *Client) error {
+	return func(c *config) error {
 		if n < 0 {
-			return invalidOption("max retries %d must not be negative", n)
+			return invalidOption("WithMaxRetries", "%d must not be negative", n)
 		}
 		c.maxRetries = n
 		return nil
@@ -193,8 +177,8 @@ func WithMaxRetries(n int) Option {
 // 2^attempt with jitter, never more than max (defaults: 500 ms, 10 s). A
 // Retry-After header from the server replaces the backoff.
 func WithRetryBackoff(base, max time.Duration) Option {
-	return func(c *Client) error {
-		if err := checkGrowth("retry backoff", base, max); err != nil {
+	return func(c *config) error {
+		if err := checkGrowth("WithRetryBackoff", base, max); err != nil {
 			return err
 		}
 		c.backoffBase, c.backoffMax = base, max
@@ -203,9 +187,9 @@ func WithRetryBackoff(base, max time.Duration) Option {
 }
 
 // checkGrowth validates the bounds of a wait that doubles from first to max.
-func checkGrowth(what string, first, max time.Duration) error {
+func checkGrowth(option string, first, max time.Duration) error {
 	if first <= 0 || max < first {
-		return invalidOption("%s needs 0 < first <= max, got %v and %v", what, first, max)
+		return invalidOption(option, "needs 0 < first <= max, got %v and %v", first, max)
 	}
 	return nil
 }
@@ -222,9 +206,9 @@ func checkGrowth(what string, first, max time.Duration) error {
 // window is still closed. A cap of 0 never pauses: every 429 with a
 // Retry-After fails its call at once.
 func WithRetryAfterCap(d time.Duration) Option {
-	return func(c *Client) error {
+	return func(c *config) error {
 		if d < 0 {
-			return invalidOption("Retry-After cap %v must not be negative", d)
+			return invalidOption("WithRetryAfterCap", "%v must not be negative", d)
 		}
 		c.retryAfterCap = d
 		return nil
@@ -235,8 +219,8 @@ func WithRetryAfterCap(d time.Duration) Option {
 // doubling up to max (defaults: 1 s and 30 s). Shorten it in tests against
 // heliumidtest; in production, polling more often only spends requests.
 func WithPollInterval(first, max time.Duration) Option {
-	return func(c *Client) error {
-		if err := checkGrowth("poll interval", first, max); err != nil {
+	return func(c *config) error {
+		if err := checkGrowth("WithPollInterval", first, max); err != nil {
 			return err
 		}
 		c.pollFirst, c.pollMax = first, max
@@ -249,9 +233,9 @@ func WithPollInterval(first, max time.Duration) Option {
 // *rate.Limiter from golang.org/x/time/rate fits; for a cap shared by several
 // processes see the redisrate module. Reads (get, list) are not gated.
 func WithRateLimiter(l RateLimiter) Option {
-	return func(c *Client) error {
+	return func(c *config) error {
 		if l == nil {
-			return invalidOption("WithRateLimiter(nil); omit the option to create without a local limit")
+			return invalidOption("WithRateLimiter", "nil; omit the option to create without a local limit")
 		}
 		c.limiter = l
 		return nil
@@ -263,7 +247,7 @@ func WithRateLimiter(l RateLimiter) Option {
 // retry and when it gives up. Records never contain the API key, request or
 // response bodies, or personal data. A nil l disables logging (the default).
 func WithLogger(l *slog.Logger) Option {
-	return func(c *Client) error {
+	return func(c *config) error {
 		c.logger = l
 		return nil
 	}
@@ -297,13 +281,15 @@ func newDefaultHTTPClient() *http.Client {
 
 // guardRedirects returns a shallow copy of hc whose redirect policy keeps the
 // API key on the API host: http.Client copies custom headers such as
-// x-api-key onto every redirect, whatever its target.
-func (c *Client) guardRedirects(hc *http.Client) *http.Client {
+// x-api-key onto every redirect, whatever its target. The first request of a
+// chain always goes to the base URL's host (the SDK sends nothing anywhere
+// else), so a redirect must stay on it.
+func guardRedirects(hc *http.Client) *http.Client {
 	guarded := *hc
 	next := hc.CheckRedirect
 	guarded.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-		if req.URL.Host != c.baseHost {
-			return fmt.Errorf("%w: refusing to follow a redirect to another host (%s): the API key is only sent to %s", ErrUnexpectedResponse, req.URL.Host, c.baseHost)
+		if len(via) > 0 && req.URL.Host != via[0].URL.Host {
+			return fmt.Errorf("%w: refusing to follow a redirect to another host (%s): the API key is only sent to %s", ErrUnexpectedResponse, req.URL.Host, via[0].URL.Host)
 		}
 		if len(via) > 0 && via[0].URL.Scheme == "https" && req.URL.Scheme != "https" {
 			return fmt.Errorf("%w: refusing to follow a redirect from https to %s", ErrUnexpectedResponse, req.URL.Scheme)

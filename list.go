@@ -33,15 +33,22 @@ func (o *ListVerificationsOptions) validate() error {
 // ListVerifications returns one page of sessions: GET /v1/verifications with
 // opts as the query (nil opts: the server's first page and defaults). Use
 // AllVerifications to walk every page.
-func (c *Client) ListVerifications(ctx context.Context, opts *ListVerificationsOptions) ([]*Verification, error) {
-	p, err := c.listPage(ctx, opts)
+func (c *Client) ListVerifications(ctx context.Context, opts *ListVerificationsOptions, callOpts ...Option) ([]*Verification, error) {
+	if ctx == nil {
+		return nil, errNilContext
+	}
+	cfg, err := c.callConfig(callOpts)
+	if err != nil {
+		return nil, err
+	}
+	p, err := c.listPage(ctx, cfg, opts)
 	if err != nil {
 		return nil, err
 	}
 	return p.items, nil
 }
 
-func (c *Client) listPage(ctx context.Context, opts *ListVerificationsOptions) (*page, error) {
+func (c *Client) listPage(ctx context.Context, cfg *config, opts *ListVerificationsOptions) (*page, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
@@ -57,7 +64,7 @@ func (c *Client) listPage(ctx context.Context, opts *ListVerificationsOptions) (
 		q = values.Encode()
 	}
 	var p page
-	if err := c.do(ctx, &call{method: http.MethodGet, path: "/v1/verifications", query: q}, &p); err != nil {
+	if err := c.do(ctx, cfg, &call{op: "ListVerifications", route: routeVerifications, method: http.MethodGet, path: "/v1/verifications", query: q}, &p); err != nil {
 		return nil, err
 	}
 	return &p, nil
@@ -67,14 +74,24 @@ func (c *Client) listPage(ctx context.Context, opts *ListVerificationsOptions) (
 // starting at opts.Page (or the first page). It yields each session with a
 // nil error; on failure it yields one nil session with the error and stops.
 // Breaking out of the range loop stops it; no goroutine is involved, so
-// nothing leaks. opts is not modified.
+// nothing leaks. opts is not modified. callOpts apply to every page; an
+// invalid one is yielded once, before any I/O.
 //
 // Paging stops on an empty page, a page shorter than the page size (opts.Limit,
 // or else the first page's length), a page identical to the one before (a
 // server that ignores the page parameter), or when the response's pagination
 // numbers say it was the last.
-func (c *Client) AllVerifications(ctx context.Context, opts *ListVerificationsOptions) iter.Seq2[*Verification, error] {
+func (c *Client) AllVerifications(ctx context.Context, opts *ListVerificationsOptions, callOpts ...Option) iter.Seq2[*Verification, error] {
 	return func(yield func(*Verification, error) bool) {
+		if ctx == nil {
+			yield(nil, errNilContext)
+			return
+		}
+		cfg, err := c.callConfig(callOpts)
+		if err != nil {
+			yield(nil, err)
+			return
+		}
 		var cur ListVerificationsOptions
 		if opts != nil {
 			cur = *opts
@@ -91,7 +108,7 @@ func (c *Client) AllVerifications(ctx context.Context, opts *ListVerificationsOp
 			if prev == nil && (opts == nil || opts.Page == 0) {
 				reqOpts.Page = 0
 			}
-			p, err := c.listPage(ctx, &reqOpts)
+			p, err := c.listPage(ctx, cfg, &reqOpts)
 			if err != nil {
 				yield(nil, err)
 				return

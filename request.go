@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"time"
@@ -21,6 +22,8 @@ var errNilContext = fmt.Errorf("%w: nil context; pass context.Background() or a 
 
 // call is one API operation, possibly sent several times.
 type call struct {
+	op     string // Operation.Name
+	route  string // Operation.Route
 	method string
 	path   string // escaped, relative to the base URL, starting with "/"
 	query  string // encoded, without "?"
@@ -52,6 +55,9 @@ type outcome struct {
 	retry      bool          // the policy allows another attempt
 	retryAfter time.Duration // the server's Retry-After, 0 when absent
 	rateLimit  *APIError     // set on a 429
+	status     int           // the response's status; 0 without a response
+	header     http.Header   // the response's headers; nil without a response
+	requestID  string        // looked up only when needed (an error, a log record, ResponseInfo)
 }
 
 var (
@@ -59,54 +65,65 @@ var (
 	headerContentType = []string{"application/json"}
 )
 
-// do runs c's one request path for every endpoint: wait out the 429
+// do runs the one request path of every endpoint: wait out the 429
 // cool-down, wait for the limiter (creation only), send, classify, and either
 // decode the envelope's data into out or retry per the policy in the README.
-func (c *Client) do(ctx context.Context, r *call, out any) error {
+func (c *Client) do(ctx context.Context, cfg *config, r *call, out any) error {
 	if ctx == nil {
 		return errNilContext
 	}
+	last, sent, err := c.run(ctx, cfg, r, out)
+	if cfg.info != nil {
+		cfg.info.fill(c, last, sent)
+	}
+	return err
+}
+
+// run is do's loop of attempts. It returns the last attempt's outcome and
+// how many attempts were sent, for ResponseInfo.
+func (c *Client) run(ctx context.Context, cfg *config, r *call, out any) (o outcome, sent int, err error) {
 	for attempt := 1; ; attempt++ {
-		if err := c.cool[r.class()].wait(ctx, c.retryAfterCap); err != nil {
-			return c.annotate(r, err)
+		if err := c.cool[r.class()].wait(ctx, cfg.retryAfterCap); err != nil {
+			return o, sent, c.annotate(r, err)
 		}
-		if r.create && c.limiter != nil {
-			if err := c.limiter.Wait(ctx); err != nil {
-				return c.limiterError(ctx, r, err)
+		if r.create && cfg.limiter != nil {
+			if err := cfg.limiter.Wait(ctx); err != nil {
+				return o, sent, c.limiterError(ctx, r, err)
 			}
 		}
-		o := c.attempt(ctx, r, out, attempt)
+		o = c.attempt(ctx, cfg, r, out, attempt)
+		sent++
 		if o.err == nil {
-			return nil
+			return o, sent, nil
 		}
 		setAttempts(o.err, attempt)
 		if o.rateLimit != nil && o.retryAfter > 0 {
-			c.pause(ctx, r, o)
+			c.pause(ctx, cfg, r, o)
 		}
-		if !o.retry || attempt > c.maxRetries {
+		if !o.retry || attempt > cfg.maxRetries {
 			if o.retry {
-				c.warn(ctx, "heliumid: giving up", r, attempt, o.err, 0)
+				cfg.warn(ctx, "heliumid: giving up", r, attempt, o.err, 0)
 			}
-			return o.err
+			return o, sent, o.err
 		}
 		wait, fromServer := o.retryAfter, o.retryAfter > 0
 		if !fromServer {
-			wait = c.backoff(attempt)
+			wait = cfg.backoff(attempt)
 		}
 		switch {
-		case fromServer && wait > c.retryAfterCap:
-			c.warn(ctx, "heliumid: giving up: Retry-After is longer than the cap", r, attempt, o.err, wait)
-			return o.err
+		case fromServer && wait > cfg.retryAfterCap:
+			cfg.warn(ctx, "heliumid: giving up: Retry-After is longer than the cap", r, attempt, o.err, wait)
+			return o, sent, o.err
 		case ctxwait.OutlastsDeadline(ctx, wait):
-			c.warn(ctx, "heliumid: giving up: the wait would outlast the context's deadline", r, attempt, o.err, wait)
-			return o.err
+			cfg.warn(ctx, "heliumid: giving up: the wait would outlast the context's deadline", r, attempt, o.err, wait)
+			return o, sent, o.err
 		}
-		c.warn(ctx, "heliumid: retrying", r, attempt, o.err, wait)
+		cfg.warn(ctx, "heliumid: retrying", r, attempt, o.err, wait)
 		if fromServer && o.rateLimit != nil {
 			continue // the cool-down at the top of the loop does the waiting
 		}
 		if err := ctxwait.Sleep(ctx, wait); err != nil {
-			return c.annotate(r, err)
+			return o, sent, c.annotate(r, err)
 		}
 	}
 }
@@ -118,34 +135,105 @@ func (c *Client) do(ctx context.Context, r *call, out any) error {
 // for: a hostile or broken server cannot stall the client (or, through a
 // CooldownSharer, the fleet) for years, and once the cap has passed the next
 // request finds out whether the window is still closed.
-func (c *Client) pause(ctx context.Context, r *call, o outcome) {
-	d := min(o.retryAfter, c.retryAfterCap)
+func (c *Client) pause(ctx context.Context, cfg *config, r *call, o outcome) {
+	d := min(o.retryAfter, cfg.retryAfterCap)
 	if d <= 0 {
 		return
 	}
 	until := time.Now().Add(d)
 	c.cool[r.class()].extend(until, o.rateLimit)
 	if r.create {
-		c.shareCooldown(ctx, until) // the shared limiter gates creation only
+		cfg.shareCooldown(ctx, until) // the shared limiter gates creation only
 	}
 }
 
 // backoff returns the pause before the retry that follows attempt (1-based):
 // base × 2^(attempt-1), capped, with "equal jitter" (half fixed, half random)
 // so that many clients do not retry in lockstep.
-func (c *Client) backoff(attempt int) time.Duration {
-	d := c.backoffBase
-	for i := 1; i < attempt && d < c.backoffMax; i++ {
+func (cfg *config) backoff(attempt int) time.Duration {
+	d := cfg.backoffBase
+	for i := 1; i < attempt && d < cfg.backoffMax; i++ {
 		d *= 2
 	}
-	d = min(d, c.backoffMax)
+	d = min(d, cfg.backoffMax)
 	half := d / 2
 	return half + rand.N(half+1)
 }
 
 // attempt sends r once and reads the response.
-func (c *Client) attempt(ctx context.Context, r *call, out any, attempt int) outcome {
-	target := c.baseURL + r.path
+func (c *Client) attempt(ctx context.Context, cfg *config, r *call, out any, attempt int) outcome {
+	if cfg.requestTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, cfg.requestTimeout, errAttemptTimedOut)
+		defer cancel() // after the body is read: the timeout bounds the whole attempt
+	}
+	if len(cfg.middleware) > 0 {
+		// Only for the middleware that ask for it: a call without them
+		// allocates no context.
+		ctx = context.WithValue(ctx, operationKey{}, Operation{Name: r.op, Route: r.route, Attempt: attempt})
+	}
+	req, err := c.newRequest(ctx, cfg, r)
+	if err != nil {
+		return outcome{err: err}
+	}
+
+	// The clock is read for the debug record only.
+	logging := cfg.logger != nil && cfg.logger.Enabled(ctx, slog.LevelDebug)
+	var start time.Time
+	if logging {
+		start = time.Now()
+	}
+	var resp *http.Response
+	fromTransport := true
+	if len(cfg.middleware) == 0 {
+		req.Header["X-Api-Key"] = c.auth.header
+		resp, err = cfg.hc.Do(req)
+	} else {
+		x := &exchange{c: c, cfg: cfg}
+		resp, err = x.send(req)
+		fromTransport = err == x.transportErr
+	}
+	if err != nil {
+		if logging {
+			cfg.debug(ctx, r, attempt, 0, time.Since(start), "")
+		}
+		return c.transportOutcome(ctx, r, err, fromTransport)
+	}
+	defer resp.Body.Close()
+
+	var o outcome
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		o.err = c.decodeSuccess(resp, out)
+		if o.err != nil && !r.create && !errors.As(o.err, new(*APIError)) {
+			o.retry = true // the body could not be read (a reset, a timeout): a read may try again
+		}
+	} else {
+		o = c.errorOutcome(r, resp)
+	}
+	o.status, o.header = resp.StatusCode, resp.Header
+	// The request id goes on errors, in the debug record and in
+	// ResponseInfo; a plain call that succeeds does not look for it.
+	if o.err != nil || logging || cfg.info != nil {
+		o.requestID = c.requestID(resp.Header)
+	}
+	if o.err != nil {
+		var apiErr *APIError
+		if errors.As(o.err, &apiErr) {
+			apiErr.method, apiErr.path, apiErr.RequestID = r.method, r.path, o.requestID
+		} else {
+			o.err = c.annotate(r, o.err)
+		}
+	}
+	if logging {
+		cfg.debug(ctx, r, attempt, resp.StatusCode, time.Since(start), o.requestID)
+	}
+	return o
+}
+
+// newRequest builds one attempt's request, with every header but the key,
+// which only the last step before the transport adds (see exchange).
+func (c *Client) newRequest(ctx context.Context, cfg *config, r *call) (*http.Request, error) {
+	target := cfg.baseURL + r.path
 	if r.query != "" {
 		target += "?" + r.query
 	}
@@ -155,59 +243,24 @@ func (c *Client) attempt(ctx context.Context, r *call, out any, attempt int) out
 	}
 	req, err := http.NewRequestWithContext(ctx, r.method, target, body)
 	if err != nil {
-		return outcome{err: fmt.Errorf("%w: building %s %s: %v", ErrInvalidRequest, r.method, r.path, err)}
+		return nil, fmt.Errorf("%w: building %s %s: %v", ErrInvalidRequest, r.method, r.path, err)
 	}
 	// Only the SDK's retry policy resends a request. http.NewRequest sets
 	// GetBody for a bytes.Reader, and with it net/http's HTTP/2 transport
 	// replays a create whose stream the server reset after reading it
 	// (PROTOCOL_ERROR): each replay is a session, billed. Without GetBody
 	// no layer below can rebuild the body, so the transport returns the
-	// error and the policy below decides (see notProcessed).
+	// error and the policy decides (see notProcessed).
 	req.GetBody = nil
-	req.Header["X-Api-Key"] = c.auth.header
+	for name, values := range cfg.header {
+		req.Header[name] = values
+	}
 	req.Header["Accept"] = headerAccept
-	req.Header["User-Agent"] = c.userAgent
+	req.Header["User-Agent"] = cfg.userAgent
 	if r.body != nil {
 		req.Header["Content-Type"] = headerContentType
 	}
-
-	// The clock is read for the debug record only.
-	logging := c.logger != nil && c.logger.Enabled(ctx, slog.LevelDebug)
-	var start time.Time
-	if logging {
-		start = time.Now()
-	}
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		if logging {
-			c.debug(ctx, r, attempt, 0, time.Since(start), "")
-		}
-		return c.transportOutcome(ctx, r, err)
-	}
-	defer resp.Body.Close()
-
-	var o outcome
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		o.err = c.decodeSuccess(resp, out)
-	} else {
-		o = c.errorOutcome(r, resp)
-	}
-	// The request id goes on errors and in the debug record; a call that
-	// succeeds unlogged does not look for it.
-	var reqID string
-	if o.err != nil || logging {
-		reqID = c.requestID(resp.Header)
-	}
-	if o.err != nil {
-		var apiErr *APIError
-		if errors.As(o.err, &apiErr) {
-			apiErr.method, apiErr.path, apiErr.RequestID = r.method, r.path, reqID
-		}
-	}
-	if logging {
-		c.debug(ctx, r, attempt, resp.StatusCode, time.Since(start), reqID)
-	}
-	return o
+	return req, nil
 }
 
 // errorOutcome turns a non-2xx response into an APIError and decides,
@@ -227,22 +280,41 @@ func (c *Client) errorOutcome(r *call, resp *http.Response) outcome {
 	return o
 }
 
-// transportOutcome classifies an error from http.Client.Do.
-func (c *Client) transportOutcome(ctx context.Context, r *call, err error) outcome {
+// transportOutcome classifies an error from sending: the http.Client's
+// (fromTransport), or one a middleware returned, which is retried only when
+// it is a network error or a timeout as well.
+func (c *Client) transportOutcome(ctx context.Context, r *call, err error, fromTransport bool) outcome {
 	if ctxErr := ctx.Err(); ctxErr != nil {
-		return outcome{err: c.annotate(r, ctxErr)}
+		// The call's context ended, or only the attempt's (WithRequestTimeout):
+		// a timeout, which a read may retry and a create may not.
+		attemptOnly := context.Cause(ctx) == errAttemptTimedOut
+		return outcome{err: c.annotate(r, ctxErr), retry: attemptOnly && !r.create}
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err // its message repeats the whole URL; ours names the path
 	}
 	err = c.scrubTransport(err)
-	if errors.Is(err, ErrUnexpectedResponse) { // a refused redirect
+	switch {
+	case errors.Is(err, ErrUnexpectedResponse), errors.Is(err, ErrInvalidRequest): // a refused redirect; a request a middleware sent away
+		return outcome{err: c.annotate(r, err)}
+	case !fromTransport && !isNetworkError(err):
 		return outcome{err: c.annotate(r, err)}
 	}
 	// A create is retried only when the server cannot have acted on it.
 	retry := !r.create || notProcessed(err)
 	return outcome{err: c.annotate(r, err), retry: retry}
+}
+
+// errAttemptTimedOut is the cause of an attempt's context that
+// WithRequestTimeout ended, to tell it from the call's own context ending.
+var errAttemptTimedOut = errors.New("heliumid: the attempt took longer than WithRequestTimeout allows")
+
+// isNetworkError reports whether err, returned by a middleware, is a
+// network failure or a timeout, as a transport's would be.
+func isNetworkError(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
 // annotate prefixes an error that is not an APIError with the operation.
@@ -276,46 +348,4 @@ func (c *Client) limiterError(ctx context.Context, r *call, err error) error {
 		return fmt.Errorf("heliumid: %s %s: waiting for the rate limiter: %w", r.method, r.path, err)
 	}
 	return fmt.Errorf("%w: %s %s: waiting for the rate limiter: %w", ErrRateLimited, r.method, r.path, err)
-}
-
-func (c *Client) shareCooldown(ctx context.Context, until time.Time) {
-	sharer, ok := c.limiter.(CooldownSharer)
-	if !ok {
-		return
-	}
-	if err := sharer.ShareCooldown(ctx, until); err != nil && c.logger != nil {
-		c.logger.LogAttrs(ctx, slog.LevelWarn, "heliumid: could not share the 429 cool-down with the rate limiter",
-			slog.String("error", err.Error()))
-	}
-}
-
-func (c *Client) debug(ctx context.Context, r *call, attempt, status int, d time.Duration, reqID string) {
-	if c.logger == nil || !c.logger.Enabled(ctx, slog.LevelDebug) {
-		return
-	}
-	c.logger.LogAttrs(ctx, slog.LevelDebug, "heliumid: request",
-		slog.String("method", r.method),
-		slog.String("path", r.path),
-		slog.Int("status", status),
-		slog.Int("attempt", attempt),
-		slog.Duration("duration", d),
-		slog.String("request_id", reqID))
-}
-
-func (c *Client) warn(ctx context.Context, msg string, r *call, attempt int, err error, wait time.Duration) {
-	if c.logger == nil || !c.logger.Enabled(ctx, slog.LevelWarn) {
-		return
-	}
-	status := 0 // a transport error has none
-	var apiErr *APIError
-	if errors.As(err, &apiErr) {
-		status = apiErr.StatusCode
-	}
-	c.logger.LogAttrs(ctx, slog.LevelWarn, msg,
-		slog.String("method", r.method),
-		slog.String("path", r.path),
-		slog.Int("status", status),
-		slog.Int("attempt", attempt),
-		slog.Duration("wait", wait),
-		slog.String("error", err.Error()))
 }

@@ -119,7 +119,14 @@ func (v *Verification) ExpiresAt() time.Time {
 // or when the connection failed before the request was sent. A timeout or 5xx
 // is returned, not retried: the session may exist, and a retry would create a
 // second, billed one. Look it up by VendorData with ListVerifications.
-func (c *Client) CreateVerification(ctx context.Context, req *CreateVerificationRequest) (*CreatedVerification, error) {
+func (c *Client) CreateVerification(ctx context.Context, req *CreateVerificationRequest, opts ...Option) (*CreatedVerification, error) {
+	if ctx == nil {
+		return nil, errNilContext
+	}
+	cfg, err := c.callConfig(opts)
+	if err != nil {
+		return nil, err
+	}
 	if req == nil {
 		return nil, fmt.Errorf("%w: CreateVerification needs a request; pass &heliumid.CreateVerificationRequest{} for the defaults", ErrInvalidRequest)
 	}
@@ -131,7 +138,7 @@ func (c *Client) CreateVerification(ctx context.Context, req *CreateVerification
 		return nil, fmt.Errorf("%w: Meta does not encode as JSON: %v", ErrInvalidRequest, err)
 	}
 	var out CreatedVerification
-	err = c.do(ctx, &call{method: http.MethodPost, path: "/v1/verifications", body: body, create: true}, &out)
+	err = c.do(ctx, cfg, &call{op: "CreateVerification", route: routeVerifications, method: http.MethodPost, path: "/v1/verifications", body: body, create: true}, &out)
 	if err != nil {
 		return nil, err
 	}
@@ -149,12 +156,24 @@ func (m Method) validate() error {
 // GetVerification fetches one session, with its status and, once submitted,
 // the document data: GET /v1/verifications/{id}. An unknown id returns an
 // error matching ErrNotFound.
-func (c *Client) GetVerification(ctx context.Context, id string) (*Verification, error) {
+func (c *Client) GetVerification(ctx context.Context, id string, opts ...Option) (*Verification, error) {
+	if ctx == nil {
+		return nil, errNilContext
+	}
+	cfg, err := c.callConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	return c.getVerification(ctx, cfg, id)
+}
+
+func (c *Client) getVerification(ctx context.Context, cfg *config, id string) (*Verification, error) {
 	if err := validateID(id); err != nil {
 		return nil, err
 	}
 	var v Verification
-	if err := c.do(ctx, &call{method: http.MethodGet, path: "/v1/verifications/" + url.PathEscape(id)}, &v); err != nil {
+	r := &call{op: "GetVerification", route: routeVerification, method: http.MethodGet, path: "/v1/verifications/" + url.PathEscape(id)}
+	if err := c.do(ctx, cfg, r, &v); err != nil {
 		return nil, err
 	}
 	if v.ID == "" {
@@ -162,6 +181,12 @@ func (c *Client) GetVerification(ctx context.Context, id string) (*Verification,
 	}
 	return &v, nil
 }
+
+// The routes of Operation: path templates, never an id.
+const (
+	routeVerifications = "/v1/verifications"
+	routeVerification  = "/v1/verifications/{id}"
+)
 
 // maxIDLength bounds an id: real ids are short, and a long one is a mistake
 // (or an attack) that should not reach a URL.

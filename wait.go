@@ -29,17 +29,21 @@ const (
 // wraps ctx's error and the last session read (nil if none) is returned with
 // it, so you can see where it stood. In production prefer webhooks: polling
 // spends requests.
-func (c *Client) WaitForDecision(ctx context.Context, id string) (*Verification, error) {
+func (c *Client) WaitForDecision(ctx context.Context, id string, opts ...Option) (*Verification, error) {
 	if ctx == nil {
 		return nil, errNilContext
+	}
+	cfg, err := c.callConfig(opts)
+	if err != nil {
+		return nil, err
 	}
 	if err := validateID(id); err != nil {
 		return nil, err
 	}
 	var last *Verification
 	var lastErr error
-	for delay := c.pollFirst; ; delay = min(delay*2, c.pollMax) {
-		v, err := c.GetVerification(ctx, id)
+	for delay := cfg.pollFirst; ; delay = min(delay*2, cfg.pollMax) {
+		v, err := c.getVerification(ctx, cfg, id)
 		switch {
 		case err == nil:
 			last, lastErr = v, nil

@@ -261,7 +261,7 @@ func TestWebhookHandler_misconfigured(t *testing.T) {
 		}, "nil function"},
 		{"invalid tolerance", func(l *slog.Logger) http.Handler {
 			return WebhookHandler(testKey, fn.handle, WithWebhookTolerance(-1), WithWebhookLogger(l))
-		}, "webhook tolerance -1ns must be positive"},
+		}, "WithWebhookTolerance: -1ns must be positive"},
 		{"blank rotation key", func(l *slog.Logger) http.Handler {
 			return WebhookHandler(testKey, fn.handle, WithWebhookLogger(l), WithWebhookKeys(""))
 		}, "WithWebhookKeys: key 1 of 1"},

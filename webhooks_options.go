@@ -72,7 +72,7 @@ func webhookKey(raw string) ([]byte, error) {
 func WithWebhookTolerance(d time.Duration) WebhookOption {
 	return func(cfg *webhookConfig) error {
 		if d <= 0 {
-			return invalidOption("webhook tolerance %v must be positive (default %v)", d, DefaultWebhookTolerance)
+			return invalidOption("WithWebhookTolerance", "%v must be positive (default %v)", d, DefaultWebhookTolerance)
 		}
 		cfg.tolerance = d
 		return nil
@@ -92,7 +92,7 @@ func WithWebhookKeys(keys ...string) WebhookOption {
 		for i, k := range keys {
 			key, err := webhookKey(k)
 			if err != nil {
-				return invalidOption("WithWebhookKeys: key %d of %d: %s", i+1, len(keys), err)
+				return invalidOption("WithWebhookKeys", "key %d of %d: %s", i+1, len(keys), err)
 			}
 			cfg.keys.keys = append(cfg.keys.keys, key)
 		}

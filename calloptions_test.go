@@ -1,0 +1,270 @@
+package heliumid
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// recorder is an end-to-end API server that records what it received and
+// answers each request with the next of its handlers (the last repeats).
+type recorder struct {
+	mu       sync.Mutex
+	requests []*http.Request
+	answers  []http.HandlerFunc
+}
+
+func (rec *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rec.mu.Lock()
+	rec.requests = append(rec.requests, r.Clone(context.Background()))
+	answer := rec.answers[min(len(rec.requests), len(rec.answers))-1]
+	rec.mu.Unlock()
+	answer(w, r)
+}
+
+func (rec *recorder) received() []*http.Request {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	return append([]*http.Request(nil), rec.requests...)
+}
+
+func answer(status int, body string, headerPairs ...string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		for i := 0; i+1 < len(headerPairs); i += 2 {
+			w.Header().Set(headerPairs[i], headerPairs[i+1])
+		}
+		w.WriteHeader(status)
+		fmt.Fprint(w, body)
+	}
+}
+
+// newRecorder serves answers over real HTTP and returns a client of it.
+func newRecorder(t *testing.T, answers ...http.HandlerFunc) (*recorder, *Client, string) {
+	t.Helper()
+	rec := &recorder{answers: answers}
+	srv := httptest.NewServer(rec)
+	t.Cleanup(srv.Close)
+	c, err := NewClient(testKey, WithBaseURL(srv.URL+"/api"), WithRetryBackoff(time.Millisecond, time.Millisecond))
+	require.NoError(t, err)
+	return rec, c, srv.URL + "/api"
+}
+
+var sessionStarted = okEnvelope(`{"id":"v","status":"started"}`)
+
+func TestWithHeaderReachesTheServer(t *testing.T) {
+	rec, _, base := newRecorder(t, answer(200, sessionStarted))
+	c, err := NewClient(testKey, WithBaseURL(base), WithHeader("X-Tenant", "acme"), WithHeader("x-proxy-route", "eu"))
+	require.NoError(t, err)
+
+	_, err = c.GetVerification(context.Background(), "v", WithHeader("X-Tenant", "globex"), WithHeader("X-Call", "1"))
+	require.NoError(t, err)
+	_, err = c.GetVerification(context.Background(), "v")
+	require.NoError(t, err)
+
+	got := rec.received()
+	require.Len(t, got, 2)
+	assert.Equal(t, []string{"globex"}, got[0].Header.Values("X-Tenant"), "a call's header replaces the client's")
+	assert.Equal(t, "eu", got[0].Header.Get("X-Proxy-Route"))
+	assert.Equal(t, "1", got[0].Header.Get("X-Call"))
+	assert.Equal(t, testKey, got[0].Header.Get("X-Api-Key"))
+	assert.Equal(t, "acme", got[1].Header.Get("X-Tenant"), "the call's header did not leak into the client")
+	assert.Empty(t, got[1].Header.Get("X-Call"))
+}
+
+func TestRefusedHeadersNameTheHeaderAndWhy(t *testing.T) {
+	rec, c, _ := newRecorder(t, answer(200, sessionStarted))
+	refused := map[string]string{
+		"x-api-key": "sets it itself", "Content-Type": "sets it itself", "content-length": "sets it itself",
+		"Accept": "sets it itself", "User-Agent": "sets it itself", "Host": "sets it itself",
+		"Connection": "hop-by-hop", "Transfer-Encoding": "hop-by-hop", "Upgrade": "hop-by-hop", "TE": "hop-by-hop",
+		"Proxy-Authorization": "hop-by-hop", "Keep-Alive": "hop-by-hop", "Trailer": "hop-by-hop",
+		"Bad Name": "not an HTTP token", "": "not an HTTP token", "X-Ok(": "not an HTTP token",
+	}
+	for name, why := range refused {
+		_, err := c.GetVerification(context.Background(), "v", WithHeader(name, "x"))
+		require.ErrorIs(t, err, ErrInvalidOption, name)
+		assert.Contains(t, err.Error(), "WithHeader", name)
+		assert.Contains(t, err.Error(), fmt.Sprintf("%q", name), name)
+		assert.Contains(t, err.Error(), why, name)
+		_, err = NewClient(testKey, WithHeader(name, "x"))
+		assert.ErrorIs(t, err, ErrInvalidOption, name)
+	}
+	for _, value := range []string{"a\r\nX-Injected: 1", "a\nb", "\x00", "é"} {
+		_, err := c.GetVerification(context.Background(), "v", WithHeader("X-Fine", value))
+		require.ErrorIs(t, err, ErrInvalidOption, "%q", value)
+		assert.Contains(t, err.Error(), "control character")
+	}
+	assert.Empty(t, rec.received(), "nothing was sent")
+}
+
+func TestPerCallRetriesDoNotLeakIntoTheClient(t *testing.T) {
+	rec, c, _ := newRecorder(t, answer(503, errEnvelope(503, "down")))
+	_, err := c.GetVerification(context.Background(), "v", WithMaxRetries(0))
+	require.ErrorIs(t, err, ErrServer)
+	assert.Len(t, rec.received(), 1, "the call's own setting")
+	_, err = c.GetVerification(context.Background(), "v")
+	require.ErrorIs(t, err, ErrServer)
+	assert.Len(t, rec.received(), 1+3, "the client's default is untouched: 1 + 2 retries")
+}
+
+// TestEveryClientOptionWorksPerCall: WithBaseURL sends that call (and the
+// key) to another base URL; the others change that call only.
+func TestEveryClientOptionWorksPerCall(t *testing.T) {
+	recA, c, _ := newRecorder(t, answer(200, sessionStarted))
+	recB, _, baseB := newRecorder(t, answer(200, sessionStarted))
+	_, err := c.GetVerification(context.Background(), "v", WithBaseURL(baseB), WithUserAgent("batch/1"))
+	require.NoError(t, err)
+	_, err = c.GetVerification(context.Background(), "v")
+	require.NoError(t, err)
+	require.Len(t, recB.received(), 1)
+	assert.Equal(t, testKey, recB.received()[0].Header.Get("X-Api-Key"), "the key goes to the call's base URL")
+	assert.Contains(t, recB.received()[0].Header.Get("User-Agent"), "batch/1 heliumid-go/")
+	require.Len(t, recA.received(), 1)
+	assert.NotContains(t, recA.received()[0].Header.Get("User-Agent"), "batch/1")
+
+	var viaCallers atomic.Int32
+	callers := &http.Client{Transport: roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		viaCallers.Add(1)
+		return http.DefaultTransport.RoundTrip(req)
+	})}
+	_, err = c.GetVerification(context.Background(), "v", WithHTTPClient(callers))
+	require.NoError(t, err)
+	assert.Equal(t, int32(1), viaCallers.Load(), "the call's http.Client")
+	_, err = c.GetVerification(context.Background(), "v")
+	require.NoError(t, err)
+	assert.Equal(t, int32(1), viaCallers.Load(), "only that call's")
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(req *http.Request) (*http.Response, error) { return f(req) }
+
+// TestARequestTimeoutIsRetriedForAGETButNotForACreate: each attempt is
+// bounded; a read that timed out is sent again, a create is not (the
+// session may exist).
+func TestARequestTimeoutIsRetriedForAGETButNotForACreate(t *testing.T) {
+	stall := func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body) // read, so the server notices the client leaving
+		<-r.Context().Done()
+	}
+	rec, c, _ := newRecorder(t, stall, answer(200, sessionStarted))
+	v, err := c.GetVerification(context.Background(), "v", WithRequestTimeout(20*time.Millisecond))
+	require.NoError(t, err)
+	assert.Equal(t, StatusStarted, v.Status)
+	assert.Len(t, rec.received(), 2, "the timed-out attempt was retried")
+
+	rec, c, _ = newRecorder(t, stall, answer(200, okEnvelope(createdData)))
+	_, err = c.CreateVerification(context.Background(), &CreateVerificationRequest{}, WithRequestTimeout(20*time.Millisecond))
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.True(t, IsTransient(err))
+	assert.Len(t, rec.received(), 1, "a timed-out create is not sent again")
+
+	for _, d := range []time.Duration{0, -time.Second} {
+		_, err = c.GetVerification(context.Background(), "v", WithRequestTimeout(d))
+		require.ErrorIs(t, err, ErrInvalidOption)
+		assert.Contains(t, err.Error(), "WithRequestTimeout")
+	}
+}
+
+func TestResponseInfo(t *testing.T) {
+	t.Run("after retries", func(t *testing.T) {
+		_, c, _ := newRecorder(t, answer(503, "", "X-Request-Id", "r-1"), answer(502, "", "X-Request-Id", "r-2"),
+			answer(200, sessionStarted, "X-Request-Id", "r-3", "X-Proxy", "edge-7"))
+		var info ResponseInfo
+		_, err := c.GetVerification(context.Background(), "v", WithResponseInfo(&info))
+		require.NoError(t, err)
+		assert.Equal(t, 200, info.StatusCode)
+		assert.Equal(t, "r-3", info.RequestID)
+		assert.Equal(t, "edge-7", info.Header.Get("X-Proxy"))
+		assert.Equal(t, 3, info.Attempts)
+	})
+	t.Run("on an error", func(t *testing.T) {
+		_, c, _ := newRecorder(t, answer(404, errEnvelope(404, "no"), "Request-Id", "r-9"))
+		var info ResponseInfo
+		_, err := c.GetVerification(context.Background(), "v", WithResponseInfo(&info))
+		require.ErrorIs(t, err, ErrNotFound)
+		assert.Equal(t, ResponseInfo{StatusCode: 404, RequestID: "r-9", Attempts: 1, Header: info.Header}, info)
+		assert.NotNil(t, info.Header)
+	})
+	t.Run("without a response", func(t *testing.T) {
+		c, err := NewClient(testKey, WithBaseURL("http://127.0.0.1:1/api"), WithMaxRetries(1), WithRetryBackoff(1, 1))
+		require.NoError(t, err)
+		info := ResponseInfo{StatusCode: 7, Header: http.Header{}}
+		_, err = c.GetVerification(context.Background(), "v", WithResponseInfo(&info))
+		require.Error(t, err)
+		assert.Equal(t, ResponseInfo{Attempts: 2}, info, "StatusCode 0 and Header nil when the last attempt got no response")
+	})
+	t.Run("the key never shows", func(t *testing.T) {
+		_, c, _ := newRecorder(t, answer(200, sessionStarted, "X-Echo", "key="+testKey))
+		var info ResponseInfo
+		_, err := c.GetVerification(context.Background(), "v", WithResponseInfo(&info))
+		require.NoError(t, err)
+		assert.Equal(t, "key="+redacted, info.Header.Get("X-Echo"))
+	})
+	t.Run("WaitForDecision: its last poll", func(t *testing.T) {
+		_, c, _ := newRecorder(t, answer(200, sessionStarted, "X-Request-Id", "p-1"), answer(503, ""),
+			answer(200, okEnvelope(`{"id":"v","status":"failed"}`), "X-Request-Id", "p-3"))
+		var info ResponseInfo
+		_, err := c.WaitForDecision(context.Background(), "v", WithPollInterval(time.Millisecond, time.Millisecond), WithResponseInfo(&info))
+		require.NoError(t, err)
+		assert.Equal(t, "p-3", info.RequestID)
+		assert.Equal(t, 2, info.Attempts, "the last poll retried its 503 once")
+	})
+	t.Run("AllVerifications: its last page", func(t *testing.T) {
+		_, c, _ := newRecorder(t, answer(200, okEnvelope(`[{"id":"a"},{"id":"b"}]`), "X-Request-Id", "page-1"),
+			answer(200, okEnvelope(`[{"id":"c"}]`), "X-Request-Id", "page-2"))
+		var info ResponseInfo
+		n := 0
+		for _, err := range c.AllVerifications(context.Background(), &ListVerificationsOptions{Limit: 2}, WithResponseInfo(&info)) {
+			require.NoError(t, err)
+			n++
+		}
+		assert.Equal(t, 3, n)
+		assert.Equal(t, ResponseInfo{StatusCode: 200, RequestID: "page-2", Attempts: 1, Header: info.Header}, info)
+	})
+	t.Run("refused by NewClient", func(t *testing.T) {
+		_, err := NewClient(testKey, WithResponseInfo(&ResponseInfo{}))
+		require.ErrorIs(t, err, ErrInvalidOption)
+		assert.Contains(t, err.Error(), "WithResponseInfo")
+	})
+}
+
+// TestAnInvalidCallOptionFailsBeforeAnyIO: the call fails with
+// ErrInvalidOption naming the option; AllVerifications yields it once.
+func TestAnInvalidCallOptionFailsBeforeAnyIO(t *testing.T) {
+	rec, c, _ := newRecorder(t, answer(200, sessionStarted))
+	bad := map[string]Option{
+		"WithMaxRetries": WithMaxRetries(-1), "WithBaseURL": WithBaseURL("ftp://x"), "WithHTTPClient": WithHTTPClient(nil),
+		"WithRetryBackoff": WithRetryBackoff(0, 0), "WithRetryAfterCap": WithRetryAfterCap(-1), "WithPollInterval": WithPollInterval(0, 0),
+		"WithRateLimiter": WithRateLimiter(nil), "WithUserAgent": WithUserAgent(""), "WithMiddleware": WithMiddleware(nil),
+		"WithResponseInfo": WithResponseInfo(nil), "WithRequestTimeout": WithRequestTimeout(0), "WithHeader": WithHeader("Host", "x"),
+	}
+	for name, opt := range bad {
+		calls := map[string]error{}
+		_, calls["CreateVerification"] = c.CreateVerification(context.Background(), &CreateVerificationRequest{}, opt)
+		_, calls["GetVerification"] = c.GetVerification(context.Background(), "v", opt)
+		_, calls["ListVerifications"] = c.ListVerifications(context.Background(), nil, opt)
+		_, calls["WaitForDecision"] = c.WaitForDecision(context.Background(), "v", opt)
+		yields := 0
+		for v, err := range c.AllVerifications(context.Background(), nil, opt) {
+			yields++
+			assert.Nil(t, v)
+			calls["AllVerifications"] = err
+		}
+		assert.Equal(t, 1, yields, "AllVerifications yields the error once")
+		for method, err := range calls {
+			require.ErrorIs(t, err, ErrInvalidOption, "%s with %s", method, name)
+			assert.Contains(t, err.Error(), name, method)
+		}
+	}
+	assert.Empty(t, rec.received())
+}
