@@ -134,8 +134,12 @@ func (r *Repo) CheckAPI(ctx context.Context, work string, out io.Writer) ([]erro
 	}
 	if !bumped(b.version, r.Version) {
 		next := nextBreaking(b.version)
-		return append(problems, fmt.Errorf("%d incompatible API change(s) since %s, but the version is still %s: bump Version to %s and name each change in CHANGELOG.md under `## [%s]`, or keep the old API",
-			len(incompatible), b.version, r.Version, strings.TrimPrefix(next, "v"), strings.TrimPrefix(next, "v"))), nil
+		var names []string
+		for _, c := range incompatible {
+			names = append(names, c.ident)
+		}
+		return append(problems, fmt.Errorf("%d incompatible API change(s) since %s (%s), but the version is still %s: bump Version (%s) to %s and name each change in CHANGELOG.md under `## [%s]`, or keep the old API",
+			len(incompatible), b.version, strings.Join(names, ", "), r.Version, r.VersionAt, strings.TrimPrefix(next, "v"), strings.TrimPrefix(next, "v"))), nil
 	}
 	section, found, err := changelogSection(filepath.Join(r.Root, "CHANGELOG.md"), r.Version)
 	if err != nil {

@@ -26,7 +26,7 @@ func TestAnExportedNameRemovedWithoutABumpFails(t *testing.T) {
 	edit(t, root, map[string]string{"sub/more.go": "package sub\n\n// Shout is new.\nfunc Shout() {}\n"})
 
 	problems, out := checkAPI(t, root)
-	wantProblem(t, problems, "1 incompatible API change(s) since v0.3.0, but the version is still v0.3.0: bump Version to 0.4.0")
+	wantProblem(t, problems, "1 incompatible API change(s) since v0.3.0 (Farewell), but the version is still v0.3.0: bump Version (fix.go:7) to 0.4.0")
 	for _, want := range []string{"INCOMPATIBLE Farewell: removed", "compatible   Shout: added"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
@@ -36,7 +36,7 @@ func TestAnExportedNameRemovedWithoutABumpFails(t *testing.T) {
 	t.Run("a patch bump is not enough", func(t *testing.T) {
 		replaceIn(t, root, "fix.go", `const Version = "0.3.0"`, `const Version = "0.3.1"`)
 		problems, _ := checkAPI(t, root)
-		wantProblem(t, problems, "but the version is still v0.3.1: bump Version to 0.4.0")
+		wantProblem(t, problems, "but the version is still v0.3.1: bump Version (fix.go:7) to 0.4.0")
 		replaceIn(t, root, "fix.go", `const Version = "0.3.1"`, `const Version = "0.3.0"`)
 	})
 

@@ -95,7 +95,13 @@ func (r *Repo) Consume(ctx context.Context, proxyDir, work string, upstream []st
 			return append(problems, fmt.Errorf("%s: `%s` failed as a user would run it:\n%v", c.where, c, err)), nil
 		}
 	}
-	resolved, err := run(ctx, dir, env, "go", "list", "-m", "-f", "{{.Path}} {{.Version}}", "all")
+	var paths []string
+	for _, m := range r.released() {
+		if libModules[m.Path] {
+			paths = append(paths, m.Path)
+		}
+	}
+	resolved, err := run(ctx, dir, env, "go", append([]string{"list", "-m", "-e", "-f", "{{.Path}} {{.Version}}"}, paths...)...)
 	if err != nil {
 		return append(problems, err), nil
 	}
@@ -105,8 +111,8 @@ func (r *Repo) Consume(ctx context.Context, proxyDir, work string, upstream []st
 		versions[p] = v
 	}
 	for _, m := range r.released() {
-		if v, ok := versions[m.Path]; libModules[m.Path] && ok && v != r.Version {
-			problems = append(problems, fmt.Errorf("%s resolved at %s in a user's module, not at the release %s", m.display(), v, r.Version))
+		if v := versions[m.Path]; libModules[m.Path] && v != r.Version {
+			problems = append(problems, fmt.Errorf("%s resolved at %q in a user's module after the READMEs' `go get` lines, not at the release %s", m.display(), v, r.Version))
 		}
 	}
 

@@ -44,6 +44,7 @@ func (r *Repo) CheckInternalImports(ctx context.Context) ([]error, error) {
 			pkgs[p.ImportPath] = p
 			order = append(order, p.ImportPath)
 		}
+		reported := map[string]bool{} // a package and its test variant import the same
 		for _, path := range order {
 			p := pkgs[path]
 			if p.Module == nil || p.Module.Path != m.Path {
@@ -58,7 +59,8 @@ func (r *Repo) CheckInternalImports(ctx context.Context) ([]error, error) {
 					continue
 				}
 				plain := stripVariant(imp)
-				if hasInternalElem(plain) {
+				if key := stripVariant(path) + " " + plain; hasInternalElem(plain) && !reported[key] {
+					reported[key] = true
 					problems = append(problems, fmt.Errorf("%s: %s imports %s, an internal package of module %s: modules are released apart, so give %s its own copy (or a public API in %s)",
 						m.display(), stripVariant(path), plain, dep.Module.Path, m.Rel, dep.Module.Path))
 				}

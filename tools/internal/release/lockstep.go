@@ -27,8 +27,8 @@ func (r *Repo) CheckLockstep() []error {
 				continue
 			}
 			if req.Mod.Version != r.Version {
-				problems = append(problems, fmt.Errorf("%s/go.mod requires %s %s, but the release is %s (the Version constant in %s): every module is released at that one version; run (cd %s && go mod edit -require=%s@%s)",
-					m.Rel, req.Mod.Path, req.Mod.Version, r.Version, r.Core.Rel, m.Rel, req.Mod.Path, r.Version))
+				problems = append(problems, fmt.Errorf("%s/go.mod requires %s %s, but the release is %s (Version, %s): every module is released at that one version; run (cd %s && go mod edit -require=%s@%s)",
+					m.Rel, req.Mod.Path, req.Mod.Version, r.Version, r.VersionAt, m.Rel, req.Mod.Path, r.Version))
 			}
 			if !replacedByDir(m, dep) {
 				rel, _ := filepath.Rel(m.Dir, dep.Dir)

@@ -27,10 +27,11 @@ import (
 
 // Repo is a working tree and the modules in it.
 type Repo struct {
-	Root    string    // absolute
-	Version string    // the release version, "v0.1.0": the core's Version constant with a "v"
-	Core    *Module   // the module at Root
-	Modules []*Module // every module found, the core first, then by directory
+	Root      string    // absolute
+	Version   string    // the release version, "v0.1.0": the core's Version constant with a "v"
+	VersionAt string    // where that constant is, "client.go:18", for messages
+	Core      *Module   // the module at Root
+	Modules   []*Module // every module found, the core first, then by directory
 }
 
 // Module is one go.mod of the repository.
@@ -69,11 +70,10 @@ func Discover(root string) (*Repo, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, err := readVersion(r.Root)
+	r.Version, r.VersionAt, err = readVersion(r.Root)
 	if err != nil {
 		return nil, err
 	}
-	r.Version = v
 	return r, nil
 }
 
@@ -125,11 +125,12 @@ func discoverModules(root string) (*Repo, error) {
 }
 
 // readVersion finds `const Version = "x.y.z"` in the non-test Go files of
-// the core's root package and returns it as a canonical "vx.y.z".
-func readVersion(root string) (string, error) {
+// the core's root package and returns it as a canonical "vx.y.z", with the
+// file and line it is on.
+func readVersion(root string) (version, at string, err error) {
 	files, err := filepath.Glob(filepath.Join(root, "*.go"))
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	fset := token.NewFileSet()
 	for _, name := range files {
@@ -138,7 +139,7 @@ func readVersion(root string) (string, error) {
 		}
 		f, err := parser.ParseFile(fset, name, nil, parser.SkipObjectResolution)
 		if err != nil {
-			return "", err
+			return "", "", err
 		}
 		for _, decl := range f.Decls {
 			gd, ok := decl.(*ast.GenDecl)
@@ -153,19 +154,20 @@ func readVersion(root string) (string, error) {
 					}
 					lit, ok := vs.Values[i].(*ast.BasicLit)
 					if !ok || lit.Kind != token.STRING {
-						return "", fmt.Errorf("%s: Version must be a string literal, for the release check to read it", fset.Position(id.Pos()))
+						return "", "", fmt.Errorf("%s: Version must be a string literal, for the release check to read it", fset.Position(id.Pos()))
 					}
 					s, _ := strconv.Unquote(lit.Value)
 					v := "v" + strings.TrimPrefix(s, "v")
 					if !semver.IsValid(v) || semver.Canonical(v) != v {
-						return "", fmt.Errorf("%s: Version %q is not a semantic version such as \"1.2.3\"", fset.Position(id.Pos()), s)
+						return "", "", fmt.Errorf("%s: Version %q is not a semantic version such as \"1.2.3\"", fset.Position(id.Pos()), s)
 					}
-					return v, nil
+					pos := fset.Position(id.Pos())
+					return v, fmt.Sprintf("%s:%d", filepath.Base(pos.Filename), pos.Line), nil
 				}
 			}
 		}
 	}
-	return "", fmt.Errorf("no `const Version = \"x.y.z\"` in the Go files of %s: the release version is read from there", root)
+	return "", "", fmt.Errorf("no `const Version = \"x.y.z\"` in the Go files of %s: the release version is read from there", root)
 }
 
 // byPath returns the module with module path p, or nil.

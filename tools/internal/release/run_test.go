@@ -58,7 +58,7 @@ func TestASubmoduleRequiringAnotherCoreVersionFails(t *testing.T) {
 	root := fixture(t)
 	replaceIn(t, root, "sub/go.mod", "require example.com/fix v0.3.0", "require example.com/fix v0.9.9")
 	r := discover(t, root)
-	wantProblem(t, r.CheckLockstep(), "sub/go.mod requires example.com/fix v0.9.9, but the release is v0.3.0", "go mod edit -require=example.com/fix@v0.3.0")
+	wantProblem(t, r.CheckLockstep(), "sub/go.mod requires example.com/fix v0.9.9, but the release is v0.3.0 (Version, fix.go:7)", "go mod edit -require=example.com/fix@v0.3.0")
 
 	ctx := context.Background()
 	proxy := t.TempDir()
@@ -106,6 +106,9 @@ func TestASubmoduleImportingTheCoresInternalPackageFails(t *testing.T) {
 				t.Fatal(err)
 			}
 			wantProblem(t, problems, "example.com/fix/sub imports example.com/fix/internal/wait, an internal package of module example.com/fix")
+			if len(problems) != 1 {
+				t.Errorf("want the import reported once, got %v", problems)
+			}
 		})
 	}
 	// The core's own use of it is fine.
