@@ -3,6 +3,7 @@ package release
 import (
 	"bufio"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -29,24 +30,21 @@ func (c command) targets() []string {
 }
 
 // readmeCommands returns, in order and once each, the `go get` and `go
-// install` lines naming one of r's modules in the code blocks of the root
-// README.md and of each released module's README.md: the commands users are
-// told to run, which the check runs in turn so that they cannot drift.
+// install` lines naming one of r's modules in the code blocks of the
+// released modules' Markdown files (README.md first; CHANGELOG.md, which
+// records the past, and testdata left out): the commands users are told to
+// run, which the check runs in turn so that they cannot drift.
 func (r *Repo) readmeCommands() ([]command, []error) {
 	var cmds []command
 	var problems []error
 	seen := map[string]bool{}
-	readmes := []string{filepath.Join(r.Root, "README.md")}
-	for _, m := range r.released() {
-		if m != r.Core {
-			readmes = append(readmes, filepath.Join(m.Dir, "README.md"))
-		}
+	readmes, err := r.markdownFiles()
+	if err != nil {
+		return nil, []error{err}
 	}
 	for _, name := range readmes {
 		f, err := os.Open(name)
-		if os.IsNotExist(err) {
-			continue
-		} else if err != nil {
+		if err != nil {
 			return nil, []error{err}
 		}
 		rel, _ := filepath.Rel(r.Root, name)
@@ -88,4 +86,47 @@ func (r *Repo) readmeCommands() ([]command, []error) {
 		}
 	}
 	return cmds, problems
+}
+
+// markdownFiles lists the Markdown files of the released modules: the root
+// README.md first, then the others by path.
+func (r *Repo) markdownFiles() ([]string, error) {
+	var files []string
+	for _, m := range r.released() {
+		err := filepath.WalkDir(m.Dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() {
+				if p == m.Dir {
+					return nil
+				}
+				if strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata" || d.Name() == "vendor" {
+					return filepath.SkipDir
+				}
+				if _, err := os.Lstat(filepath.Join(p, "go.mod")); err == nil {
+					return filepath.SkipDir // its own module, listed on its own if released
+				}
+				return nil
+			}
+			if strings.HasSuffix(d.Name(), ".md") && d.Name() != "CHANGELOG.md" {
+				files = append(files, p)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	readme := filepath.Join(r.Root, "README.md")
+	slices.SortFunc(files, func(a, b string) int {
+		switch {
+		case a == readme:
+			return -1
+		case b == readme:
+			return 1
+		}
+		return strings.Compare(a, b)
+	})
+	return files, nil
 }

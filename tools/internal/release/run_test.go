@@ -151,14 +151,16 @@ func TestArtifactsAreRefusedUnlessGitIgnoresThem(t *testing.T) {
 	}
 }
 
-// The README's lines are what the check runs: a released module no README
+// The READMEs' lines are what the check runs: a released module no README
 // tells users to get, or a command none tells them to install, fails; so
-// does a line that is not a plain go command.
+// does a line that is not a plain go command, and a drifted line in any
+// Markdown file of a released module.
 func TestTheReadmeMustNameEveryModuleAndCommand(t *testing.T) {
 	root := fixture(t)
 	replaceIn(t, root, "README.md", "go get example.com/fix/sub       # the submodule\n", "")
 	replaceIn(t, root, "sub/README.md", "go get example.com/fix/sub", "go get example.com/fix/sub && echo done")
 	replaceIn(t, root, "README.md", "go install example.com/fix/cmd/fixcmd@latest\n", "")
+	edit(t, root, map[string]string{"docs/old.md": "# Old\n\n```sh\ngo get example.com/fix@v0.2.0\n```\n"})
 	r := discover(t, root)
 	ctx := context.Background()
 	proxy := t.TempDir()
@@ -172,6 +174,7 @@ func TestTheReadmeMustNameEveryModuleAndCommand(t *testing.T) {
 	wantProblem(t, problems, "sub/README.md:4: `go get example.com/fix/sub && echo done` is not a plain go command")
 	wantProblem(t, problems, "no README tells users to get example.com/fix/sub")
 	wantProblem(t, problems, "no README tells users to install example.com/fix/cmd/fixcmd")
+	wantProblem(t, problems, "docs/old.md:4: `go get example.com/fix@v0.2.0` failed as a user would run it")
 }
 
 func TestDiscoverReadsTheVersionFromTheCore(t *testing.T) {
