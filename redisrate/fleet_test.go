@@ -12,7 +12,7 @@ import (
 
 // Three processes (each its own go-redis client and Limiter) at 10 per second
 // with WithLocalFallback, each with three callers, through an outage: Redis
-// up, killed, restarted empty. While it is down each process may use the
+// up, failed, resumed empty. While it is down each process may use the
 // whole cap, so the fleet's bound is 3 × 10 in any one second, and that bound
 // must hold in every second, including the ones in which Redis dies and
 // comes back (before the fix, the second Redis came back held 41 slots: each
@@ -24,7 +24,21 @@ import (
 // reply's latency), so the windows are 50 ms shorter than a second: a
 // loaded machine would need to delay one stamp by 50 ms more than another
 // for a correct limiter to fail, while the bug's 10 extra slots still show.
+//
+// Two outages: a crash (failed, then resumed empty: clients see refused
+// connections at once) and a hang (frozen with SIGSTOP, then thawed with its
+// data: clients see only their read timeouts, and commands sent meanwhile
+// run when it thaws).
 func TestFallbackKeepsTheFleetWithinNTimesTheCapThroughAnOutage(t *testing.T) {
+	t.Run("crash and restart", func(t *testing.T) {
+		fleetThroughOutage(t, (*redisServer).kill, (*redisServer).restart)
+	})
+	t.Run("hang and resume", func(t *testing.T) {
+		fleetThroughOutage(t, func(s *redisServer) { s.freeze(t) }, (*redisServer).thaw)
+	})
+}
+
+func fleetThroughOutage(t *testing.T, fail func(*redisServer), resume func(*redisServer, *testing.T)) {
 	srv := startRedis(t)
 	const (
 		processes = 3
@@ -76,11 +90,11 @@ func TestFallbackKeepsTheFleetWithinNTimesTheCapThroughAnOutage(t *testing.T) {
 	defer halt()
 
 	time.Sleep(time.Second)
-	killed := time.Now()
-	srv.kill()
+	failed := time.Now()
+	fail(srv)
 	time.Sleep(1500 * time.Millisecond)
-	restarted := time.Now()
-	srv.restart(t)
+	resumed := time.Now()
+	resume(srv, t)
 	time.Sleep(2500 * time.Millisecond) // every process probes within 1 s, then one period of guard
 	halt()
 	close(errs)
@@ -104,19 +118,19 @@ func TestFallbackKeepsTheFleetWithinNTimesTheCapThroughAnOutage(t *testing.T) {
 	}
 	phase := func(at time.Time) string {
 		switch {
-		case at.Before(killed.Add(-window)):
+		case at.Before(failed.Add(-window)):
 			return "with Redis up"
-		case at.Before(killed.Add(window)):
-			return "around the kill"
-		case at.Before(restarted.Add(-window)):
+		case at.Before(failed.Add(window)):
+			return "around the failure"
+		case at.Before(resumed.Add(-window)):
 			return "with Redis down"
-		case at.Before(restarted.Add(window)):
-			return "around the restart"
+		case at.Before(resumed.Add(window)):
+			return "around the recovery"
 		}
-		return "after the restart"
+		return "after the recovery"
 	}
 	assert.LessOrEqual(t, worst, bound, "%d slots in the %v from %v (%s); the fleet's bound is %d",
-		worst, window, worstAt.Sub(killed).Round(time.Millisecond), phase(worstAt), bound)
+		worst, window, worstAt.Sub(failed).Round(time.Millisecond), phase(worstAt), bound)
 
 	count := func(from, to time.Time) int {
 		n := 0
@@ -128,15 +142,15 @@ func TestFallbackKeepsTheFleetWithinNTimesTheCapThroughAnOutage(t *testing.T) {
 		return n
 	}
 	// Liveness, loosely: sessions were created in every phase.
-	assert.Positive(t, count(killed.Add(200*time.Millisecond), restarted), "the fallback creates while Redis is down")
-	assert.Positive(t, count(restarted.Add(1500*time.Millisecond), time.Now()), "the fleet creates once Redis is back")
+	assert.Positive(t, count(failed.Add(200*time.Millisecond), resumed), "the fallback creates while Redis is down")
+	assert.Positive(t, count(resumed.Add(1500*time.Millisecond), time.Now()), "the fleet creates once Redis is back")
 	backOnRedis := 0
 	for _, a := range fromRedis.sorted() {
-		if a.sent.After(restarted) {
+		if a.sent.After(resumed) {
 			backOnRedis++
 		}
 	}
 	assert.Positive(t, backOnRedis, "the processes return to the shared cap once Redis answers")
-	t.Logf("%d slots; at most %d in any %v window (from %v after the kill, %s)", len(grants), worst, window,
-		worstAt.Sub(killed).Round(time.Millisecond), phase(worstAt))
+	t.Logf("%d slots; at most %d in any %v window (from %v after the outage began, %s)", len(grants), worst, window,
+		worstAt.Sub(failed).Round(time.Millisecond), phase(worstAt))
 }
