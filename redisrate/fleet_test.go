@@ -12,7 +12,7 @@ import (
 
 // Three processes (each its own go-redis client and Limiter) at 10 per second
 // with WithLocalFallback, each with three callers, through an outage: Redis
-// up, failed, resumed empty. While it is down each process may use the
+// up, then down for 1.5 s, then back. While it is down each process may use the
 // whole cap, so the fleet's bound is 3 × 10 in any one second, and that bound
 // must hold in every second, including the ones in which Redis dies and
 // comes back (before the fix, the second Redis came back held 41 slots: each
@@ -25,7 +25,7 @@ import (
 // loaded machine would need to delay one stamp by 50 ms more than another
 // for a correct limiter to fail, while the bug's 10 extra slots still show.
 //
-// Two outages: a crash (failed, then resumed empty: clients see refused
+// Two outages: a crash (killed, then restarted empty: clients see refused
 // connections at once) and a hang (frozen with SIGSTOP, then thawed with its
 // data: clients see only their read timeouts, and commands sent meanwhile
 // run when it thaws).
