@@ -2,7 +2,7 @@ package redisrate
 
 import (
 	"context"
-	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -33,6 +33,12 @@ return 1
 // Redis under "heliumid:cooldown:<key>", expiring on its own; it only ever
 // grows, never shrinks. A time already past is a no-op.
 //
+// No pause longer than one hour is stored, in Redis or in this process: a
+// later until is clamped to an hour from now (with WithLogger, a warning
+// says so), after which the next create finds out whether the server's
+// window is still closed. A Retry-After of years, sent by mistake or
+// malice, would otherwise stop the whole fleet for as long.
+//
 // The pause also holds in this process without Redis, so Waits that fall back
 // to the local limiter honour it. An error (matching ErrRedisUnavailable)
 // means the other processes were not told; this one waits regardless.
@@ -40,25 +46,34 @@ func (l *Limiter) ShareCooldown(ctx context.Context, until time.Time) error {
 	if l.invalid != nil {
 		return l.invalid
 	}
-	left := time.Until(until)
+	if ctx == nil {
+		ctx = context.Background() // the pause matters more than the caller's slip
+	}
+	now := time.Now()
+	left := until.Sub(now) // saturates instead of overflowing for any until
 	if left <= 0 {
 		return nil
+	}
+	if left > maxSharedCooldown {
+		if l.logger != nil {
+			l.logger.LogAttrs(ctx, slog.LevelWarn, "redisrate: shared cool-down clamped to one hour",
+				slog.String("key", l.key), slog.String("asked_until", until.UTC().Format(time.RFC3339)),
+				slog.String("stored", human(maxSharedCooldown)))
+		}
+		left, until = maxSharedCooldown, now.Add(maxSharedCooldown)
 	}
 	l.mu.Lock()
 	if until.After(l.localUntil) {
 		l.localUntil = until
 	}
 	l.mu.Unlock()
-	if ctx == nil {
-		ctx = context.Background() // the pause matters more than the caller's slip
-	}
 
 	// Rounded up to whole milliseconds, plus one for the millisecond Redis's
 	// clock may be behind ours when it starts counting: never early.
 	ms := int64((left+time.Millisecond-1)/time.Millisecond) + 1
 	err := extendCooldown.Run(ctx, l.rdb, []string{l.coolKey}, ms, until.UnixMilli()).Err()
 	if err != nil {
-		return l.unavailable(fmt.Sprintf("sharing a %v cool-down", left.Round(time.Millisecond)), err,
+		return l.unavailable("sharing a "+human(left)+" cool-down", err,
 			"other processes may send before the server's Retry-After; this one still waits it out")
 	}
 	return nil

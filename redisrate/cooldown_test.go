@@ -3,6 +3,7 @@ package redisrate_test
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -154,4 +155,51 @@ func TestClientsSitOutAnotherProcesssRetryAfter(t *testing.T) {
 		assert.False(t, h.at.Before(windowEnd), "%s sent %v before the Retry-After window ended",
 			strings.Fields(h.agent)[0], windowEnd.Sub(h.at))
 	}
+}
+
+// A Retry-After of years (a server's mistake, or malice) must neither stop
+// the fleet for years nor be dropped: ShareCooldown stores one hour, says so,
+// and no message prints an overflowed duration. Year 2318 and later is past
+// what time.Duration holds from now (time.Until saturates there), which is
+// where the unclamped arithmetic once overflowed and stored nothing.
+func TestShareCooldownStoresAtMostAnHour(t *testing.T) {
+	srv := startRedis(t)
+	admin := newClient(t, srv.addr)
+	for name, until := range map[string]time.Time{
+		"two hours":            time.Now().Add(2 * time.Hour),
+		"year 2318":            time.Date(2318, 1, 1, 0, 0, 0, 0, time.UTC),
+		"year 9999":            time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC),
+		"the year 146 billion": time.Unix(1<<62, 0),
+	} {
+		t.Run(name, func(t *testing.T) {
+			key := strings.ReplaceAll(name, " ", "-")
+			var logs syncBuffer
+			sharer := redisrate.New(newClient(t, srv.addr), key, redisrate.PerSecond(10),
+				redisrate.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+			shared := time.Now()
+			require.NoError(t, sharer.ShareCooldown(t.Context(), until))
+
+			ttl := admin.PTTL(t.Context(), "heliumid:cooldown:"+key).Val()
+			assert.LessOrEqual(t, ttl, time.Hour+2*time.Millisecond, "at most an hour (plus the 1 ms ShareCooldown adds for Redis's clock)")
+			assert.Greater(t, ttl, time.Hour-time.Minute, "the clamped hour is stored, not dropped")
+			end, err := admin.Get(t.Context(), "heliumid:cooldown:"+key).Int64()
+			require.NoError(t, err)
+			assert.WithinDuration(t, shared.Add(time.Hour), time.UnixMilli(end), time.Second, "the stored end is the clamped one")
+			assert.Contains(t, logs.String(), "shared cool-down clamped to one hour")
+			assert.Contains(t, logs.String(), "asked_until="+until.UTC().Format(time.RFC3339))
+
+			// The sharer's own Wait and another process's both refuse the
+			// hour (over the default 30 s WithMaxCooldown), in words.
+			other := redisrate.New(newClient(t, srv.addr), key, redisrate.PerSecond(10))
+			for who, lim := range map[string]*redisrate.Limiter{"sharer": sharer, "other process": other} {
+				err := lim.Wait(t.Context())
+				require.ErrorIs(t, err, heliumid.ErrRateLimited, who)
+				assert.Regexp(t, `has (59m59\.\d+s|1h0m0s) left, longer than the 30s WithMaxCooldown allows`, err.Error(), who)
+			}
+		})
+	}
+
+	lim := redisrate.New(newClient(t, srv.addr), "past", redisrate.PerSecond(10))
+	require.NoError(t, lim.ShareCooldown(t.Context(), time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)), "a time long past is a no-op")
+	assert.Equal(t, int64(0), admin.Exists(t.Context(), "heliumid:cooldown:past").Val())
 }

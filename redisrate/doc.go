@@ -15,7 +15,7 @@
 //
 // For key k, the Limiter uses "rate:heliumid:k" (the GCRA state, a timestamp
 // kept by redis_rate) and "heliumid:cooldown:k" (set only during a shared 429
-// cool-down). Both expire on their own. Every command and script touches a
+// cool-down, for at most an hour). Both expire on their own. Every command and script touches a
 // single key, so none needs hash tags on Redis Cluster.
 //
 // # When Redis is down
@@ -24,7 +24,9 @@
 // session is created (fail-closed): the cap is a contract with the server,
 // and exceeding it from many processes at once only buys 429s.
 // WithLocalFallback instead paces each process on its own at the same Limit
-// until Redis answers again. How quickly an outage is noticed depends on the
+// until Redis answers again: N processes then create at most N times the cap
+// in any one period, the periods in which Redis fails and comes back
+// included. How quickly an outage is noticed depends on the
 // go-redis client's DialTimeout, ReadTimeout, MaxRetries and DialerRetries:
 // keep them short for a limiter.
 package redisrate

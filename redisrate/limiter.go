@@ -15,8 +15,6 @@ import (
 	"github.com/heliumid/heliumid-go"
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/time/rate"
-
-	"github.com/heliumid/heliumid-go/internal/ctxwait"
 )
 
 const (
@@ -27,6 +25,13 @@ const (
 	// unreachable Redis again. Asking on every Wait would make each one pay
 	// the client's dial timeout and retries during an outage.
 	probeInterval = time.Second
+
+	// maxSharedCooldown is the longest cool-down ShareCooldown stores. A
+	// server that asks for more (a Retry-After of years, by mistake or
+	// malice) would otherwise stop every process of the fleet for as long;
+	// after an hour, the next create finds out whether the window is still
+	// closed, and a new 429 shares a new cool-down.
+	maxSharedCooldown = time.Hour
 )
 
 var (
@@ -57,6 +62,7 @@ type Limiter struct {
 	localUntil time.Time // the latest cool-down shared through l, honoured even while Redis is down
 	down       bool      // with fallback: Redis failed when last asked
 	nextProbe  time.Time // with fallback: when to ask Redis again
+	lastLocal  time.Time // with fallback: the latest slot the local pace alone granted (see guarded)
 }
 
 // New returns a Limiter that lets sessions through at limit, counted in Redis
@@ -114,12 +120,11 @@ func (l *Limiter) fail(err error) {
 //   - nil when the slot is taken;
 //   - ctx's error when ctx ends during a wait;
 //   - at once, an error matching heliumid.ErrRateLimited when the wait Redis
-//     asks for would outlast ctx's deadline, or a shared cool-down is longer
-//     than WithMaxCooldown;
+//     (or, with WithLocalFallback, the local pace) asks for would outlast
+//     ctx's deadline, or a shared cool-down is longer than WithMaxCooldown;
 //   - an error matching ErrRedisUnavailable when Redis cannot be asked, unless
-//     WithLocalFallback is given, in which case the local limiter paces the
-//     call (and returns its own error when ctx ends or its wait would outlast
-//     the deadline);
+//     WithLocalFallback is given, in which case the local pace grants the
+//     slot;
 //   - an error matching ErrInvalidConfig when New got invalid arguments.
 //
 // How long asking Redis may take when it is down is set by the go-redis
@@ -141,8 +146,18 @@ func (l *Limiter) Wait(ctx context.Context) error {
 			}
 			continue
 		}
-		if l.skipRedis() {
-			return l.fallback.Wait(ctx)
+		skip, probe := l.skipRedis()
+		if skip {
+			return l.waitLocal(ctx)
+		}
+		// A probe asks Redis at once, even if its slot then goes unused:
+		// waiting for the local pace first would let the callers pacing
+		// locally take every local slot, and Redis would never be asked.
+		if d := l.untilLocalSlot(); d > 0 && !probe {
+			if err := l.sleepLocal(ctx, d); err != nil {
+				return err
+			}
+			continue
 		}
 		granted, wait, cooling, err := l.ask(ctx)
 		if err != nil {
@@ -154,15 +169,21 @@ func (l *Limiter) Wait(ctx context.Context) error {
 					"sessions are not created while the shared cap cannot be checked (fail-closed; see WithLocalFallback)")
 			}
 			l.markDown(ctx, err)
-			return l.fallback.Wait(ctx)
+			return l.waitLocal(ctx)
 		}
 		l.markUp(ctx)
-		if granted {
+		if !granted {
+			if err := l.sleep(ctx, wait, cooling); err != nil {
+				return err
+			}
+			continue
+		}
+		if l.chargeLocal() {
 			return nil
 		}
-		if err := l.sleep(ctx, wait, cooling); err != nil {
-			return err
-		}
+		// Just back from the fallback, another caller of this process took
+		// the local slot since untilLocalSlot looked: Redis's slot goes
+		// unused (the cap still holds), and this caller waits for the next.
 	}
 }
 
@@ -202,69 +223,21 @@ func (l *Limiter) sleep(ctx context.Context, d time.Duration, cooling bool) erro
 	if cooling {
 		what = "the shared 429 cool-down"
 		if d > l.maxCooldown {
-			return fmt.Errorf("%w: redisrate: %s for key %q has %v left, longer than the %v WithMaxCooldown allows",
-				heliumid.ErrRateLimited, what, l.key, d.Round(time.Millisecond), l.maxCooldown)
+			return fmt.Errorf("%w: redisrate: %s for key %q has %s left, longer than the %s WithMaxCooldown allows",
+				heliumid.ErrRateLimited, what, l.key, human(d), human(l.maxCooldown))
 		}
 	}
-	if ctxwait.OutlastsDeadline(ctx, d) {
-		return fmt.Errorf("%w: redisrate: %s for key %q asks to wait %v, past the context's deadline",
-			heliumid.ErrRateLimited, what, l.key, d.Round(time.Millisecond))
+	if outlastsDeadline(ctx, d) {
+		return fmt.Errorf("%w: redisrate: %s for key %q asks to wait %s, past the context's deadline",
+			heliumid.ErrRateLimited, what, l.key, human(d))
 	}
-	return ctxwait.Sleep(ctx, d)
+	return sleep(ctx, d)
 }
 
 // unavailable wraps a go-redis error with where Redis is, what failed and
 // what it means for the caller.
 func (l *Limiter) unavailable(op string, err error, consequence string) error {
 	return fmt.Errorf("%w at %s: %s for key %q: %w; %s", ErrRedisUnavailable, l.addr, op, l.key, err, consequence)
-}
-
-// skipRedis reports whether, with the fallback, Redis is down and not yet due
-// for another probe. The caller that finds a probe due makes it; the others
-// keep pacing locally meanwhile.
-func (l *Limiter) skipRedis() bool {
-	if l.fallback == nil {
-		return false
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if !l.down {
-		return false
-	}
-	now := time.Now()
-	if now.Before(l.nextProbe) {
-		return true
-	}
-	l.nextProbe = now.Add(probeInterval)
-	return false
-}
-
-// markDown switches to the fallback until the next probe; err is go-redis's.
-func (l *Limiter) markDown(ctx context.Context, err error) {
-	l.mu.Lock()
-	was := l.down
-	l.down, l.nextProbe = true, time.Now().Add(probeInterval)
-	l.mu.Unlock()
-	if !was && l.logger != nil {
-		l.logger.LogAttrs(ctx, slog.LevelWarn, "redisrate: Redis unreachable; pacing this process locally at the same limit until it answers",
-			slog.String("key", l.key), slog.String("redis", l.addr), slog.String("limit", l.limit.String()),
-			slog.String("error", err.Error()))
-	}
-}
-
-// markUp returns to the shared cap after Redis answered.
-func (l *Limiter) markUp(ctx context.Context) {
-	if l.fallback == nil {
-		return
-	}
-	l.mu.Lock()
-	was := l.down
-	l.down = false
-	l.mu.Unlock()
-	if was && l.logger != nil {
-		l.logger.LogAttrs(ctx, slog.LevelInfo, "redisrate: Redis reachable again; back to the shared cap",
-			slog.String("key", l.key), slog.String("redis", l.addr))
-	}
 }
 
 // isNil reports whether rdb is nil, or a nil pointer in the interface (a

@@ -171,7 +171,9 @@ func TestWaitFailsClosedWhenRedisDies(t *testing.T) {
 	start := time.Now()
 	require.ErrorIs(t, lim.Wait(t.Context()), redisrate.ErrRedisUnavailable, "later Waits fail too")
 	assert.Less(t, time.Since(start), time.Second)
-	require.ErrorIs(t, lim.ShareCooldown(t.Context(), time.Now().Add(time.Second)), redisrate.ErrRedisUnavailable)
+	err := lim.ShareCooldown(t.Context(), time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC))
+	require.ErrorIs(t, err, redisrate.ErrRedisUnavailable)
+	assert.Contains(t, err.Error(), "sharing a 1h0m0s cool-down", "the clamped hour, not an overflowed duration")
 }
 
 // With WithLocalFallback, a Redis that dies mid-run leaves each process

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -94,6 +95,23 @@ func (s *redisServer) kill() {
 		_ = s.cmd.Process.Kill()
 		<-s.done
 	})
+}
+
+// freeze stops the server's process (SIGSTOP) without closing anything: a
+// Redis that hangs, so clients find out only through their timeouts. thaw
+// lets it go on, with its data.
+func (s *redisServer) freeze(t *testing.T) {
+	t.Helper()
+	if err := s.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatalf("freezing redis-server: %v", err)
+	}
+}
+
+func (s *redisServer) thaw(t *testing.T) {
+	t.Helper()
+	if err := s.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatalf("thawing redis-server: %v", err)
+	}
 }
 
 // restart starts a stopped server again on the same port, empty.
