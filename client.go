@@ -15,15 +15,15 @@ import (
 const DefaultBaseURL = "https://server.heliumid.io/api"
 
 // Version is this SDK's version; it is sent in the User-Agent header.
-const Version = "0.1.0"
+const Version = "0.2.0"
 
 // Client calls the Helium ID API with one integration's API key. Create it
 // with [NewClient]. A Client is safe for concurrent use by many goroutines;
 // share one per API key, so that its connection pool, rate limiter and 429
 // cool-downs are shared too.
 type Client struct {
-	auth   *credentials // behind a pointer: fmt prints nested pointers as addresses, never their contents
-	config              // the settings of every call; a call's own Options apply to a copy
+	auth   *credentials          // behind a pointer: fmt prints nested pointers as addresses, never their contents
+	config                       // the settings of every call; a call's own Options apply to a copy
 	cool   [classCount]*cooldown // one 429 pause per request class: creates, reads
 }
 
