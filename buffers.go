@@ -14,27 +14,72 @@ const (
 	keptErrorBody  = 4 << 10  // APIError.Body keeps this much
 )
 
-// bufPool recycles response buffers: most bodies are small, and reading each
-// into a fresh buffer would allocate on every call.
-var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+// Read buffers are pooled by size class, so that a walk through pages of
+// 100 sessions (about 117 KiB each) reuses page-sized buffers, a get (about
+// 1 KiB) takes a small one, and no buffer over the largest class (1 MiB) is
+// kept: one unusually large body must not pin its buffer for the life of
+// the process.
+var (
+	bufferClasses = [...]int64{4 << 10, 32 << 10, 256 << 10, 1 << 20}
+	bufferPools   [len(bufferClasses)]sync.Pool
+)
 
-const maxPooledBuffer = 64 << 10
-
-func getBuffer() *bytes.Buffer { return bufPool.Get().(*bytes.Buffer) }
-
-func putBuffer(b *bytes.Buffer) {
-	if b.Cap() > maxPooledBuffer {
-		return // let an unusually large buffer go rather than pin it
+// sizeClass returns the index of the smallest class holding n bytes, or -1
+// when n is over the largest.
+func sizeClass(n int64) int {
+	for i, c := range bufferClasses {
+		if n <= c {
+			return i
+		}
 	}
-	b.Reset()
-	bufPool.Put(b)
+	return -1
+}
+
+// getBuffer returns an empty buffer for a body of unknown size.
+func getBuffer() *bytes.Buffer { return getBufferFor(-1) }
+
+// getBufferFor returns an empty buffer for a body of size bytes (negative:
+// unknown). A known size gets room for the whole body and the read that
+// sees its end, allocated at once instead of regrown from 512 bytes.
+func getBufferFor(size int64) *bytes.Buffer {
+	want := size + 1
+	class := sizeClass(max(want, 0))
+	var buf *bytes.Buffer
+	if class >= 0 {
+		buf, _ = bufferPools[class].Get().(*bytes.Buffer)
+	}
+	if buf == nil {
+		buf = new(bytes.Buffer)
+	}
+	if size >= 0 && int64(buf.Cap()) < want {
+		*buf = *bytes.NewBuffer(make([]byte, 0, want))
+	}
+	return buf
+}
+
+// putBuffer returns buf to the pool of its size, unless it is over the
+// largest class.
+func putBuffer(buf *bytes.Buffer) {
+	class := sizeClass(int64(buf.Cap()))
+	if class < 0 {
+		return
+	}
+	buf.Reset()
+	bufferPools[class].Put(buf)
 }
 
 // readBody reads resp's body into a pooled buffer (give it back with
 // putBuffer), at most limit bytes: tooLarge reports that the body held
-// more.
+// more. The Content-Length, when present, sizes the buffer; one over the
+// limit is believed without allocating anything for it: only the start
+// an APIError keeps is read.
 func readBody(resp *http.Response, limit int64) (buf *bytes.Buffer, tooLarge bool, err error) {
-	buf = getBuffer()
+	if resp.ContentLength > limit {
+		buf = getBuffer()
+		_, err = readBounded(resp.Body, keptErrorBody, buf)
+		return buf, true, err
+	}
+	buf = getBufferFor(resp.ContentLength)
 	tooLarge, err = readBounded(resp.Body, limit, buf)
 	return buf, tooLarge, err
 }
