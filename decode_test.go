@@ -162,15 +162,15 @@ func TestListDecoding(t *testing.T) {
 	assert.Nil(t, missing.items)
 
 	for data, wantErr := range map[string]string{
-		`[null]`:                     "null session",
+		`[null]`:                      "null session",
 		`{"items":[{"id":"a"},null]}`: "null session",
-		`"nope"`:                     `"data" holds a JSON string`,
-		`{"items":"nope"}`:           `"data.items" holds a JSON string`,
-		`[{"id":5}]`:                 `holds a JSON number`,
-		`[{"id":"a","status":true}]`: `session 1 of the list: field "status" holds a JSON bool`,
-		`{"hasNextPage":"true"}`:     `"data.hasNextPage" holds a JSON string`,
-		`[{"id":"a"}`:                "invalid JSON",
-		`null`:                       "holds no data",
+		`"nope"`:                      `"data" holds a JSON string`,
+		`{"items":"nope"}`:            `"data.items" holds a JSON string`,
+		`[{"id":5}]`:                  `holds a JSON number`,
+		`[{"id":"a","status":true}]`:  `session 1 of the list: field "status" holds a JSON bool`,
+		`{"hasNextPage":"true"}`:      `"data.hasNextPage" holds a JSON string`,
+		`[{"id":"a"}`:                 "invalid JSON",
+		`null`:                        "holds no data",
 	} {
 		var p page
 		err := decodeData(t, data, &p)

@@ -149,17 +149,19 @@ func messageFromJSON(message, errText json.RawMessage) string {
 // decimal string; anything else (or a number outside ±2³¹) is 0 rather than
 // a failed response.
 func intFromJSON(raw json.RawMessage) int {
-	var s string
 	switch jsonKind(raw) {
 	case '0':
-		s = string(raw)
+		return parseInt(string(raw))
 	case '"':
-		if json.Unmarshal(raw, &s) != nil {
-			return 0
+		var s string
+		if json.Unmarshal(raw, &s) == nil {
+			return parseInt(s)
 		}
-	default:
-		return 0
 	}
+	return 0
+}
+
+func parseInt(s string) int {
 	if i, err := strconv.Atoi(s); err == nil {
 		return i
 	}
