@@ -355,7 +355,7 @@ func TestParseWebhook_tolerantBody(t *testing.T) {
 	}
 }
 
-// TestParseWebhook_decodesLikeEncodingJSON checks the envelope walker against
+// TestParseWebhook_decodesLikeEncodingJSON checks ParseWebhook's decoding against
 // the hand-written baseline: the same event and session for the bodies both
 // understand.
 func TestParseWebhook_decodesLikeEncodingJSON(t *testing.T) {
