@@ -5,15 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,19 +20,29 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// The benchmarks of docs/PERFORMANCE.md. Each endpoint benchmark runs the SDK
-// and a hand-written baseline as sub-benchmarks of one benchmark, so that they
-// share a run, a server and a transport:
+// The benchmarks of docs/PERFORMANCE.md. Each call is measured against a
+// hand-written baseline (net/http + encoding/json into plain structs)
+// through the same transport, with the same responses, in the same run,
+// alternating round by round:
 //
-//	BenchmarkGetVerification/transport=loopback/impl=baseline
-//	BenchmarkGetVerification/transport=loopback/impl=sdk
-//	BenchmarkGetVerification/transport=memory/impl=baseline
-//	BenchmarkGetVerification/transport=memory/impl=sdk
+//	BenchmarkGetVerification/transport=memory/round=1/impl=baseline
+//	BenchmarkGetVerification/transport=memory/round=1/impl=sdk
+//	BenchmarkGetVerification/transport=memory/round=2/impl=sdk
+//	BenchmarkGetVerification/transport=memory/round=2/impl=baseline
+//	...
 //
-// "loopback" is a real HTTP server on 127.0.0.1, reached through one shared
-// *http.Transport; "memory" is a RoundTripper answering a canned response
-// without any network, where the SDK's own cost is what is left to see.
-// `benchstat -col /impl` turns each pair into a ratio.
+// so that a noisy moment of a shared machine lands on both sides (-count
+// would run every round of one side before the other's). The order flips
+// each round (ABBA), which also cancels a slow drift. -rounds sets how
+// many; `benchstat -col /impl -ignore /round` pools the rounds into one
+// ratio per call.
+//
+// Transports: "memory" is a RoundTripper answering canned responses
+// without any network, where only client-side work is left; "loopback" a
+// real HTTP/1.1 server on 127.0.0.1 answering at once; "latency=2ms" the
+// same server taking 2 ms per request, closer to what users feel.
+
+var benchRounds = flag.Int("rounds", 1, "benchmarks: rounds of each implementation, alternating (docs/PERFORMANCE.md)")
 
 // benchSessionJSON is a realistic session as GET /v1/verifications/{id}
 // returns it once submitted: every documented field, document data included.
@@ -57,14 +66,16 @@ const benchID = "66f1c0ffee00000000000001"
 // benchCreateRequest is what a sign-up flow sends.
 var benchCreateRequest = &CreateVerificationRequest{VendorData: "user-8812", Method: MethodAuto}
 
-// Listing: benchPages pages of benchPageSize sessions each.
+// Listing: benchPages pages of benchPageSize sessions each (a page is
+// about 117 KiB).
 const (
 	benchPages    = 10
-	benchPageSize = 20
+	benchPageSize = 100
 )
 
-// benchListBody returns page n (1-based) of the list; the last one says so.
-func benchListBody(n int) []byte {
+// benchListBody returns page n (1-based) of a list of pages pages; the last
+// one says so.
+func benchListBody(n, pages int) []byte {
 	var b bytes.Buffer
 	b.WriteString(`{"status":true,"message":"Verifications found","data":{"verifications":[`)
 	for i := range benchPageSize {
@@ -72,18 +83,18 @@ func benchListBody(n int) []byte {
 			b.WriteByte(',')
 		}
 		// Distinct ids, so that no page looks like a repeat of the last.
-		s := bytes.Replace([]byte(benchSessionJSON), []byte(benchID), fmt.Appendf(nil, "66f1c0ffee0000000000%02d%02d", n, i), 1)
+		s := bytes.Replace([]byte(benchSessionJSON), []byte(benchID), fmt.Appendf(nil, "66f1c0ffee00000000%04d%02d", n%10000, i), 1)
 		b.Write(s)
 	}
 	fmt.Fprintf(&b, `],"page":%d,"limit":%d,"total":%d,"totalPages":%d,"hasNextPage":%t},"code":200}`,
-		n, benchPageSize, benchPages*benchPageSize, benchPages, n < benchPages)
+		n, benchPageSize, pages*benchPageSize, pages, n < pages)
 	return b.Bytes()
 }
 
 var benchListBodies = func() [][]byte {
 	pages := make([][]byte, benchPages+1)
 	for n := 1; n <= benchPages; n++ {
-		pages[n] = benchListBody(n)
+		pages[n] = benchListBody(n, benchPages)
 	}
 	return pages
 }()
@@ -112,9 +123,11 @@ func benchHeader() http.Header {
 }
 
 // memoryTransport answers every request in memory: it reads and closes the
-// request body, as a real transport does, and returns a canned response.
+// request body, as a real transport does, and returns the body respond
+// picks (benchResponse when nil), with its Content-Length.
 type memoryTransport struct {
-	header http.Header // shared: neither the SDK nor the baseline modifies it
+	header  http.Header // shared: neither the SDK nor the baseline modifies it
+	respond func(*http.Request) []byte
 }
 
 func (t *memoryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -124,7 +137,11 @@ func (t *memoryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		req.Body.Close()
 	}
-	body := benchResponse(req)
+	respond := t.respond
+	if respond == nil {
+		respond = benchResponse
+	}
+	body := respond(req)
 	return &http.Response{
 		Status: "200 OK", StatusCode: http.StatusOK,
 		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
@@ -135,14 +152,16 @@ func (t *memoryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}, nil
 }
 
-// benchServer is an HTTP server on loopback answering benchResponse.
-// connState, when not nil, is its http.Server.ConnState hook.
-func benchServer(tb testing.TB, connState func(net.Conn, http.ConnState)) *httptest.Server {
+// benchHandler serves benchResponse over HTTP after latency.
+func benchHandler(latency time.Duration) http.Handler {
 	header := benchHeader()
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, err := io.Copy(io.Discard, r.Body); err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
+		}
+		if latency > 0 {
+			time.Sleep(latency)
 		}
 		body := benchResponse(r)
 		for k, v := range header {
@@ -150,45 +169,47 @@ func benchServer(tb testing.TB, connState func(net.Conn, http.ConnState)) *httpt
 		}
 		w.Header()["Content-Length"] = []string{strconv.Itoa(len(body))}
 		w.Write(body)
-	}))
-	srv.Config.ConnState = connState
-	srv.Start()
+	})
+}
+
+// benchServer is an HTTP/1.1 server on loopback answering benchResponse at
+// once.
+func benchServer(tb testing.TB) *httptest.Server {
+	srv := httptest.NewServer(benchHandler(0))
 	tb.Cleanup(srv.Close)
 	return srv
 }
 
-// connCounter counts the connections a server accepts and closes.
-type connCounter struct {
-	opened, closed atomic.Int64
-}
-
-func (cc *connCounter) hook(_ net.Conn, s http.ConnState) {
-	switch s {
-	case http.StateNew:
-		cc.opened.Add(1)
-	case http.StateClosed, http.StateHijacked:
-		cc.closed.Add(1)
-	}
-}
-
 // benchTarget is where a benchmark sends its requests: a base URL and the
-// one http.Client (with its transport) that both the SDK and the baseline
-// use.
+// one http.Client (with its transport) that the SDK and the baseline share.
 type benchTarget struct {
 	name    string
 	baseURL string
 	hc      *http.Client
 }
 
-// benchTargets returns the loopback and in-memory targets.
-func benchTargets(b *testing.B) []benchTarget {
-	srv := benchServer(b, nil)
-	loopback := newDefaultHTTPClient() // the SDK's default transport, shared
-	b.Cleanup(loopback.CloseIdleConnections)
-	return []benchTarget{
-		{name: "loopback", baseURL: srv.URL + "/api", hc: loopback},
-		{name: "memory", baseURL: "https://server.heliumid.io/api", hc: &http.Client{Transport: &memoryTransport{header: benchHeader()}, Timeout: 60 * time.Second}},
+// benchTargets returns the in-memory target, the loopback one and, with
+// withLatency, the loopback one behind a server that takes 2 ms.
+func benchTargets(b *testing.B, withLatency bool) []benchTarget {
+	memory := &http.Client{Transport: &memoryTransport{header: benchHeader()}, Timeout: 60 * time.Second}
+	targets := []benchTarget{
+		{name: "memory", baseURL: "https://server.heliumid.io/api", hc: memory},
+		loopbackTarget(b, "loopback", 0),
 	}
+	if withLatency {
+		targets = append(targets, loopbackTarget(b, "latency=2ms", 2*time.Millisecond))
+	}
+	return targets
+}
+
+// loopbackTarget starts a server answering after latency, reached through
+// the SDK's default transport.
+func loopbackTarget(b *testing.B, name string, latency time.Duration) benchTarget {
+	srv := httptest.NewServer(benchHandler(latency))
+	b.Cleanup(srv.Close)
+	hc := newDefaultHTTPClient()
+	b.Cleanup(hc.CloseIdleConnections)
+	return benchTarget{name: name, baseURL: srv.URL + "/api", hc: hc}
 }
 
 func (bt benchTarget) client(b *testing.B) *Client {
@@ -199,24 +220,40 @@ func (bt benchTarget) client(b *testing.B) *Client {
 	return c
 }
 
-// runPair runs the baseline and the SDK, in that order (benchstat takes the
-// first as the base), each as one sub-benchmark of b.
-func runPair(b *testing.B, baseline, sdk func() error) {
-	for _, impl := range []struct {
-		name string
-		call func() error
-	}{{"baseline", baseline}, {"sdk", sdk}} {
-		b.Run("impl="+impl.name, func(b *testing.B) {
-			b.ReportAllocs()
-			if err := impl.call(); err != nil { // warm the connection pool and caches
+// benchImpl is one side of a comparison: a name and its benchmark.
+type benchImpl struct {
+	name  string
+	bench func(b *testing.B)
+}
+
+// loopOp benchmarks op, once per iteration, after a first call that warms
+// the connection pool and caches up (b.Loop resets the timer and the
+// allocation counters).
+func loopOp(op func() error) func(b *testing.B) {
+	return func(b *testing.B) {
+		b.ReportAllocs()
+		if err := op(); err != nil {
+			b.Fatal(err)
+		}
+		for b.Loop() {
+			if err := op(); err != nil {
 				b.Fatal(err)
 			}
-			for b.Loop() {
-				if err := impl.call(); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
+		}
+	}
+}
+
+// runRounds runs each impl as a sub-benchmark of b, *benchRounds times,
+// alternating: round=1 in the order given, round=2 in reverse, and so on.
+func runRounds(b *testing.B, impls ...benchImpl) {
+	for round := 1; round <= *benchRounds; round++ {
+		order := slices.Clone(impls)
+		if round%2 == 0 {
+			slices.Reverse(order)
+		}
+		for _, impl := range order {
+			b.Run(fmt.Sprintf("round=%d/impl=%s", round, impl.name), impl.bench)
+		}
 	}
 }
 
@@ -337,52 +374,52 @@ func handAll(ctx context.Context, hc *http.Client, baseURL, key string, limit in
 
 func BenchmarkCreateVerification(b *testing.B) {
 	ctx := context.Background()
-	for _, bt := range benchTargets(b) {
+	for _, bt := range benchTargets(b, true) {
 		b.Run("transport="+bt.name, func(b *testing.B) {
 			c := bt.client(b)
-			runPair(b, func() error {
+			runRounds(b, benchImpl{"baseline", loopOp(func() error {
 				_, err := handCreate(ctx, bt.hc, bt.baseURL, testKey, benchCreateRequest)
 				return err
-			}, func() error {
+			})}, benchImpl{"sdk", loopOp(func() error {
 				_, err := c.CreateVerification(ctx, benchCreateRequest)
 				return err
-			})
+			})})
 		})
 	}
 }
 
 func BenchmarkGetVerification(b *testing.B) {
 	ctx := context.Background()
-	for _, bt := range benchTargets(b) {
+	for _, bt := range benchTargets(b, true) {
 		b.Run("transport="+bt.name, func(b *testing.B) {
 			c := bt.client(b)
-			runPair(b, func() error {
+			runRounds(b, benchImpl{"baseline", loopOp(func() error {
 				_, err := handGet(ctx, bt.hc, bt.baseURL, testKey, benchID)
 				return err
-			}, func() error {
+			})}, benchImpl{"sdk", loopOp(func() error {
 				_, err := c.GetVerification(ctx, benchID)
 				return err
-			})
+			})})
 		})
 	}
 }
 
-// BenchmarkAllVerifications walks benchPages pages of benchPageSize
-// sessions: one op is the whole walk.
+// BenchmarkAllVerifications walks benchPages pages of benchPageSize full
+// sessions: one op is the whole walk, 1,000 sessions.
 func BenchmarkAllVerifications(b *testing.B) {
 	ctx := context.Background()
 	const want = benchPages * benchPageSize
-	for _, bt := range benchTargets(b) {
+	for _, bt := range benchTargets(b, false) {
 		b.Run("transport="+bt.name, func(b *testing.B) {
 			c := bt.client(b)
-			runPair(b, func() error {
+			runRounds(b, benchImpl{"baseline", loopOp(func() error {
 				n := 0
 				err := handAll(ctx, bt.hc, bt.baseURL, testKey, benchPageSize, func(*handVerification) { n++ })
 				if err == nil && n != want {
 					err = fmt.Errorf("walked %d sessions, want %d", n, want)
 				}
 				return err
-			}, func() error {
+			})}, benchImpl{"sdk", loopOp(func() error {
 				n := 0
 				for _, err := range c.AllVerifications(ctx, &ListVerificationsOptions{Limit: benchPageSize}) {
 					if err != nil {
@@ -394,7 +431,7 @@ func BenchmarkAllVerifications(b *testing.B) {
 					return fmt.Errorf("walked %d sessions, want %d", n, want)
 				}
 				return nil
-			})
+			})})
 		})
 	}
 }
@@ -425,67 +462,10 @@ func BenchmarkParseStatus(b *testing.B) {
 	})
 }
 
-// BenchmarkConcurrency measures the throughput of one default Client (its
-// own transport, as NewClient builds it) shared by many goroutines, getting
-// a session from a loopback server, and the TCP connections it used: conns
-// is how many the server accepted in the measured run, closed how many of
-// them were closed during it (0: the pool did not churn).
-//
-// It splits b.N requests among the goroutines, so it uses b.N rather than
-// b.Loop, which belongs to one goroutine.
-func BenchmarkConcurrency(b *testing.B) {
-	for _, g := range []int{1, 8, 64, 256} {
-		b.Run("goroutines="+strconv.Itoa(g), func(b *testing.B) {
-			var cc connCounter
-			srv := benchServer(b, cc.hook)
-			c, err := NewClient(testKey, WithBaseURL(srv.URL+"/api"))
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(c.CloseIdleConnections)
-			b.ReportAllocs()
-			b.ResetTimer()
-			start := time.Now()
-			err = getConcurrently(c, g, b.N)
-			elapsed := time.Since(start)
-			b.StopTimer()
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "req/s")
-			b.ReportMetric(float64(cc.opened.Load()), "conns")
-			b.ReportMetric(float64(cc.closed.Load()), "closed")
-		})
-	}
-}
-
-// getConcurrently gets the benchmark session n times from g goroutines
-// sharing c, and returns the first error.
-func getConcurrently(c *Client, g, n int) error {
-	var next atomic.Int64
-	var first atomic.Pointer[error]
-	var wg sync.WaitGroup
-	for range g {
-		wg.Go(func() {
-			for next.Add(1) <= int64(n) {
-				if _, err := c.GetVerification(context.Background(), benchID); err != nil {
-					first.CompareAndSwap(nil, &err)
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	if err := first.Load(); err != nil {
-		return *err
-	}
-	return nil
-}
-
 // TestBaselinesDoTheSameJob makes sure the baselines are not cheaper for
 // doing less: out of the same responses they read the same data as the SDK.
 func TestBaselinesDoTheSameJob(t *testing.T) {
-	srv := benchServer(t, nil)
+	srv := benchServer(t)
 	hc := newDefaultHTTPClient()
 	defer hc.CloseIdleConnections()
 	baseURL := srv.URL + "/api"

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -39,10 +41,13 @@ func matchedSentinels(err error) []error {
 }
 
 // FuzzDecodeSuccess feeds arbitrary 2xx bodies to the decoder of every
-// endpoint: it must never panic, every failure must be a typed APIError with
-// one sentinel, and what it accepts must be usable.
+// endpoint, as they are and as the data of a success envelope (so that the
+// corpus's sessions and pages reach the data's decoding): it must never
+// panic, every failure must be a typed APIError with one sentinel, what it
+// accepts must be usable, and a session it accepts must be what
+// Verification.UnmarshalJSON makes of the same data.
 func FuzzDecodeSuccess(f *testing.F) {
-	f.Fuzz(func(t *testing.T, body []byte) {
+	f.Fuzz(func(t *testing.T, in []byte) {
 		c := fuzzClient(t)
 		check := func(err error) {
 			if err == nil {
@@ -62,27 +67,39 @@ func FuzzDecodeSuccess(f *testing.F) {
 				t.Fatalf("kept %d bytes of body", len(apiErr.Body))
 			}
 		}
-
-		var created CreatedVerification
-		err := c.decodeSuccess(response(200, body), &created)
-		check(err)
-		if err == nil {
-			u, perr := url.Parse(created.Link)
-			if perr != nil || created.ID == "" || (u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname()))) {
-				t.Fatalf("accepted an unusable session %+v", created)
+		wrapped := append(append([]byte(`{"status":true,"data":`), in...), '}')
+		for _, body := range [][]byte{in, wrapped} {
+			var created CreatedVerification
+			err := c.decodeSuccess(response(200, body), &created)
+			check(err)
+			if err == nil {
+				u, perr := url.Parse(created.Link)
+				if perr != nil || created.ID == "" || (u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname()))) {
+					t.Fatalf("accepted an unusable session %+v", created)
+				}
 			}
-		}
 
-		var v Verification
-		check(c.decodeSuccess(response(200, body), &v))
+			var v Verification
+			err = c.decodeSuccess(response(200, body), &v)
+			check(err)
+			if err == nil && v.ID == "" && v.Status == "" {
+				t.Fatalf("accepted a session with neither id nor status: %+v", v)
+			}
+			if err == nil && bytes.Equal(body, wrapped) {
+				var user Verification
+				if uerr := json.Unmarshal(in, &user); uerr != nil || !reflect.DeepEqual(user, v) {
+					t.Fatalf("the SDK decoded %#v, UnmarshalJSON %#v (%v)", v, user, uerr)
+				}
+			}
 
-		var p page
-		err = c.decodeSuccess(response(200, body), &p)
-		check(err)
-		if err == nil {
-			for _, item := range p.items {
-				if item == nil {
-					t.Fatal("accepted a nil session in a list")
+			var p page
+			err = c.decodeSuccess(response(200, body), &p)
+			check(err)
+			if err == nil {
+				for _, item := range p.items {
+					if item == nil {
+						t.Fatal("accepted a nil session in a list")
+					}
 				}
 			}
 		}
@@ -155,8 +172,10 @@ func FuzzParseStatus(f *testing.F) {
 	})
 }
 
-// FuzzVerificationJSON: decoding arbitrary JSON never panics, and what
-// decodes survives a round trip through its own encoding.
+// FuzzVerificationJSON: decoding arbitrary JSON never panics, what decodes
+// survives a round trip through its own encoding, and decoding twice (into
+// what the first decoding left) changes nothing: every member present is
+// set again, every member absent was kept.
 func FuzzVerificationJSON(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var v Verification
@@ -166,6 +185,12 @@ func FuzzVerificationJSON(f *testing.F) {
 		_ = v.String()
 		_ = v.LogValue()
 		_ = v.ExpiresAt()
+		again := v
+		again.Meta = maps.Clone(v.Meta) // decoding merges into maps and pointed-to structs
+		again.Selfie, again.Document, again.DocumentInfo = clonePtr(v.Selfie), clonePtr(v.Document), clonePtr(v.DocumentInfo)
+		if err := json.Unmarshal(data, &again); err != nil || !reflect.DeepEqual(again, v) {
+			t.Fatalf("decoding %q again changed %#v into %#v (%v)", data, v, again, err)
+		}
 		b, err := json.Marshal(v)
 		if err != nil {
 			return // a decoded timestamp outside years 0-9999 does not encode
@@ -182,4 +207,12 @@ func FuzzVerificationJSON(f *testing.F) {
 			t.Fatal("ExpiresAt disagrees with CreatedAt")
 		}
 	})
+}
+
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	c := *p
+	return &c
 }

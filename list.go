@@ -1,7 +1,7 @@
 package heliumid
 
 import (
-	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -146,169 +146,70 @@ type page struct {
 	hasNext    *bool
 }
 
-// UnmarshalJSON decodes a page as decodeSlow does; the shapes the SDK knows
-// take a faster path to the same result (see scan).
-func (p *page) UnmarshalJSON(b []byte) error {
-	if p.scan(b) {
-		return nil
-	}
-	*p = page{}
-	return p.decodeSlow(b)
+// wirePage is the object shape of a list's data as it comes over the wire:
+// the sessions under one of four names, beside pagination numbers, each a
+// number or a decimal string. The other shape, a bare array of sessions, is
+// decoded into Verifications by decodeArray.
+type wirePage struct {
+	Verifications []*wireVerification `json:"verifications"`
+	Items         []*wireVerification `json:"items"`
+	Docs          []*wireVerification `json:"docs"`
+	Results       []*wireVerification `json:"results"`
+	TotalPages    json.RawMessage     `json:"totalPages"`
+	Pages         json.RawMessage     `json:"pages"`
+	Total         json.RawMessage     `json:"total"`
+	TotalDocs     json.RawMessage     `json:"totalDocs"`
+	Limit         json.RawMessage     `json:"limit"`
+	HasNextPage   *bool               `json:"hasNextPage"`
+	HasNext       *bool               `json:"hasNext"`
 }
 
-// decodeSlow is the reference decoding, with encoding/json.
-func (p *page) decodeSlow(b []byte) error {
-	b = bytes.TrimSpace(b)
-	if len(b) > 0 && b[0] == '[' {
-		return json.Unmarshal(b, &p.items)
-	}
-	var obj struct {
-		Verifications []*Verification `json:"verifications"`
-		Items         []*Verification `json:"items"`
-		Docs          []*Verification `json:"docs"`
-		Results       []*Verification `json:"results"`
-		TotalPages    flexInt         `json:"totalPages"`
-		Pages         flexInt         `json:"pages"`
-		Total         flexInt         `json:"total"`
-		TotalDocs     flexInt         `json:"totalDocs"`
-		Limit         flexInt         `json:"limit"`
-		HasNextPage   *bool           `json:"hasNextPage"`
-		HasNext       *bool           `json:"hasNext"`
-	}
-	if err := json.Unmarshal(b, &obj); err != nil {
+// decodeArray decodes body again, into env, for a list whose data turned
+// out to be the array of sessions itself rather than an object: the
+// envelope is decoded a second time, the price of the shape the fake and
+// the documented examples do not use.
+func (w *wirePage) decodeArray(body []byte, env *envelope) error {
+	var items []*wireVerification
+	*env = envelope{Data: &items}
+	if err := json.Unmarshal(body, env); err != nil {
 		return err
 	}
-	p.setItems(obj.Verifications, obj.Items, obj.Docs, obj.Results)
-	p.setNumbers(obj.TotalPages, obj.Pages, obj.Total, obj.TotalDocs, obj.Limit, obj.HasNextPage, obj.HasNext)
+	if env.Data != nil {
+		*w = wirePage{Verifications: items}
+		env.Data = w
+	}
 	return nil
 }
 
-// setItems keeps the first list the server sent, under whichever name.
-func (p *page) setItems(lists ...[]*Verification) {
-	for _, list := range lists {
-		if list != nil {
-			p.items = list
-			return
+func (p *page) wire() any { return new(wirePage) }
+
+// fromWire keeps the first list the server sent, under whichever name, and
+// the pagination numbers.
+func (p *page) fromWire(w any) string {
+	wp := w.(*wirePage)
+	var list []*wireVerification
+	for _, l := range [...][]*wireVerification{wp.Verifications, wp.Items, wp.Docs, wp.Results} {
+		if l != nil {
+			list = l
+			break
 		}
 	}
-}
-
-func (p *page) setNumbers(totalPages, pages, total, totalDocs, limit flexInt, hasNextPage, hasNext *bool) {
-	p.totalPages = int(max(totalPages, pages))
-	p.total = int(max(total, totalDocs))
-	p.limit = int(limit)
-	p.hasNext = hasNextPage
-	if p.hasNext == nil {
-		p.hasNext = hasNext
-	}
-}
-
-// The members of a page object, in the order of the switch in scan.
-var pageNames = []string{
-	"verifications", "items", "docs", "results",
-	"totalPages", "pages", "total", "totalDocs", "limit",
-	"hasNextPage", "hasNext",
-}
-
-// scan is the fast path of UnmarshalJSON, for a blank p. json.Unmarshal
-// would validate the whole page, then find the end of each session before
-// handing it to Verification.UnmarshalJSON: two passes over every session
-// before its own decoding starts. scan walks the page once and hands each
-// session straight to its decoder. It reports true only where decodeSlow
-// would have succeeded with the same result (see Verification.scan for the
-// rules); anything else returns false, for UnmarshalJSON to start over.
-func (p *page) scan(b []byte) bool {
-	if p.items != nil || p.hasNext != nil {
-		return false
-	}
-	b = bytes.TrimSpace(b)
-	if len(b) > 0 && b[0] == '[' {
-		items, ok := scanSessions(b)
-		p.items = items
-		return ok
-	}
-	var (
-		lists                                      [4][]*Verification
-		totalPages, pages, total, totalDocs, limit flexInt
-		hasNextPage, hasNext                       *bool
-	)
-	numbers := [...]*flexInt{&totalPages, &pages, &total, &totalDocs, &limit}
-	ok := scanObject(b, pageNames, func(i int, val []byte) bool {
-		switch {
-		case i < len(lists):
-			items, ok := scanSessions(val)
-			lists[i] = items
-			return ok
-		case i < len(lists)+len(numbers):
-			return validJSONValue(val) && numbers[i-len(lists)].UnmarshalJSON(val) == nil
-		case i == len(pageNames)-2:
-			return scanBool(val, &hasNextPage)
-		default:
-			return scanBool(val, &hasNext)
-		}
-	})
-	if !ok {
-		return false
-	}
-	p.setItems(lists[:]...)
-	p.setNumbers(totalPages, pages, total, totalDocs, limit, hasNextPage, hasNext)
-	return true
-}
-
-// scanSessions decodes a JSON array of sessions (or null, which is no
-// list) as encoding/json decodes it into []*Verification: an empty array is
-// an empty, non-nil list and a null element a nil session.
-func scanSessions(b []byte) ([]*Verification, bool) {
-	if string(b) == "null" {
-		return nil, true
-	}
-	w := jsonWalker{b: b}
-	if !w.open('[') {
-		return nil, false
-	}
-	items := []*Verification{}
-	for more := w.first(); more; more = w.next() {
-		val, ok := w.element()
-		if !ok {
-			return nil, false
-		}
-		switch {
-		case string(val) == "null":
-			items = append(items, nil)
-		case val[0] == '{':
-			v := new(Verification)
-			if !v.scan(val) {
-				return nil, false
+	if list != nil {
+		p.items = make([]*Verification, len(list))
+		for i, wv := range list {
+			if wv == nil {
+				return "the list holds a null session"
 			}
-			items = append(items, v)
-		default:
-			return nil, false
+			p.items[i] = new(Verification)
+			if msg := wv.into(p.items[i]); msg != "" {
+				return fmt.Sprintf("session %d of the list: %s", i+1, msg)
+			}
 		}
 	}
-	return items, !w.err && w.end()
-}
-
-// scanBool decodes a member of a *bool field: true, false or null.
-func scanBool(val []byte, dst **bool) bool {
-	switch string(val) {
-	case "true":
-		*dst = &jsonTrue
-	case "false":
-		*dst = &jsonFalse
-	case "null":
-		*dst = nil
-	default:
-		return false
-	}
-	return true
-}
-
-func (p *page) validate() string {
-	for _, v := range p.items {
-		if v == nil {
-			return "the list holds a null session"
-		}
-	}
+	p.totalPages = max(intFromJSON(wp.TotalPages), intFromJSON(wp.Pages))
+	p.total = max(intFromJSON(wp.Total), intFromJSON(wp.TotalDocs))
+	p.limit = intFromJSON(wp.Limit)
+	p.hasNext = cmp.Or(wp.HasNextPage, wp.HasNext)
 	return ""
 }
 

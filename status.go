@@ -227,32 +227,36 @@ func (s Status) OnExpiry() (next Status, ok bool) {
 // all (a boolean, object or array) is an error.
 func (s *Status) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
-	switch {
-	case len(b) == 0:
+	if len(b) == 0 {
 		return fmt.Errorf("heliumid: empty JSON for a status")
-	case string(b) == "null":
-		*s = ""
-		return nil
-	case b[0] == '"':
-		if plain, ok := plainString(b); ok { // no escapes: no need for encoding/json
-			*s = ParseStatus(string(plain))
-			return nil
-		}
+	}
+	st, err := statusFromJSON(b)
+	if err != nil {
+		return err
+	}
+	*s = st
+	return nil
+}
+
+// statusFromJSON decodes a status from one JSON value, as
+// Status.UnmarshalJSON documents.
+func statusFromJSON(raw []byte) (Status, error) {
+	switch {
+	case string(raw) == "null":
+		return "", nil
+	case jsonKind(raw) == '"':
 		var str string
-		if err := json.Unmarshal(b, &str); err != nil {
-			return err
+		if err := json.Unmarshal(raw, &str); err != nil {
+			return "", err
 		}
-		*s = ParseStatus(str)
-		return nil
-	case b[0] == '-' || (b[0] >= '0' && b[0] <= '9'):
-		if n, err := strconv.Atoi(string(b)); err == nil {
+		return ParseStatus(str), nil
+	case jsonKind(raw) == '0':
+		if n, err := strconv.Atoi(string(raw)); err == nil {
 			if st, ok := StatusFromCode(n); ok {
-				*s = st
-				return nil
+				return st, nil
 			}
 		}
-		*s = Status(b)
-		return nil
+		return Status(raw), nil
 	}
-	return fmt.Errorf("heliumid: a status must be a JSON string or number, got %.20s", b)
+	return "", fmt.Errorf("heliumid: a status must be a JSON string or number, got %.20s", raw)
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"math"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -18,8 +19,8 @@ import (
 // must never panic, and it must never accept a delivery whose signature was
 // not made with the key: whenever ParseWebhook returns nil, the signature is
 // recomputed here by hand and must match. Then the same body is signed
-// properly, so that the envelope walker sees every body the fuzzer invents,
-// and what it decodes is compared with encoding/json.
+// properly, so that the decoder sees every body the fuzzer invents, and what
+// it decodes is compared with encoding/json into a *Verification.
 func FuzzParseWebhook(f *testing.F) {
 	ts := strconv.FormatInt(time.Now().UnixMilli(), 10)
 	mac := webhookMACOf(testKey, ts, webhookFixture)
@@ -87,21 +88,16 @@ func plausibleTimestamp(ts string) bool {
 }
 
 // compareWithEncodingJSON checks that ParseWebhook decodes a verified body as
-// json.Unmarshal into a WebhookEvent-shaped struct does: the same verdict and
-// the same values. The two differ by design only for member names matched
-// case-insensitively by encoding/json and for a top-level null.
+// json.Unmarshal into a WebhookEvent-shaped struct with a *Verification
+// does: the same verdict and the same values. A top-level null is refused by
+// design. A repeated "data" member decodes into the wire struct twice on
+// the SDK's side and through UnmarshalJSON twice on the other, whose
+// derived fields (an id from "_id", a status from its code) then differ:
+// the values are compared only when "data" comes at most once.
 func compareWithEncodingJSON(t *testing.T, body []byte, ev *WebhookEvent, err error) {
 	t.Helper()
 	if err != nil && !errors.Is(err, ErrInvalidWebhookBody) {
 		t.Fatalf("a verified body failed with %v", err)
-	}
-	var members map[string]json.RawMessage
-	if json.Unmarshal(body, &members) == nil {
-		for name := range members {
-			if (strings.EqualFold(name, "event") && name != "event") || (strings.EqualFold(name, "data") && name != "data") {
-				return
-			}
-		}
 	}
 	if string(bytes.TrimSpace(body)) == "null" {
 		if err == nil {
@@ -123,9 +119,31 @@ func compareWithEncodingJSON(t *testing.T, body []byte, ev *WebhookEvent, err er
 	if ev.Event != want.Event {
 		t.Fatalf("event %q, encoding/json %q", ev.Event, want.Event)
 	}
-	got, _ := json.Marshal(ev.Data)
-	exp, _ := json.Marshal(want.Data)
-	if !bytes.Equal(got, exp) {
-		t.Fatalf("data %s, encoding/json %s", got, exp)
+	if dataMembers(body) <= 1 && !reflect.DeepEqual(ev.Data, want.Data) {
+		t.Fatalf("data %#v, encoding/json %#v", ev.Data, want.Data)
 	}
+}
+
+// dataMembers counts the top-level members of the JSON object body whose
+// names encoding/json matches to "data".
+func dataMembers(body []byte) int {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if _, err := dec.Token(); err != nil {
+		return 0
+	}
+	n := 0
+	for dec.More() {
+		name, err := dec.Token()
+		if err != nil {
+			return n
+		}
+		if s, ok := name.(string); ok && strings.EqualFold(s, "data") {
+			n++
+		}
+		var skip json.RawMessage
+		if dec.Decode(&skip) != nil {
+			return n
+		}
+	}
+	return n
 }

@@ -338,7 +338,7 @@ func TestParseWebhook_tolerantBody(t *testing.T) {
 		{name: "escaped event", body: `{"event":"verification.\u0073tatus \"q\""}`, wantEvent: `verification.status "q"`},
 		{name: "non-ASCII event", body: `{"event":"vérification"}`, wantEvent: "vérification"},
 		{name: "invalid UTF-8 in event replaced", body: "{\"event\":\"a\xffb\"}", wantEvent: "a\uFFFDb"},
-		{name: "names are case-sensitive", body: `{"Event":"x","DATA":{"id":"a"}}`},
+		{name: "names match as encoding/json matches them", body: `{"Event":"x","DATA":{"ID":"a"}}`, wantEvent: "x", wantData: &Verification{ID: "a"}},
 		{name: "repeated event: the last wins", body: `{"event":"a","event":"b"}`, wantEvent: "b"},
 		{name: "data then null", body: `{"data":{"id":"a"},"data":null}`},
 		{name: "null then data", body: `{"data":null,"data":{"id":"a"}}`, wantData: &Verification{ID: "a"}},
@@ -355,7 +355,7 @@ func TestParseWebhook_tolerantBody(t *testing.T) {
 	}
 }
 
-// TestParseWebhook_decodesLikeEncodingJSON checks the envelope walker against
+// TestParseWebhook_decodesLikeEncodingJSON checks ParseWebhook's decoding against
 // the hand-written baseline: the same event and session for the bodies both
 // understand.
 func TestParseWebhook_decodesLikeEncodingJSON(t *testing.T) {
