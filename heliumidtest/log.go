@@ -33,7 +33,7 @@ type Request struct {
 	Method   string      // HTTP method
 	Path     string      // path as received, with the "/api" prefix of URL (its first 4 KiB)
 	Query    url.Values  // the parsed query string (what parses of its first 4 KiB)
-	Header   http.Header // request headers, without x-api-key (the first 8 KiB of them, in name order)
+	Header   http.Header // request headers, without x-api-key: in name order, those that fit in 8 KiB
 	Body     []byte      // the body's first MaxLoggedBody (4 KiB) bytes
 	BodySize int         // the body's length as received; more than len(Body) when it was cut (a body over 1 MiB is read to 1 MiB + 1)
 	KeyValid bool        // the x-api-key header held the Server's key
@@ -118,8 +118,8 @@ func (s *Server) record(r *http.Request, body []byte, keyValid bool) *Request {
 	return entry
 }
 
-// boundedHeader copies h without x-api-key, in name order, keeping whole
-// values while they fit in limit bytes (names included).
+// boundedHeader copies h without x-api-key, in name order, keeping each
+// whole value that still fits in limit bytes (names included).
 func boundedHeader(h http.Header, limit int) http.Header {
 	out := make(http.Header, len(h))
 	for _, name := range slices.Sorted(maps.Keys(h)) {
@@ -127,9 +127,10 @@ func boundedHeader(h http.Header, limit int) http.Header {
 			continue
 		}
 		for _, v := range h[name] {
-			if limit -= len(name) + len(v); limit < 0 {
-				return out
+			if len(name)+len(v) > limit {
+				continue // too large for what is left; smaller ones may fit
 			}
+			limit -= len(name) + len(v)
 			out[name] = append(out[name], v)
 		}
 	}
