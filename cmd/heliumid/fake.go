@@ -89,7 +89,7 @@ const (
 // does, so that a receiver restarted during development gets them.
 const (
 	fakeWebhookAttempts = 8
-	fakeWebhookBackoff = 5 * time.Second
+	fakeWebhookBackoff  = 5 * time.Second
 )
 
 // fakeFlags are the command line of "heliumid fake", checked.
