@@ -40,7 +40,7 @@ type Delivery struct {
 	StatusCode     int             // HTTP status of the last attempt; 0 when it got no response
 	Err            error           // why the last attempt failed; nil when the receiver answered 2xx, or before any attempt
 	Pending        bool            // queued, being sent, or waiting for its next attempt; false once delivered or given up
-	NextAttempt    time.Time       // while Pending, when the next attempt is due (wall clock); zero otherwise
+	NextAttempt    time.Time       // while Pending, when the next attempt is due (wall clock); zero while one is in flight, and once not Pending
 }
 
 // Delivered reports whether the receiver accepted the webhook: its last
@@ -385,6 +385,7 @@ func (d *dispatcher) run() {
 		d.inFlight = del
 		del.series++
 		del.Attempts++
+		del.NextAttempt = time.Time{} // it is happening now
 		d.mu.Unlock()
 
 		status, err := d.post(del.Body)

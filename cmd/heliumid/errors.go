@@ -76,7 +76,7 @@ func apiMessage(err error, e *heliumid.APIError) string {
 	if t := http.StatusText(e.StatusCode); t != "" {
 		b.WriteString(" " + t)
 	}
-	if e.Message != "" {
+	if e.Message != "" && e.Message != http.StatusText(e.StatusCode) {
 		b.WriteString(": " + clean(e.Message))
 	}
 	if e.Code != 0 && e.Code != e.StatusCode {

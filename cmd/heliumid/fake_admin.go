@@ -310,8 +310,9 @@ func (f *fakeFront) adminWebhooks(w http.ResponseWriter, _ *http.Request) {
 		switch {
 		case d.Pending:
 			ad.State = "pending"
-			next := d.NextAttempt
-			ad.NextAttempt = &next
+			if next := d.NextAttempt; !next.IsZero() {
+				ad.NextAttempt = &next
+			}
 		case d.Delivered():
 			ad.State = "delivered"
 		}
