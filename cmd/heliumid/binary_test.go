@@ -304,7 +304,9 @@ func TestBinaryFakeUnderAbuse(t *testing.T) {
 	t.Run("reset forgets sessions, requests and failures", func(t *testing.T) {
 		status, _, body := f.do(t, hc, "POST", "/api/v1/verifications", `{}`, append(key, "Content-Type", "application/json")...)
 		require.Equal(t, http.StatusOK, status, body)
-		var created struct{ Data struct{ VerificationID string } }
+		var created struct {
+			Data struct{ VerificationID string }
+		}
 		require.NoError(t, json.Unmarshal([]byte(body), &created))
 		f.do(t, hc, "POST", "/admin/fail", `{"status":503,"count":5}`)
 
@@ -443,7 +445,9 @@ func TestBinaryFakeRedeliversWebhooks(t *testing.T) {
 	hc := keepAlive(t)
 	status, _, body := f.do(t, hc, "POST", "/api/v1/verifications", `{}`, "X-Api-Key", heliumidtest.DefaultAPIKey, "Content-Type", "application/json")
 	require.Equal(t, http.StatusOK, status, body)
-	var created struct{ Data struct{ VerificationID string } }
+	var created struct {
+		Data struct{ VerificationID string }
+	}
 	require.NoError(t, json.Unmarshal([]byte(body), &created))
 	status, _, body = f.do(t, hc, "POST", "/admin/sessions/"+created.Data.VerificationID+"/status", `{"status":"started"}`)
 	require.Equal(t, http.StatusOK, status, body)
