@@ -617,3 +617,14 @@ func TestBinaryListCutsLongValues(t *testing.T) {
 	r = runBinary(t, env, "list", "--json")
 	assert.Contains(t, r.stdout, long, "--json shows the value whole")
 }
+
+// webhook send, in the Standard Webhooks form, is accepted by
+// WebhookHandler.
+func TestBinaryWebhookSendStandardWebhooks(t *testing.T) {
+	rc := newReceiver(t, heliumidtest.DefaultAPIKey)
+	r := runBinary(t, map[string]string{envAPIKey: heliumidtest.DefaultAPIKey},
+		"webhook", "send", "--to", rc.URL, "--status", "successful", "--id", "s-1", "--signature-format", "v1")
+	require.Equal(t, exitOK, r.code, r.stdout+r.stderr)
+	require.Len(t, rc.received(), 1)
+	assert.Equal(t, heliumid.EventVerificationStatus, rc.received()[0].Event)
+}
