@@ -17,6 +17,11 @@ const (
 	HeaderWebhookSignature = "Webhook-Signature"
 )
 
+// EventVerificationStatus is the event name of a webhook about a session's
+// status change: the name heliumidtest sends (Helium ID's docs name none).
+// Compare [WebhookEvent.Event] with it, and acknowledge other names.
+const EventVerificationStatus = "verification.status"
+
 // MaxWebhookBodySize is the largest webhook body [WebhookHandler] reads
 // (1 MiB); a larger one is answered 413 unread. Real deliveries are a few
 // KiB. Bound your own reads the same way when you call [ParseWebhook] from
@@ -70,15 +75,21 @@ type WebhookEvent struct {
 // raw request body, unmodified, the request's headers and the API key of the
 // integration the webhook belongs to.
 //
-// Authentication comes first and touches no JSON: the Webhook-Signature
-// header must hold HMAC-SHA256 over "<Webhook-Timestamp>.<body>" keyed with
-// apiKey (or a key of [WithWebhookKeys]), as lowercase or uppercase hex or
-// standard base64, compared in constant time. The header may list several
-// signatures separated by commas (or repeat); one match is enough.
-// Webhook-Timestamp must be Unix milliseconds, as base-10 digits, within the
-// tolerance ([DefaultWebhookTolerance], or [WithWebhookTolerance]) of this
-// machine's clock, in the past or the future. Any failure here returns an
-// error matching [ErrInvalidSignature] that says what failed.
+// Authentication comes first and touches no JSON. The signature is
+// HMAC-SHA256 over "<Webhook-Timestamp>.<body>" keyed with apiKey (or a key
+// of [WithWebhookKeys]), read from the Webhook-Signature header, or from
+// X-Hmac-Signature when there is no Webhook-Signature header at all (an
+// empty Webhook-Signature is a rejection). The header lists one or more
+// signatures, separated by spaces or commas (or on several lines), each as
+// hex (either case) or standard base64, optionally prefixed "sha256=", "v1="
+// or, as Standard Webhooks writes it, "v1," ("v1,<base64> v1,<base64>").
+// Items that are not a well-formed signature are skipped; at least one must
+// be, at most 8 are read from at most 1 KiB, and one that matches is enough.
+// Signatures are compared in constant time. Webhook-Timestamp is required
+// either way: Unix milliseconds, as base-10 digits, within the tolerance
+// ([DefaultWebhookTolerance], or [WithWebhookTolerance]) of this machine's
+// clock, in the past or the future. Any failure here returns an error
+// matching [ErrInvalidSignature] that says what failed.
 //
 // Decoding follows: a body that is not a JSON object, or whose "event" is not
 // a string or whose "data" is not a session object, returns an error

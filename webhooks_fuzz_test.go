@@ -67,12 +67,17 @@ func FuzzParseWebhook(f *testing.F) {
 }
 
 // signedByHand reports whether sig lists the documented signature of body at
-// ts, computed here without the code under test.
+// ts (hex or base64, optionally after "sha256=" or "v1=", among items
+// separated by spaces, tabs or commas), computed here without the code under
+// test.
 func signedByHand(body []byte, ts, sig, key string) bool {
 	mac := webhookMACOf(key, strings.Trim(ts, " \t"), body)
 	hexMAC, b64MAC := hex.EncodeToString(mac), base64.StdEncoding.EncodeToString(mac)
-	for _, s := range strings.Split(sig, ",") {
-		s = strings.Trim(s, " \t")
+	items := strings.FieldsFunc(sig, func(r rune) bool { return r == ' ' || r == '\t' || r == ',' })
+	for _, s := range items {
+		if low := strings.ToLower(s); strings.HasPrefix(low, "sha256=") || strings.HasPrefix(low, "v1=") {
+			s = s[strings.IndexByte(s, '=')+1:]
+		}
 		if strings.EqualFold(s, hexMAC) || s == b64MAC {
 			return true
 		}

@@ -11,13 +11,19 @@ import (
 	"time"
 )
 
+// headerHMACSignature is where the signature is read from when
+// Webhook-Signature is absent: one page of Helium ID's documentation names
+// this header.
+const headerHMACSignature = "X-Hmac-Signature"
+
 // Bounds on the authentication headers, checked before anything is decoded:
-// a real timestamp has 13 digits and a real signature 64 characters.
+// a real timestamp has 13 digits and a real signature 64 characters (71 with
+// "sha256=", 47 as "v1,<base64>").
 const (
 	macSize            = sha256.Size
-	maxTimestampHeader = 19  // digits; the longest int64 has 19
-	maxSignatureHeader = 512 // bytes, over every Webhook-Signature line
-	maxSignatures      = 8   // comma-separated signatures
+	maxTimestampHeader = 19   // digits; the longest int64 has 19
+	maxSignatureHeader = 1024 // bytes, over every line of the signature header
+	maxSignatures      = 8    // well-formed signatures in it
 )
 
 // strictBase64 refuses non-canonical padding bits, so one signature has one
@@ -43,7 +49,7 @@ func (cfg *webhookConfig) verify(body []byte, header http.Header, now time.Time)
 	}
 
 	var sigs [maxSignatures][macSize]byte
-	n, err := webhookSignatures(header, &sigs)
+	name, n, err := webhookSignatures(header, &sigs)
 	if err != nil {
 		return time.Time{}, err
 	}
@@ -56,7 +62,7 @@ func (cfg *webhookConfig) verify(body []byte, header http.Header, now time.Time)
 			}
 		}
 	}
-	return time.Time{}, invalidSignature("no signature in Webhook-Signature matches the body: check that the key is the API key of the integration sending the webhook (while rotating keys, accept both with WithWebhookKeys) and that the body is the raw request body, unmodified and not re-encoded")
+	return time.Time{}, invalidSignature("no signature in %s matches the body: check that the key is the API key of the integration sending the webhook (while rotating keys, accept both with WithWebhookKeys) and that the body is the raw request body, unmodified and not re-encoded", name)
 }
 
 // webhookTimestamp reads Webhook-Timestamp: base-10 digits of Unix
@@ -81,49 +87,79 @@ func webhookTimestamp(header http.Header) (string, int64, error) {
 	return v, ms, nil
 }
 
-// webhookSignatures decodes the signatures of Webhook-Signature into sigs and
-// returns how many there are. The header may list several, separated by
-// commas or on several lines (the same thing in HTTP); each is 64 hex digits
-// (either case) or 44 characters of padded standard base64. Anything else
-// rejects the whole header: a half-understood header is not trusted.
-func webhookSignatures(header http.Header, sigs *[maxSignatures][macSize]byte) (int, error) {
+// webhookSignatures decodes the signatures of the signature header into sigs
+// and returns the header's name and how many there are.
+//
+// The header is Webhook-Signature, or X-Hmac-Signature when there is no
+// Webhook-Signature at all (an empty one is a rejection, not an absence). It
+// lists items separated by spaces, tabs or commas, on one line or several
+// (the same thing in HTTP). A signature is 64 hex digits (either case) or 44
+// characters of padded standard base64, optionally prefixed "sha256=" or
+// "v1="; a bare "v1" is the label Standard Webhooks puts before a signature
+// ("v1,<base64>"), so "v1,<sig>" is a signature too. Any other item is not a
+// well-formed signature and is skipped: senders add labels and schemes of
+// their own (Stripe's "t=…", Standard Webhooks' "v1a,…"), and skipping them
+// accepts nothing more, since only a signature made with the key matches. A
+// header without a single well-formed signature is rejected.
+func webhookSignatures(header http.Header, sigs *[maxSignatures][macSize]byte) (name string, n int, err error) {
+	name = HeaderWebhookSignature
 	vals := header.Values(HeaderWebhookSignature)
+	if len(vals) == 0 {
+		if vals = header.Values(headerHMACSignature); len(vals) > 0 {
+			name = headerHMACSignature
+		}
+	}
 	size := 0
 	for _, v := range vals {
 		size += len(v)
 	}
 	switch {
 	case len(vals) == 0:
-		return 0, invalidSignature("missing %s header (an http.Header built by hand needs canonical keys: use Header.Set)", HeaderWebhookSignature)
+		return name, 0, invalidSignature("missing %s header, and no %s either (an http.Header built by hand needs canonical keys: use Header.Set)", HeaderWebhookSignature, headerHMACSignature)
 	case size > maxSignatureHeader:
-		return 0, invalidSignature("%s is %d bytes long; at most %d are accepted", HeaderWebhookSignature, size, maxSignatureHeader)
+		return name, 0, invalidSignature("%s is %d bytes long; at most %d are accepted", name, size, maxSignatureHeader)
 	}
-	n := 0
+	items := 0
 	for _, v := range vals {
-		for item := range strings.SplitSeq(v, ",") {
-			item = strings.Trim(item, " \t")
-			if item == "" {
-				continue // "a, b," and an empty line carry nothing to check
+		for item := range strings.FieldsFuncSeq(v, isSignatureSeparator) {
+			items++
+			if !decodeSignature(sigs[min(n, maxSignatures-1)][:], item) {
+				continue // a label ("v1", "t=…") or a scheme this SDK does not use
 			}
 			if n == maxSignatures {
-				return 0, invalidSignature("%s lists more than %d signatures", HeaderWebhookSignature, maxSignatures)
-			}
-			if !decodeSignature(sigs[n][:], item) {
-				return 0, invalidSignature("%s holds a value that is neither 64 hex digits nor 44 characters of standard base64", HeaderWebhookSignature)
+				return name, 0, invalidSignature("%s lists more than %d signatures", name, maxSignatures)
 			}
 			n++
 		}
 	}
-	if n == 0 {
-		return 0, invalidSignature("%s is empty", HeaderWebhookSignature)
+	switch {
+	case items == 0:
+		return name, 0, invalidSignature("%s is empty", name)
+	case n == 0:
+		return name, 0, invalidSignature("%s holds no well-formed signature: want HMAC-SHA256 as 64 hex digits or 44 characters of standard base64, optionally prefixed sha256=, v1= or v1,", name)
 	}
-	return n, nil
+	return name, n, nil
 }
 
-// decodeSignature decodes one signature into dst (macSize bytes). The length
-// tells the encoding apart: 64 hex digits and 44 base64 characters both hold
-// 32 bytes, and neither length is valid in the other encoding.
+// isSignatureSeparator splits the items of a signature header.
+func isSignatureSeparator(r rune) bool {
+	return r == ' ' || r == '\t' || r == ','
+}
+
+// decodeSignature decodes one item of the signature header into dst (macSize
+// bytes), after its optional "sha256=" or "v1=" prefix, and reports whether
+// it is a well-formed signature. The length tells the encoding apart: 64 hex
+// digits and 44 base64 characters both hold 32 bytes, and neither length is
+// valid in the other encoding. Neither prefix can begin a signature in
+// either encoding ('=' is only base64's final padding), so stripping one is
+// unambiguous.
 func decodeSignature(dst []byte, s string) bool {
+	for _, prefix := range [...]string{"sha256=", "v1="} {
+		if len(s) > len(prefix) && strings.EqualFold(s[:len(prefix)], prefix) {
+			s = s[len(prefix):]
+			break
+		}
+	}
 	switch len(s) {
 	case hex.EncodedLen(macSize):
 		_, err := hex.Decode(dst, []byte(s))

@@ -36,8 +36,10 @@
 // Every response, errors included, is the API's JSON envelope {"status",
 // "message", "data", "code"} and carries an X-Request-Id. A missing or wrong
 // x-api-key is a 401, an unknown path a 404, a wrong method a 405 with an
-// Allow header, a create over the cap of [WithRateLimit] a 429 with
-// Retry-After.
+// Allow header, a create over the cap of [WithRateLimit] (a sliding
+// window) or [WithTokenBucket] (a strict token bucket) a 429 with
+// Retry-After. [Server.SetRateLimit] and [Server.SetTokenBucket] change the
+// cap while the Server runs.
 //
 // [Server.Handler] is the same API as an http.Handler, to serve the fake
 // from a listener or mux of your own (as "heliumid fake" does next to its
@@ -55,25 +57,33 @@
 // verify.heliumid.io that do not exist. It lets a test check that your code
 // keeps personal data out of its logs without handling anyone's real data.
 //
-// The virtual clock starts at the wall clock's now (or at [WithStartTime])
-// and moves only with Advance, so timestamps and expiry are deterministic.
+// The clock starts at the wall clock's now (or at [WithStartTime]) and,
+// by default, moves only with Advance, so timestamps, expiry and the
+// creation cap are deterministic. [WithWallClock] makes it run in real time
+// (Advance still adds), for benchmarks of a client's pacing and for servers
+// left running, as "heliumid fake" does.
 //
 // # Webhooks
 //
 // With [WithWebhookURL], every status change (SetStatus, and expiry in
-// Advance; not creation) is POSTed as a verification.status event signed
-// with the API key, the way heliumid.ParseWebhook verifies. Delivery is
-// asynchronous, in order, retried on failure; [Server.WaitWebhooks] waits
-// for it and [Server.Deliveries] reports how it went. To test a webhook
-// handler on its own, [WebhookBody] builds the body the Server would send,
-// for heliumid.SignWebhook to sign.
+// Advance; not creation) is POSTed as a verification.status event
+// (heliumid.EventVerificationStatus) signed with the API key, the way
+// heliumid.ParseWebhook verifies. Delivery is asynchronous, in order,
+// retried on failure as [WithWebhookRetries] says (by default quickly, for
+// tests); [Server.Redeliver] and [Server.RedeliverFailed] send webhooks
+// again, [WithWebhookObserver] sees every attempt, [Server.WaitWebhooks]
+// waits for them and [Server.Deliveries] reports how it went. To test a
+// webhook handler on its own, [WebhookBody] builds the body the Server
+// would send, for heliumid.SignWebhook to sign.
 //
 // # Failures and the request log
 //
 // [Server.FailNext] makes the next requests fail as a real network and
 // server can: any status with an optional Retry-After or a raw body, a
-// delay, a dropped connection, or a failure after the request was handled.
-// [Server.Requests] lists what the Server received (headers and bodies,
-// never the key), to assert on what your code sent and how often it
-// retried.
+// delay, a dropped connection, or a failure after the request was handled;
+// [Server.ClearFailures] drops what is queued. [Server.Requests] lists the
+// most recent requests the Server received (headers and bodies, cut to a
+// few KiB, never the key), to assert on what your code sent and how often
+// it retried. [Server.Reset] forgets sessions, requests, failures and
+// webhooks at once.
 package heliumidtest

@@ -114,8 +114,9 @@ func ExampleWithRateLimit() {
 	}
 
 	srv.Advance(time.Minute)
-	// A fresh client: the first one holds its 429 cool-down in real time.
-	_, err = srv.Client().CreateVerification(ctx, &heliumid.CreateVerificationRequest{})
+	// The same client: with the Retry-After cap of 0 that Client sets, a
+	// 429 fails its call at once and pauses nothing after it.
+	_, err = client.CreateVerification(ctx, &heliumid.CreateVerificationRequest{})
 	fmt.Println("a minute later:", err)
 	// Output:
 	// first: <nil>

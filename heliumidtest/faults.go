@@ -2,6 +2,7 @@ package heliumidtest
 
 import (
 	"fmt"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -45,32 +46,85 @@ type Failure struct {
 	Handled bool
 }
 
+// MaxQueuedFailures is how many different failures [Server.FailNext] can
+// queue at once. Each costs the memory of one [Failure] whatever its
+// count, and a failure queued right after an equal one only adds to its
+// count.
+const MaxQueuedFailures = 1000
+
+// errTooManyFailures is FailNext's error when MaxQueuedFailures are queued.
+var errTooManyFailures = fmt.Errorf("heliumidtest: FailNext: %d different failures are already queued; let requests use them up, or ClearFailures", MaxQueuedFailures)
+
+// failureRun is a queued Failure and how many more requests it meets.
+type failureRun struct {
+	f    Failure
+	left int
+}
+
 // FailNext makes the next n requests the Server receives, whatever their
 // path, method or key, meet f instead of (or, with Failure.Handled, after)
 // the normal handling. Calls queue up: FailNext(1, a) then FailNext(2, b)
-// fails the next three requests with a, b, b. n <= 0 does nothing. Every
-// request still appears in [Server.Requests], with the status it got.
-func (s *Server) FailNext(n int, f Failure) {
+// fails the next three requests with a, b, b. Every request still appears
+// in [Server.Requests], with the status it got.
+//
+// n may be as large as you like: math.MaxInt fails every request until
+// [Server.ClearFailures] or [Server.Reset]. A queued failure costs the same
+// memory whatever its n, and FailNext does no work per request it will
+// fail. n <= 0 queues nothing. FailNext returns an error, queuing nothing,
+// only when [MaxQueuedFailures] different failures are already queued; a
+// test that queues a few can ignore it.
+func (s *Server) FailNext(n int, f Failure) error {
 	if n <= 0 {
-		return
+		return nil
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for range n {
-		s.faults = append(s.faults, f)
+	if k := len(s.faults); k > 0 && s.faults[k-1].f == f {
+		last := &s.faults[k-1]
+		last.left = min(last.left, math.MaxInt-n) + n // saturates at math.MaxInt
+		return nil
 	}
+	if len(s.faults) >= MaxQueuedFailures {
+		return errTooManyFailures
+	}
+	s.faults = append(s.faults, failureRun{f: f, left: n})
+	return nil
 }
 
-// nextFailure pops the failure for the request that just arrived.
+// ClearFailures drops every failure [Server.FailNext] queued that requests
+// have not met yet: the next requests are handled normally.
+func (s *Server) ClearFailures() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = nil
+}
+
+// QueuedFailures returns how many more requests the failures queued by
+// [Server.FailNext] will meet (math.MaxInt when that many or more), to
+// check that a test used them all.
+func (s *Server) QueuedFailures() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	total := 0
+	for _, r := range s.faults {
+		total = min(total, math.MaxInt-r.left) + r.left
+	}
+	return total
+}
+
+// nextFailure takes the failure for the request that just arrived.
 func (s *Server) nextFailure() (Failure, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.faults) == 0 {
 		return Failure{}, false
 	}
-	f := s.faults[0]
-	s.faults[0] = Failure{}
-	s.faults = s.faults[1:]
+	run := &s.faults[0]
+	f := run.f
+	if run.left--; run.left == 0 {
+		s.faults[0] = failureRun{}
+		s.faults = s.faults[1:]
+	}
 	return f, true
 }
 

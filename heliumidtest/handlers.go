@@ -66,7 +66,7 @@ func readBody(r *http.Request) (body []byte, tooLarge bool, err error) {
 func (s *Server) route(w http.ResponseWriter, r *http.Request, body []byte, tooLarge bool) {
 	rest, ok := strings.CutPrefix(r.URL.EscapedPath(), apiPrefix)
 	if !ok || (rest != "" && rest[0] != '/') {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("no such endpoint: %s; the API is served under %s (use Server.URL as the base URL)", echo(r.URL.Path), apiPrefix))
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no such endpoint: %s; the API is served under %s: use a base URL ending in %s, such as %s", echo(r.URL.Path), apiPrefix, apiPrefix, echo(baseURL(r))))
 		return
 	}
 	const collection = "/v1/verifications"
@@ -126,6 +126,15 @@ func methodNotAllowed(w http.ResponseWriter, r *http.Request, allow string) {
 	writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("method %s is not allowed here; allowed: %s", echo(r.Method), allow))
 }
 
+// baseURL is the API's base URL as r reached the Server, for a message.
+func baseURL(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host + apiPrefix
+}
+
 // echo bounds text from the request before it is quoted in a message.
 func echo(s string) string {
 	if len(s) > maxEcho {
@@ -158,12 +167,14 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, body []byte, too
 	}
 
 	s.mu.Lock()
+	now := s.tick()
 	if s.creations != nil {
-		if wait, ok := s.creations.take(s.now); !ok {
+		if wait, ok := s.creations.take(now); !ok {
+			limit := s.creations.String()
 			s.mu.Unlock()
 			secs := retryAfterSeconds(wait)
 			w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
-			writeError(w, http.StatusTooManyRequests, fmt.Sprintf("session creation rate limit exceeded: at most %d per %v; retry in %d s", s.creations.n, s.creations.per, secs))
+			writeError(w, http.StatusTooManyRequests, fmt.Sprintf("session creation rate limit exceeded: %s; retry in %d s", limit, secs))
 			return
 		}
 	}
@@ -174,8 +185,8 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, body []byte, too
 		method:     req.method,
 		vendorData: req.vendorData,
 		meta:       req.meta,
-		createdAt:  s.now,
-		updatedAt:  s.now,
+		createdAt:  now,
+		updatedAt:  now,
 	}
 	s.sessions[sess.id] = sess
 	s.order = append(s.order, sess)
@@ -293,6 +304,7 @@ func (s *Server) listPage(w http.ResponseWriter, q url.Values, page, limit int) 
 		first = (page - 1) * limit
 	}
 	s.mu.Lock()
+	s.tick()
 	for _, sess := range s.order {
 		if (status != "" && sess.status != status) || (vendorData != "" && sess.vendorData != vendorData) {
 			continue

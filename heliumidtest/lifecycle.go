@@ -52,10 +52,11 @@ func (s *Server) SetStatus(id string, st heliumid.Status) error {
 	if !ok {
 		return fmt.Errorf("heliumidtest: SetStatus(%q, %q): %w: the server has no session with this id", id, st, heliumid.ErrNotFound)
 	}
+	now := s.tick() // expiry first: a session past its lifetime has expired
 	if !sess.status.CanTransitionTo(st) {
 		return fmt.Errorf("%w: session %s cannot go from %q to %q; %s", ErrInvalidTransition, id, sess.status, st, allowedNext(sess.status))
 	}
-	s.change(sess, st, s.now)
+	s.change(sess, st, now)
 	return nil
 }
 
@@ -82,16 +83,19 @@ func (s *Server) change(sess *session, st heliumid.Status, at time.Time) {
 	}
 }
 
-// Advance moves the Server's virtual clock forward by d and applies what
-// the time brings: every session whose lifetime (heliumid.SessionLifetime,
-// 7 days from createdAt) ended meanwhile and that had no decision changes
-// status, as heliumid.Status.OnExpiry says (not started becomes expired,
-// started becomes abandoned; submitted, review and final sessions stay),
-// with updatedAt at the instant it expired and a webhook each, in creation
-// order. Moving the clock also slides the window of [WithRateLimit].
+// Advance moves the Server's clock forward by d and applies what the time
+// brings: every session whose lifetime (heliumid.SessionLifetime, 7 days
+// from createdAt) ended meanwhile and that had no decision changes status,
+// as heliumid.Status.OnExpiry says (not started becomes expired, started
+// becomes abandoned; submitted, review and final sessions stay), with
+// updatedAt at the instant it expired and a webhook each, in creation
+// order. Moving the clock also slides the window of [WithRateLimit] and
+// fills the bucket of [WithTokenBucket]. With [WithWallClock], Advance adds
+// to the real time elapsed.
 //
-// A d of zero or less does nothing: the clock never goes back. Neither does
-// Advance after Close.
+// A d of zero or less does nothing: the clock never goes back. The clock
+// stops at the end of year 9999, the last instant the API's timestamps can
+// write, however far it is advanced. Advance after Close does nothing.
 func (s *Server) Advance(d time.Duration) {
 	if d <= 0 {
 		return
@@ -101,16 +105,8 @@ func (s *Server) Advance(d time.Duration) {
 	if s.closed {
 		return
 	}
-	s.now = s.now.Add(d)
-	for _, sess := range s.order {
-		expiry := sess.createdAt.Add(heliumid.SessionLifetime)
-		if expiry.After(s.now) {
-			continue
-		}
-		if next, ok := sess.status.OnExpiry(); ok {
-			s.change(sess, next, expiry)
-		}
-	}
+	s.clock.advance(d)
+	s.tick()
 }
 
 // Verification returns session id as a client would read it with
@@ -138,6 +134,7 @@ func (s *Server) Verification(id string) (*heliumid.Verification, bool) {
 func (s *Server) snapshot(id string) (wireSession, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.tick()
 	sess, ok := s.sessions[id]
 	if !ok {
 		return wireSession{}, false

@@ -13,10 +13,12 @@ const DefaultAPIKey = "heliumidtest_key"
 
 // Webhook delivery defaults: quick enough that a test waiting for a retry
 // takes milliseconds, slow enough that a receiver restarting in a test
-// (another goroutine) gets a chance.
+// (another goroutine) gets a chance. maxWebhookBackoff bounds every wait
+// between attempts, however many doublings.
 const (
 	defaultWebhookAttempts = 3
 	defaultWebhookBackoff  = 50 * time.Millisecond
+	maxWebhookBackoff      = time.Hour
 )
 
 // Option configures a [Server] in [NewServer].
@@ -30,11 +32,12 @@ type Option func(*config)
 type config struct {
 	apiKey          string
 	start           time.Time // zero: the wall clock at NewServer
-	rateN           int       // 0: no creation cap
-	ratePer         time.Duration
-	webhookURL      string // "": no webhooks
+	wallClock       bool
+	creations       func(now time.Time) creationCap // nil: no cap
+	webhookURL      string                          // "": no webhooks
 	webhookAttempts int
 	webhookBackoff  time.Duration
+	webhookObserver func(Delivery)
 	errs            []string // invalid option values, reported by NewServer
 }
 
@@ -71,21 +74,59 @@ func WithAPIKey(key string) Option {
 }
 
 // WithRateLimit caps session creation at n sessions per window of length
-// per, measured on the Server's virtual clock as a sliding window: a create
-// is refused while n sessions were created within the last per. A refused
+// per, measured on the Server's clock as a sliding window: a create is
+// refused while n sessions were created within the last per. A refused
 // create is answered 429 with a Retry-After header (whole seconds, rounded
-// up) saying when the oldest of them leaves the window. The clock moves only
-// with [Server.Advance], so Advance(per) always frees the cap. Only sessions
-// actually created count; gets and lists are never capped. n and per must be
-// positive.
+// up, at least 1) saying when the oldest of them leaves the window. On the
+// virtual clock, which moves only with [Server.Advance], Advance(per) always
+// frees the cap. Only sessions actually created count; gets and lists are
+// never capped. n and per must be positive. [WithTokenBucket] is the other
+// kind of cap; the last of the two given wins, and [Server.SetRateLimit]
+// changes it while the Server runs.
 func WithRateLimit(n int, per time.Duration) Option {
 	return func(c *config) {
-		if n <= 0 || per <= 0 {
-			c.invalid("WithRateLimit(%d, %v): n and per must be positive", n, per)
+		if msg := checkWindow(n, per); msg != "" {
+			c.invalid("WithRateLimit(%d, %v): %s", n, per, msg)
 			return
 		}
-		c.rateN, c.ratePer = n, per
+		c.creations = func(time.Time) creationCap { return &windowCap{n: n, per: per} }
 	}
+}
+
+// WithTokenBucket caps session creation with a strict token bucket, as
+// many APIs enforce a rate: the bucket holds at most burst tokens, starts
+// full, gains ratePerSecond tokens per second of the Server's clock, and
+// each create takes one. A create that finds no token is refused with 429
+// and a Retry-After header saying when the next token comes, in whole
+// seconds rounded up and at least 1 (so against a bucket of 10 per second
+// every Retry-After is 1, as against such a server in production). Use it
+// with [WithWallClock] to rehearse how a client paces itself near a cap
+// (burst 1 is the strictest); on the virtual clock, tokens come only with
+// [Server.Advance]. Only sessions actually created take a token.
+//
+// It is built on golang.org/x/time/rate, driven by the Server's clock.
+// ratePerSecond must be positive and finite, burst at least 1.
+// [Server.SetTokenBucket] changes the rate while the Server runs.
+func WithTokenBucket(ratePerSecond float64, burst int) Option {
+	return func(c *config) {
+		if msg := checkBucket(ratePerSecond, burst); msg != "" {
+			c.invalid("WithTokenBucket(%g, %d): %s", ratePerSecond, burst, msg)
+			return
+		}
+		c.creations = func(now time.Time) creationCap { return newBucketCap(ratePerSecond, burst, now) }
+	}
+}
+
+// WithWallClock makes the Server's clock follow the wall clock: it starts
+// at the wall clock's now (or at [WithStartTime]) and runs in real time,
+// plus whatever [Server.Advance] adds. Sessions then expire as real time
+// passes too, and the creation cap frees or refills in real time: what a
+// benchmark of a client's pacing, or a server left running for manual
+// tests, needs. Tests that want timestamps, expiry and the cap to move only
+// when they say keep the default, virtual clock. "heliumid fake" runs on
+// the wall clock unless started with --clock virtual.
+func WithWallClock() Option {
+	return func(c *config) { c.wallClock = true }
 }
 
 // WithWebhookURL makes the Server POST a signed webhook to rawURL on every
@@ -112,26 +153,42 @@ func WithWebhookURL(rawURL string) Option {
 
 // WithWebhookRetries sets how webhook deliveries are retried: at most
 // attempts requests per event (default 3), the first at once, then after
-// backoff, 2×backoff, 4×backoff … (default backoff 50 ms). attempts must be
-// at least 1 and backoff must not be negative.
+// backoff, 2×backoff, 4×backoff … (default backoff 50 ms), each wait at most
+// an hour. The defaults suit tests: a failing receiver costs a test about
+// 150 ms. For a receiver you restart by hand, spread the attempts over
+// minutes, as a real sender does: "heliumid fake" uses 8 attempts from 5 s
+// (5 s, 10 s, 20 s … about 10 minutes in all). [Server.Redeliver] sends a
+// webhook again at any time. attempts must be at least 1 and backoff
+// between 0 and an hour.
 func WithWebhookRetries(attempts int, backoff time.Duration) Option {
 	return func(c *config) {
-		if attempts < 1 || backoff < 0 {
-			c.invalid("WithWebhookRetries(%d, %v): want attempts >= 1 and backoff >= 0", attempts, backoff)
+		if attempts < 1 || backoff < 0 || backoff > maxWebhookBackoff {
+			c.invalid("WithWebhookRetries(%d, %v): want attempts >= 1 and backoff from 0 to %v", attempts, backoff, maxWebhookBackoff)
 			return
 		}
 		c.webhookAttempts, c.webhookBackoff = attempts, backoff
 	}
 }
 
-// WithStartTime starts the Server's virtual clock at t instead of the wall
-// clock's now, for deterministic timestamps (createdAt, updatedAt) in
-// golden files and examples. t is truncated to the millisecond, the
-// precision of the API's timestamps, and must not be zero.
+// WithWebhookObserver makes the Server call fn after every webhook delivery
+// attempt, and when Close abandons a webhook, with the delivery as it then
+// stands (see [Delivery]): to log deliveries as they happen (t.Logf in a
+// test; "heliumid fake" logs them on standard error). fn runs on the
+// Server's delivery goroutine, one call at a time, in the order of the
+// attempts: it must return quickly and must not call the Server's methods
+// that wait for webhooks (WaitWebhooks, Close). A nil fn observes nothing.
+func WithWebhookObserver(fn func(Delivery)) Option {
+	return func(c *config) { c.webhookObserver = fn }
+}
+
+// WithStartTime starts the Server's clock at t instead of the wall clock's
+// now, for deterministic timestamps (createdAt, updatedAt) in golden files
+// and examples. t is truncated to the millisecond, the precision of the
+// API's timestamps, and must be from year 1 to 9999.
 func WithStartTime(t time.Time) Option {
 	return func(c *config) {
-		if t.IsZero() {
-			c.invalid("WithStartTime: the time must not be zero")
+		if t.IsZero() || t.After(lastInstant) || t.Before(time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)) {
+			c.invalid("WithStartTime: the time must be from year 1 to 9999, and not the zero time")
 			return
 		}
 		c.start = t

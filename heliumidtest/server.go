@@ -43,21 +43,23 @@ type Server struct {
 	closeOnce sync.Once
 	closeWait time.Duration // how long Close waits for webhooks; tests shorten it
 
-	mu        sync.Mutex // guards everything below; never held during network I/O
-	closed    bool
-	now       time.Time // the virtual clock
-	sessions  map[string]*session
-	order     []*session // creation order: list order and expiry order
-	nextID    int
-	nextReq   int
-	creations *creationCap // nil: no cap
-	faults    []Failure    // injected into the next requests, first first
-	log       []*Request
+	mu         sync.Mutex // guards everything below; never held during network I/O
+	closed     bool
+	clock      clock // the Server's time: see tick
+	sessions   map[string]*session
+	order      []*session // creation order: list order and expiry order
+	expiryNext int        // index in order of the first session whose expiry is ahead
+	nextID     int
+	nextReq    int
+	creations  creationCap  // nil: no cap
+	faults     []failureRun // injected into the next requests, first first
+	log        requestLog
 }
 
 // NewServer starts a Server and returns it. Without options it accepts
 // [DefaultAPIKey], has no creation cap, sends no webhooks, and its clock
-// reads the wall clock's now (then moves only with [Server.Advance]).
+// reads the wall clock's now, then moves only with [Server.Advance] (unless
+// [WithWallClock]).
 //
 // NewServer panics when an option has an invalid value, or when it cannot
 // listen on a loopback port (as httptest.NewServer does).
@@ -79,14 +81,14 @@ func NewServer(opts ...Option) *Server {
 		cfg:       cfg,
 		closing:   make(chan struct{}),
 		closeWait: webhookCloseTimeout,
-		now:       start.UTC().Truncate(time.Millisecond),
+		clock:     newClock(start, cfg.wallClock),
 		sessions:  make(map[string]*session),
 	}
-	if cfg.rateN > 0 {
-		s.creations = &creationCap{n: cfg.rateN, per: cfg.ratePer}
+	if cfg.creations != nil {
+		s.creations = cfg.creations(s.clock.now())
 	}
 	if cfg.webhookURL != "" {
-		s.hooks = newDispatcher(cfg.webhookURL, cfg.apiKey, cfg.webhookAttempts, cfg.webhookBackoff)
+		s.hooks = newDispatcher(cfg.webhookURL, cfg.apiKey, cfg.webhookAttempts, cfg.webhookBackoff, cfg.webhookObserver)
 		s.hooks.start()
 	}
 	s.ts = httptest.NewServer(s.Handler())
@@ -113,10 +115,11 @@ func (s *Server) Handler() http.Handler { return http.HandlerFunc(s.serveHTTP) }
 
 // Close shuts the Server down. It waits for the requests in progress on its
 // own listener (an injected delay ends at once, its connection dropped),
-// then for the webhooks already queued, retries included, for at most 5
-// seconds: a delivery still pending then is abandoned and recorded as
-// failed in [Server.Deliveries]. After Close, SetStatus returns [ErrClosed]
-// and Advance does nothing. Close is idempotent.
+// then for the webhooks queued or due, retries included, for at most 5
+// seconds: a delivery still pending then, or whose next attempt is due
+// later, is abandoned at once and recorded as failed in
+// [Server.Deliveries]. After Close, SetStatus returns [ErrClosed] and
+// Advance does nothing. Close is idempotent.
 func (s *Server) Close() {
 	s.closeOnce.Do(func() {
 		s.mu.Lock()
@@ -134,13 +137,41 @@ func (s *Server) Close() {
 // and signs webhooks with: [DefaultAPIKey] unless [WithAPIKey] set another.
 func (s *Server) APIKey() string { return s.cfg.apiKey }
 
-// Now returns the Server's virtual clock: the time it stamps on sessions
-// and measures expiry and the creation cap against. It moves only with
-// [Server.Advance].
+// Now returns the Server's clock: the time it stamps on sessions and
+// measures expiry and the creation cap against, in whole milliseconds. On
+// the default, virtual clock it moves only with [Server.Advance]; with
+// [WithWallClock] it runs in real time as well. It never goes back, and
+// stops at the end of year 9999.
 func (s *Server) Now() time.Time {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.now
+	return s.tick()
+}
+
+// Reset forgets what the Server holds, as if it had just started: every
+// session, the request log, the failures [Server.FailNext] queued, the
+// creation cap's history (the window empties, the bucket fills), and every
+// webhook, queued, waiting for a retry or finished (one being sent finishes,
+// unrecorded). It keeps the configuration (key, cap, webhook URL, clock
+// mode), the clock itself, which never goes back, and the counters of
+// session, request and webhook ids, so that an id from before Reset is
+// unknown (404) rather than someone else's. Reset after Close does nothing.
+func (s *Server) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	s.sessions = make(map[string]*session)
+	s.order, s.expiryNext = nil, 0
+	s.faults = nil
+	s.log = requestLog{}
+	if s.creations != nil {
+		s.creations.reset(s.tick())
+	}
+	if s.hooks != nil {
+		s.hooks.reset()
+	}
 }
 
 // Client returns a *heliumid.Client wired to s: its API key, its URL, and an
@@ -149,13 +180,16 @@ func (s *Server) Now() time.Time {
 //
 //   - retries back off 1–10 ms instead of 0.5–10 s, so a test of a retried
 //     5xx takes milliseconds;
-//   - the Retry-After cap is 0: a 429 with Retry-After fails at once with
-//     heliumid.ErrRateLimited instead of sleeping, because the Server's
-//     clock does not move while the client sleeps (only Advance moves it),
-//     so waiting in real time could never free the cap. Like a production
-//     client, the returned Client then holds its 429 cool-down for
-//     Retry-After in real time: after Advance, call Client again for a
-//     fresh one. Pass heliumid.WithRetryAfterCap to wait instead.
+//   - the Retry-After cap is 0: a 429 fails its call at once with
+//     heliumid.ErrRateLimited (APIError.RetryAfter says what the Server
+//     asked) instead of sleeping, because the Server's virtual clock does
+//     not move while the client sleeps, so waiting in real time could never
+//     free the cap. A cap of 0 also means the 429 pauses nothing after it:
+//     once [Server.Advance] frees the cap, the same Client's next create
+//     gets through. Pass heliumid.WithRetryAfterCap to wait out Retry-After
+//     instead, as a production client does (with [WithWallClock], waiting
+//     does free the cap; a 429 then pauses the Client's creates, never its
+//     reads, for at most that cap).
 //
 // Client never returns nil. Should opts hold an invalid option, every call
 // of the returned Client fails with the error heliumid.NewClient reported

@@ -4,37 +4,48 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"slices"
+	"strconv"
 	"sync"
 	"time"
 
 	heliumid "github.com/heliumid/heliumid-go"
-
-	"github.com/heliumid/heliumid-go/internal/ctxwait"
 )
 
 // WebhookEvent is the event name of every webhook the Server sends: a
-// session changed status.
-const WebhookEvent = "verification.status"
+// session changed status. It is heliumid.EventVerificationStatus.
+const WebhookEvent = heliumid.EventVerificationStatus
 
 // webhookAttemptTimeout bounds one delivery attempt: a test receiver answers
 // in milliseconds, one that does not is treated like a failed attempt.
 const webhookAttemptTimeout = 5 * time.Second
 
-// Delivery is the outcome of one webhook, as [Server.Deliveries] reports
-// it.
+// maxDeliveriesKept bounds the record of finished webhooks that
+// [Server.Deliveries] reports: the oldest finished ones are forgotten first.
+const maxDeliveriesKept = 1000
+
+// Delivery is a webhook the Server sends, as [Server.Deliveries] reports it.
 type Delivery struct {
+	ID             string          // "whk_1", "whk_2", … in the order of the changes: what Server.Redeliver takes
 	Event          string          // always WebhookEvent
 	VerificationID string          // the session that changed
 	Status         heliumid.Status // the status it changed to
 	Body           []byte          // the signed body: {"event": ..., "data": <the session as GET returns it>}, as WebhookBody builds it
-	Attempts       int             // requests made (0 when Close gave up before the first)
+	Attempts       int             // requests made so far, redeliveries included (0 when none was made yet)
 	StatusCode     int             // HTTP status of the last attempt; 0 when it got no response
-	Err            error           // nil when the receiver answered 2xx; else why the last attempt failed
+	Err            error           // why the last attempt failed; nil when the receiver answered 2xx, or before any attempt
+	Pending        bool            // queued, being sent, or waiting for its next attempt; false once delivered or given up
+	NextAttempt    time.Time       // while Pending, when the next attempt is due (wall clock); zero while one is in flight, and once not Pending
 }
+
+// Delivered reports whether the receiver accepted the webhook: its last
+// attempt was answered 2xx and none is pending.
+func (d Delivery) Delivered() bool { return !d.Pending && d.Attempts > 0 && d.Err == nil }
 
 // WebhookBody returns the body of the webhook the Server sends when session
 // id changes to status st at time at,
@@ -73,36 +84,36 @@ func webhookBody(data wireSession) ([]byte, error) {
 	}{WebhookEvent, data})
 }
 
-// Deliveries returns the webhooks the Server has finished with, delivered
-// or given up, in the order the status changes happened.
+// Deliveries returns the webhooks of the status changes so far, in the
+// order of the changes: those still pending (queued, being sent, or waiting
+// for a retry) and the finished ones, delivered or given up (at least the
+// 1000 most recent: older finished ones are forgotten).
 //
-// Webhooks are sent one at a time by a single background worker, in the
-// order of the changes, so a receiver sees a session's statuses in order.
 // Each is POSTed to the URL of [WithWebhookURL] with Content-Type
 // application/json and the headers heliumid.SignWebhook makes: the API key
 // signs it, and Webhook-Timestamp is the wall clock at the attempt (not the
-// virtual clock), so heliumid.ParseWebhook accepts it. A response other
+// Server's clock), so heliumid.ParseWebhook accepts it. A response other
 // than 2xx, a network error or no answer within 5 s is retried as
-// [WithWebhookRetries] says; redirects are not followed. Call
-// [Server.WaitWebhooks] first to wait for the queue to drain.
+// [WithWebhookRetries] says; redirects are not followed.
+//
+// One background worker sends them, one request at a time: new webhooks in
+// the order of the changes, so a receiver that answers sees a session's
+// statuses in order. A retry goes out when it is due, after the webhooks
+// that were due before it, so a receiver that failed for a while then sees
+// some out of order, as from the real service. Call [Server.WaitWebhooks]
+// first to wait until none is pending.
 func (s *Server) Deliveries() []Delivery {
 	if s.hooks == nil {
 		return nil
 	}
-	d := s.hooks
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	out := make([]Delivery, len(d.finished))
-	for i, del := range d.finished {
-		out[i] = del
-		out[i].Body = bytes.Clone(del.Body)
-	}
-	return out
+	return s.hooks.deliveries()
 }
 
-// WaitWebhooks blocks until no webhook is queued or being delivered
-// (retries included), or until ctx ends, when it returns ctx's error.
-// Without [WithWebhookURL] it returns nil at once.
+// WaitWebhooks blocks until no webhook is pending: none queued, being sent
+// or waiting for a retry, or until ctx ends, when it returns ctx's error.
+// With the default retries that takes at most about 150 ms per failing
+// webhook; with retries spread over minutes, bound it with ctx. Without
+// [WithWebhookURL] it returns nil at once.
 func (s *Server) WaitWebhooks(ctx context.Context) error {
 	if s.hooks == nil {
 		return nil
@@ -110,9 +121,10 @@ func (s *Server) WaitWebhooks(ctx context.Context) error {
 	d := s.hooks
 	for {
 		d.mu.Lock()
-		busy, idle := d.busy, d.idle
+		idle := d.idle
+		busy := len(d.pending) > 0 || d.inFlight != nil
 		d.mu.Unlock()
-		if busy == 0 {
+		if !busy {
 			return nil
 		}
 		select {
@@ -123,12 +135,47 @@ func (s *Server) WaitWebhooks(ctx context.Context) error {
 	}
 }
 
+// Redeliver sends webhook id (a [Delivery.ID]) again, at once: one waiting
+// for a retry is tried now, one delivered or given up gets a new series of
+// attempts (as many as [WithWebhookRetries] allows), with the same body
+// signed anew. One being sent is sent again once this attempt ends. It
+// returns an error matching heliumid.ErrNotFound for an id the Server does
+// not know (or no longer keeps), and [ErrClosed] after Close.
+func (s *Server) Redeliver(id string) error {
+	if s.hooks == nil {
+		return fmt.Errorf("heliumidtest: Redeliver(%q): %w: the Server sends no webhooks (see WithWebhookURL)", id, heliumid.ErrNotFound)
+	}
+	return s.hooks.redeliver(id)
+}
+
+// RedeliverFailed sends again, at once, every webhook that is not
+// delivered: those waiting for a retry, and those given up (each gets a new
+// series of attempts). It is what to call after restarting a receiver that
+// missed deliveries. It returns how many it queued.
+func (s *Server) RedeliverFailed() int {
+	if s.hooks == nil {
+		return 0
+	}
+	return s.hooks.redeliverFailed()
+}
+
+// delivery is a Delivery with the dispatcher's bookkeeping.
+type delivery struct {
+	Delivery
+	seq    int       // order of the change
+	due    time.Time // when the next attempt may go; meaningful while pending
+	series int       // attempts in the current series (Redeliver starts a new one)
+	again  bool      // Redeliver was called while an attempt was in flight
+	gone   bool      // forgotten by Reset: record nothing more
+}
+
 // dispatcher queues webhooks and delivers them from one goroutine.
 type dispatcher struct {
 	url       string
 	apiKey    string
 	attempts  int
 	backoff   time.Duration
+	observe   func(Delivery) // nil: none
 	transport *http.Transport
 	hc        *http.Client
 	ctx       context.Context // cancelled when Close gives up waiting
@@ -137,14 +184,16 @@ type dispatcher struct {
 	done      chan struct{} // closed when the worker returns
 
 	mu       sync.Mutex
-	queue    []*Delivery
-	busy     int           // queued plus in flight
-	idle     chan struct{} // closed whenever busy is 0
+	all      []*delivery // every delivery kept, in order of the changes
+	pending  []*delivery // queued or waiting for a retry, in order of the changes
+	inFlight *delivery
+	idle     chan struct{} // closed while nothing is pending or in flight
 	closing  bool
-	finished []Delivery
+	deadline time.Time // when closing: pending attempts due later are abandoned
+	seq      int
 }
 
-func newDispatcher(url, apiKey string, attempts int, backoff time.Duration) *dispatcher {
+func newDispatcher(url, apiKey string, attempts int, backoff time.Duration, observe func(Delivery)) *dispatcher {
 	// No keep-alives: every attempt has its own connection, closed when
 	// the attempt ends, so nothing of the transport outlives Close.
 	transport := &http.Transport{
@@ -159,6 +208,7 @@ func newDispatcher(url, apiKey string, attempts int, backoff time.Duration) *dis
 		apiKey:    apiKey,
 		attempts:  attempts,
 		backoff:   backoff,
+		observe:   observe,
 		transport: transport,
 		hc: &http.Client{
 			Transport: transport,
@@ -180,23 +230,81 @@ func (d *dispatcher) start() { go d.run() }
 // returns it, taken at the change, so a later change cannot alter it.
 func (d *dispatcher) enqueue(id string, st heliumid.Status, data wireSession) {
 	body, err := webhookBody(data)
-	del := &Delivery{Event: WebhookEvent, VerificationID: id, Status: st, Body: body}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if err != nil { // cannot happen with the Server's own types; record it rather than lose it
-		del.Err = fmt.Errorf("heliumidtest: encoding the webhook: %w", err)
-		d.finished = append(d.finished, *del)
-		return
-	}
 	if d.closing {
 		return
 	}
-	if d.busy == 0 {
-		d.idle = make(chan struct{})
+	d.seq++
+	del := &delivery{seq: d.seq, due: time.Now(), Delivery: Delivery{
+		ID: "whk_" + strconv.Itoa(d.seq), Event: WebhookEvent, VerificationID: id, Status: st, Body: body,
+	}}
+	d.keep(del)
+	if err != nil { // cannot happen with the Server's own types; record it rather than lose it
+		del.Err = fmt.Errorf("heliumidtest: encoding the webhook: %w", err)
+		return
 	}
-	d.busy++
-	d.queue = append(d.queue, del)
+	d.schedule(del, del.due)
+}
+
+// keep adds del to the record, forgetting the oldest finished deliveries
+// beyond maxDeliveriesKept (compacting once the record holds twice that).
+// The caller holds d.mu.
+func (d *dispatcher) keep(del *delivery) {
+	d.all = append(d.all, del)
+	if len(d.all) < 2*maxDeliveriesKept {
+		return
+	}
+	finished := 0
+	for _, x := range d.all {
+		if !x.Pending {
+			finished++
+		}
+	}
+	drop := finished - maxDeliveriesKept
+	d.all = slices.DeleteFunc(d.all, func(x *delivery) bool {
+		if drop > 0 && !x.Pending {
+			drop--
+			return true
+		}
+		return false
+	})
+}
+
+// schedule makes del pending, its next attempt due at due. The caller holds
+// d.mu.
+func (d *dispatcher) schedule(del *delivery, due time.Time) {
+	if !del.Pending {
+		del.Pending = true
+		// pending stays in order of the changes: the worker picks the
+		// earliest due, the earliest change first among equals.
+		i, _ := slices.BinarySearchFunc(d.pending, del.seq, func(x *delivery, seq int) int { return x.seq - seq })
+		d.pending = slices.Insert(d.pending, i, del)
+	}
+	del.due, del.NextAttempt = due, due
+	d.busy()
 	d.signal()
+}
+
+// busy marks the dispatcher as having work; the caller holds d.mu.
+func (d *dispatcher) busy() {
+	select {
+	case <-d.idle:
+		d.idle = make(chan struct{})
+	default:
+	}
+}
+
+// settle closes idle when no work is left; the caller holds d.mu.
+func (d *dispatcher) settle() {
+	if len(d.pending) > 0 || d.inFlight != nil {
+		return
+	}
+	select {
+	case <-d.idle:
+	default:
+		close(d.idle)
+	}
 }
 
 func (d *dispatcher) signal() {
@@ -206,64 +314,139 @@ func (d *dispatcher) signal() {
 	}
 }
 
-// run is the worker: deliver the queue in order until closed and empty.
+func (d *dispatcher) deliveries() []Delivery {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := make([]Delivery, len(d.all))
+	for i, del := range d.all {
+		out[i] = del.snapshot()
+	}
+	return out
+}
+
+// snapshot copies a delivery for the caller; the caller holds d.mu.
+func (del *delivery) snapshot() Delivery {
+	c := del.Delivery
+	c.Body = bytes.Clone(del.Body)
+	return c
+}
+
+// next returns the pending delivery to attempt next (the earliest due, the
+// earliest change among equals) and its index; the caller holds d.mu.
+func (d *dispatcher) next() (int, *delivery) {
+	best := -1
+	for i, del := range d.pending {
+		if best < 0 || del.due.Before(d.pending[best].due) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return -1, nil
+	}
+	return best, d.pending[best]
+}
+
+// run is the worker: attempt each pending delivery when it is due, until
+// closed.
 func (d *dispatcher) run() {
 	defer close(d.done)
+	timer := time.NewTimer(0)
+	defer timer.Stop()
 	for {
 		d.mu.Lock()
-		if len(d.queue) == 0 {
-			closing := d.closing
+		i, del := d.next()
+		switch {
+		case d.closing && (del == nil || del.due.After(d.deadline) || d.ctx.Err() != nil):
+			abandoned := d.abandonLocked()
 			d.mu.Unlock()
-			if closing {
-				return
+			if d.observe != nil {
+				for _, a := range abandoned {
+					d.observe(a)
+				}
 			}
+			return
+		case del == nil:
+			d.mu.Unlock()
 			<-d.wake
 			continue
 		}
-		del := d.queue[0]
-		d.queue[0] = nil
-		d.queue = d.queue[1:]
+		if wait := time.Until(del.due); wait > 0 {
+			d.mu.Unlock()
+			timer.Reset(wait)
+			select {
+			case <-timer.C:
+			case <-d.wake:
+				timer.Stop()
+			case <-d.ctx.Done():
+			}
+			continue
+		}
+		d.pending = slices.Delete(d.pending, i, i+1)
+		d.inFlight = del
+		del.series++
+		del.Attempts++
+		del.NextAttempt = time.Time{} // it is happening now
 		d.mu.Unlock()
 
-		d.deliver(del)
+		status, err := d.post(del.Body)
 
 		d.mu.Lock()
-		d.finished = append(d.finished, *del)
-		d.busy--
-		if d.busy == 0 {
-			close(d.idle)
+		d.inFlight = nil
+		if del.gone {
+			d.settle()
+			d.mu.Unlock()
+			continue
 		}
+		del.StatusCode, del.Err, del.Pending, del.NextAttempt = status, err, false, time.Time{}
+		switch {
+		case del.again:
+			del.again, del.series = false, 0
+			d.schedule(del, time.Now())
+		case err != nil && del.series < d.attempts && d.ctx.Err() == nil:
+			d.schedule(del, time.Now().Add(d.wait(del.series)))
+		}
+		if d.ctx.Err() != nil && err != nil {
+			del.Err = fmt.Errorf("heliumidtest: webhook abandoned when the server closed: %w", err)
+		}
+		d.settle()
+		snap := del.snapshot()
 		d.mu.Unlock()
+		if d.observe != nil {
+			d.observe(snap)
+		}
 	}
 }
 
-// deliver makes up to d.attempts attempts, backing off between them, and
-// records the outcome in del.
-func (d *dispatcher) deliver(del *Delivery) {
-	wait := d.backoff
-	for attempt := 1; attempt <= d.attempts; attempt++ {
-		if attempt > 1 {
-			if ctxwait.Sleep(d.ctx, wait) != nil {
-				break
-			}
-			wait *= 2
+// wait is how long after the n-th failed attempt of a series the next
+// one goes: backoff doubled n-1 times, at most maxWebhookBackoff.
+func (d *dispatcher) wait(n int) time.Duration {
+	w := d.backoff
+	for range n - 1 {
+		if w >= maxWebhookBackoff/2 {
+			return maxWebhookBackoff
 		}
-		if d.ctx.Err() != nil {
-			break
-		}
-		del.Attempts = attempt
-		del.StatusCode, del.Err = d.post(del.Body)
-		if del.Err == nil {
-			return
-		}
+		w *= 2
 	}
-	if d.ctx.Err() != nil {
+	return w
+}
+
+// abandonLocked gives up every pending delivery, when Close has waited
+// long enough or nothing more is due before its deadline, and returns them
+// for the observer. The caller holds d.mu.
+func (d *dispatcher) abandonLocked() []Delivery {
+	var out []Delivery
+	for _, del := range d.pending {
 		if del.Err == nil {
-			del.Err = fmt.Errorf("heliumidtest: webhook abandoned: the server closed before it could be delivered")
+			del.Err = errors.New("heliumidtest: webhook abandoned: the server closed before it could be delivered")
 		} else {
 			del.Err = fmt.Errorf("heliumidtest: webhook abandoned when the server closed: %w", del.Err)
 		}
+		del.Pending, del.NextAttempt = false, time.Time{}
+		out = append(out, del.snapshot())
 	}
+	d.pending = nil
+	d.settle()
+	return out
 }
 
 // post sends one attempt, signed at the wall clock's now.
@@ -291,11 +474,70 @@ func (d *dispatcher) post(body []byte) (status int, err error) {
 	return resp.StatusCode, nil
 }
 
-// close stops taking webhooks, lets the worker drain the queue for at most
-// timeout, then abandons what is left and releases the transport.
+// redeliver makes delivery id due at once, with a new series of attempts
+// unless it is waiting for a retry of the current one.
+func (d *dispatcher) redeliver(id string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closing {
+		return fmt.Errorf("heliumidtest: Redeliver(%q): %w", id, ErrClosed)
+	}
+	i := slices.IndexFunc(d.all, func(x *delivery) bool { return x.ID == id })
+	if i < 0 {
+		return fmt.Errorf("heliumidtest: Redeliver(%q): %w: no such webhook (Deliveries lists them)", id, heliumid.ErrNotFound)
+	}
+	d.again(d.all[i])
+	return nil
+}
+
+func (d *dispatcher) redeliverFailed() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closing {
+		return 0
+	}
+	n := 0
+	for _, del := range d.all {
+		if del.Err != nil && del != d.inFlight { // waiting for a retry, or given up
+			d.again(del)
+			n++
+		}
+	}
+	return n
+}
+
+// again makes del due now; the caller holds d.mu.
+func (d *dispatcher) again(del *delivery) {
+	switch {
+	case del == d.inFlight:
+		del.again = true
+	case del.Pending:
+		d.schedule(del, time.Now())
+	default:
+		del.series = 0
+		d.schedule(del, time.Now())
+	}
+}
+
+// reset forgets every delivery: pending ones are dropped, one in flight
+// finishes unrecorded.
+func (d *dispatcher) reset() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, del := range d.all {
+		del.gone = true
+	}
+	d.all, d.pending = nil, nil
+	d.settle()
+}
+
+// close stops taking webhooks, lets the worker send what is due within
+// timeout (retries due later are abandoned at once), then abandons what is
+// left and releases the transport.
 func (d *dispatcher) close(timeout time.Duration) {
 	d.mu.Lock()
 	d.closing = true
+	d.deadline = time.Now().Add(timeout)
 	d.mu.Unlock()
 	d.signal()
 	t := time.NewTimer(timeout)

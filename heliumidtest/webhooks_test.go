@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -212,14 +213,19 @@ func TestWebhookRetriedUntilAccepted(t *testing.T) {
 }
 
 func TestWebhookGivesUpAfterItsAttempts(t *testing.T) {
-	rc := newReceiver(t, DefaultAPIKey, func(n int, w http.ResponseWriter, _ *http.Request) {
-		if n <= 2 {
+	var failing atomic.Bool
+	failing.Store(true)
+	rc := newReceiver(t, DefaultAPIKey, func(_ int, w http.ResponseWriter, _ *http.Request) {
+		if failing.Load() {
 			w.WriteHeader(http.StatusServiceUnavailable)
 		}
 	})
 	srv := newTestServer(t, WithWebhookURL(rc.url), WithWebhookRetries(2, time.Millisecond))
 	id := createRaw(t, srv, `{}`)
-	walk(t, srv, id, heliumid.StatusStarted, heliumid.StatusSubmitted)
+	walk(t, srv, id, heliumid.StatusStarted)
+	waitWebhooks(t, srv)
+	failing.Store(false)
+	walk(t, srv, id, heliumid.StatusSubmitted)
 	waitWebhooks(t, srv)
 
 	d := srv.Deliveries()
@@ -228,8 +234,12 @@ func TestWebhookGivesUpAfterItsAttempts(t *testing.T) {
 	assert.Contains(t, d[0].Err.Error(), "503")
 	assert.Equal(t, 2, d[0].Attempts)
 	assert.Equal(t, http.StatusServiceUnavailable, d[0].StatusCode)
+	assert.False(t, d[0].Pending)
+	assert.False(t, d[0].Delivered())
 	assert.NoError(t, d[1].Err, "the next webhook is still sent")
+	assert.True(t, d[1].Delivered())
 	assert.Equal(t, heliumid.StatusSubmitted, d[1].Status)
+	assert.Len(t, rc.received(), 3)
 }
 
 func TestWebhookToADeadEndpoint(t *testing.T) {

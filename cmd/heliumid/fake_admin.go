@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"math"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -18,19 +21,47 @@ import (
 // maxAdminBody bounds an admin request's body: they are a few bytes.
 const maxAdminBody = 64 << 10
 
+// methods maps HTTP methods to the handler of one admin path.
+type methods map[string]http.HandlerFunc
+
+// ServeHTTP dispatches on the method, answering 405 with Allow for another.
+func (m methods) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h, ok := m[r.Method]; ok {
+		h(w, r)
+		return
+	}
+	if r.Method == http.MethodHead && m[http.MethodGet] != nil {
+		m[http.MethodGet](w, r)
+		return
+	}
+	allow := slices.Sorted(maps.Keys(m))
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	adminError(w, http.StatusMethodNotAllowed, fmt.Sprintf("%s %s: method not allowed; use %s", clean(cut(r.Method, 16)), r.URL.Path, strings.Join(allow, " or ")))
+}
+
 // routeAdmin mounts the admin endpoints. They are not under /api, so the
 // API's paths stay exactly the real ones, and they need no key: the fake is
-// a local test tool.
+// a local test tool. Each path is registered without a method, so a wrong
+// method gets 405 with Allow rather than the catch-all's 404.
 func (f *fakeFront) routeAdmin() {
-	f.mux.HandleFunc("GET /admin/{$}", f.adminIndex)
-	f.mux.HandleFunc("GET /admin", f.adminIndex)
-	f.mux.HandleFunc("POST /admin/sessions/{id}/status", f.adminSetStatus)
-	f.mux.HandleFunc("POST /admin/advance", f.adminAdvance)
-	f.mux.HandleFunc("POST /admin/fail", f.adminFail)
-	f.mux.HandleFunc("GET /admin/requests", f.adminRequests)
-	f.mux.HandleFunc("GET /admin/webhooks", f.adminWebhooks)
+	routes := map[string]methods{
+		"/admin/{$}":                     {http.MethodGet: f.adminIndex},
+		"/admin":                         {http.MethodGet: f.adminIndex},
+		"/admin/sessions/{id}/status":    {http.MethodPost: f.adminSetStatus},
+		"/admin/advance":                 {http.MethodPost: f.adminAdvance},
+		"/admin/fail":                    {http.MethodPost: f.adminFail},
+		"/admin/ratelimit":               {http.MethodPost: f.adminRateLimit},
+		"/admin/reset":                   {http.MethodPost: f.adminReset},
+		"/admin/requests":                {http.MethodGet: f.adminRequests},
+		"/admin/webhooks":                {http.MethodGet: f.adminWebhooks},
+		"/admin/webhooks/redeliver":      {http.MethodPost: f.adminRedeliverFailed},
+		"/admin/webhooks/{id}/redeliver": {http.MethodPost: f.adminRedeliver},
+	}
+	for pattern, m := range routes {
+		f.mux.Handle(pattern, m)
+	}
 	f.mux.HandleFunc("/admin/", func(w http.ResponseWriter, r *http.Request) {
-		adminError(w, http.StatusNotFound, fmt.Sprintf("no admin endpoint %s %s; GET /admin/ lists them", r.Method, r.URL.Path))
+		adminError(w, http.StatusNotFound, fmt.Sprintf("no admin endpoint %s; GET /admin/ lists them", clean(cut(r.URL.Path, 200))))
 	})
 }
 
@@ -39,11 +70,16 @@ func (f *fakeFront) adminIndex(w http.ResponseWriter, _ *http.Request) {
 	fmt.Fprint(w, `heliumid fake: admin endpoints (the API is under /api)
 
 POST /admin/sessions/{id}/status  {"status": "started"}   move a session one lifecycle step
-POST /admin/advance               {"duration": "168h"}    move the fake's clock (7 days expire sessions)
+POST /admin/advance               {"duration": "168h"}    move the fake's clock forward (7 days expire sessions)
 POST /admin/fail                  {"status": 503, "count": 1, "retryAfter": "1s", "message": "", "body": "",
-                                   "delay": "0s", "drop": false, "handled": false}   fail the next API requests
-GET  /admin/requests              the API requests received
-GET  /admin/webhooks              the webhooks sent
+                                   "delay": "0s", "drop": false, "handled": false}   fail the next count API requests
+                                  {"count": 0}             clear the failures queued
+POST /admin/ratelimit             {"tokenBucket": 40, "burst": 1} or {"rateLimit": "10/1m"}   change the creation cap
+POST /admin/reset                 forget every session, request, failure and webhook
+GET  /admin/requests              the last 1000 API requests received (bodies cut to 4 KiB)
+GET  /admin/webhooks              the webhooks: delivered, pending (with their next attempt) and given up
+POST /admin/webhooks/{id}/redeliver   send webhook {id} ("whk_1") again now
+POST /admin/webhooks/redeliver        send every webhook not delivered again now
 `)
 }
 
@@ -57,14 +93,14 @@ func (f *fakeFront) adminSetStatus(w http.ResponseWriter, r *http.Request) {
 	raw := in["status"]
 	st := heliumid.ParseStatus(raw)
 	if !st.IsKnown() {
-		adminError(w, http.StatusBadRequest, fmt.Sprintf("status %q: want one of %s", raw, strings.Join(statusNames(), ", ")))
+		adminError(w, http.StatusBadRequest, fmt.Sprintf("status %q: want one of %s", cut(raw, 100), strings.Join(statusNames(), ", ")))
 		return
 	}
 	id := r.PathValue("id")
 	err := f.srv.SetStatus(id, st)
 	switch {
 	case errors.Is(err, heliumid.ErrNotFound):
-		adminError(w, http.StatusNotFound, fmt.Sprintf("no session %q", id))
+		adminError(w, http.StatusNotFound, fmt.Sprintf("no session %q", cut(id, 100)))
 		return
 	case errors.Is(err, heliumidtest.ErrInvalidTransition):
 		adminError(w, http.StatusConflict, strings.TrimPrefix(err.Error(), "heliumidtest: "))
@@ -73,13 +109,13 @@ func (f *fakeFront) adminSetStatus(w http.ResponseWriter, r *http.Request) {
 		adminError(w, http.StatusServiceUnavailable, err.Error())
 		return
 	}
-	f.webhooksQueued()
 	v, _ := f.srv.Verification(id)
 	adminJSON(w, http.StatusOK, v)
 }
 
-// adminAdvance serves POST /admin/advance: Server.Advance. It answers the
-// fake's clock after the move.
+// adminAdvance serves POST /admin/advance: Server.Advance. It refuses a
+// move past the year 9999, which the API's timestamps cannot write, and
+// answers the fake's clock after the move.
 func (f *fakeFront) adminAdvance(w http.ResponseWriter, r *http.Request) {
 	in, ok := readAdminInput(w, r)
 	if !ok {
@@ -87,18 +123,28 @@ func (f *fakeFront) adminAdvance(w http.ResponseWriter, r *http.Request) {
 	}
 	d, err := time.ParseDuration(in["duration"])
 	if err != nil || d <= 0 {
-		adminError(w, http.StatusBadRequest, fmt.Sprintf("duration %q: want a positive Go duration such as \"168h\" or \"90m\"", in["duration"]))
+		adminError(w, http.StatusBadRequest, fmt.Sprintf("duration %q: want a positive Go duration such as \"168h\" or \"90m\" (the clock never goes back)", cut(in["duration"], 100)))
+		return
+	}
+	now := f.srv.Now()
+	if to := now.Add(d); to.Year() > 9999 {
+		adminError(w, http.StatusBadRequest, fmt.Sprintf("duration %q would move the clock from %s past the year 9999, which the API's timestamps cannot write", in["duration"], now.Format(time.RFC3339)))
 		return
 	}
 	f.srv.Advance(d)
-	f.webhooksQueued()
 	adminJSON(w, http.StatusOK, map[string]time.Time{"now": f.srv.Now()})
 }
 
-// adminFail serves POST /admin/fail: Server.FailNext.
+// adminFail serves POST /admin/fail: Server.FailNext, or ClearFailures for
+// a count of 0.
 func (f *fakeFront) adminFail(w http.ResponseWriter, r *http.Request) {
 	in, ok := readAdminInput(w, r)
 	if !ok {
+		return
+	}
+	if n, err := strconv.ParseInt(in["count"], 10, 64); err == nil && n == 0 {
+		f.srv.ClearFailures()
+		adminJSON(w, http.StatusOK, map[string]any{"queued": 0, "message": "the queued failures were cleared"})
 		return
 	}
 	failure, count, msg := parseFailure(in)
@@ -106,25 +152,29 @@ func (f *fakeFront) adminFail(w http.ResponseWriter, r *http.Request) {
 		adminError(w, http.StatusBadRequest, msg)
 		return
 	}
-	f.srv.FailNext(count, failure)
-	adminJSON(w, http.StatusOK, map[string]int{"queued": count})
+	if err := f.srv.FailNext(count, failure); err != nil {
+		adminError(w, http.StatusConflict, strings.TrimPrefix(err.Error(), "heliumidtest: FailNext: ")+` (POST /admin/fail {"count": 0} clears them)`)
+		return
+	}
+	adminJSON(w, http.StatusOK, map[string]int{"queued": f.srv.QueuedFailures()})
 }
 
 // parseFailure reads the fields of POST /admin/fail; msg says what is wrong.
 func parseFailure(in map[string]string) (f heliumidtest.Failure, count int, msg string) {
 	count = 1
-	ints := []struct {
-		name string
-		dst  *int
-	}{{"count", &count}, {"status", &f.Status}}
-	for _, p := range ints {
-		if v := in[p.name]; v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil {
-				return f, 0, fmt.Sprintf("%s %q: want an integer", p.name, v)
-			}
-			*p.dst = n
+	if v := in["count"]; v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return f, 0, fmt.Sprintf("count %q: want an integer from 0 (clear the queued failures) to %d (until cleared)", cut(v, 100), int64(math.MaxInt64))
 		}
+		count = int(min(n, int64(math.MaxInt)))
+	}
+	if v := in["status"]; v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return f, 0, fmt.Sprintf("status %q: want an integer", cut(v, 100))
+		}
+		f.Status = n
 	}
 	durations := []struct {
 		name string
@@ -134,7 +184,7 @@ func parseFailure(in map[string]string) (f heliumidtest.Failure, count int, msg 
 		if v := in[p.name]; v != "" {
 			d, err := time.ParseDuration(v)
 			if err != nil || d < 0 {
-				return f, 0, fmt.Sprintf("%s %q: want a Go duration such as \"2s\"", p.name, v)
+				return f, 0, fmt.Sprintf("%s %q: want a Go duration such as \"2s\"", p.name, cut(v, 100))
 			}
 			*p.dst = d
 		}
@@ -147,15 +197,13 @@ func parseFailure(in map[string]string) (f heliumidtest.Failure, count int, msg 
 		if v := in[p.name]; v != "" {
 			b, err := strconv.ParseBool(v)
 			if err != nil {
-				return f, 0, fmt.Sprintf("%s %q: want true or false", p.name, v)
+				return f, 0, fmt.Sprintf("%s %q: want true or false", p.name, cut(v, 100))
 			}
 			*p.dst = b
 		}
 	}
 	f.Message, f.Body = in["message"], in["body"]
 	switch {
-	case count < 1:
-		return f, 0, fmt.Sprintf("count %d: want at least 1", count)
 	case f.Status != 0 && (f.Status < 200 || f.Status > 599):
 		return f, 0, fmt.Sprintf("status %d: want an HTTP status from 200 to 599", f.Status)
 	case f.Status == 0 && !f.Drop && f.Delay == 0:
@@ -164,6 +212,53 @@ func parseFailure(in map[string]string) (f heliumidtest.Failure, count int, msg 
 		return f, 0, "body needs a status"
 	}
 	return f, count, ""
+}
+
+// adminRateLimit serves POST /admin/ratelimit: Server.SetRateLimit or
+// Server.SetTokenBucket.
+func (f *fakeFront) adminRateLimit(w http.ResponseWriter, r *http.Request) {
+	in, ok := readAdminInput(w, r)
+	if !ok {
+		return
+	}
+	var err error
+	switch window, bucket := in["rateLimit"], in["tokenBucket"]; {
+	case window != "" && bucket != "":
+		adminError(w, http.StatusBadRequest, "give rateLimit (a window, \"10/1m\") or tokenBucket (a rate per second), not both")
+		return
+	case window != "":
+		n, per, msg := parseWindow(window)
+		if msg != "" {
+			adminError(w, http.StatusBadRequest, "rateLimit "+msg)
+			return
+		}
+		err = f.srv.SetRateLimit(n, per)
+	case bucket != "":
+		rate, perr := strconv.ParseFloat(bucket, 64)
+		burst := 1
+		if v := in["burst"]; v != "" {
+			burst, err = strconv.Atoi(v)
+		}
+		if perr != nil || err != nil || rate > 1e9 {
+			adminError(w, http.StatusBadRequest, fmt.Sprintf("tokenBucket %q, burst %q: want a rate per second (at most 1e9) and an integer burst", cut(bucket, 100), cut(in["burst"], 100)))
+			return
+		}
+		err = f.srv.SetTokenBucket(rate, burst)
+	default:
+		adminError(w, http.StatusBadRequest, `say which cap: {"rateLimit": "10/1m"} or {"tokenBucket": 40, "burst": 1}`)
+		return
+	}
+	if err != nil {
+		adminError(w, http.StatusBadRequest, strings.TrimPrefix(err.Error(), "heliumidtest: "))
+		return
+	}
+	adminJSON(w, http.StatusOK, map[string]string{"message": "the creation cap was changed"})
+}
+
+// adminReset serves POST /admin/reset: Server.Reset.
+func (f *fakeFront) adminReset(w http.ResponseWriter, _ *http.Request) {
+	f.srv.Reset()
+	adminJSON(w, http.StatusOK, map[string]string{"message": "sessions, requests, queued failures and webhooks forgotten; the clock, the creation cap and the id counters stay"})
 }
 
 // adminRequest is one entry of GET /admin/requests.
@@ -175,6 +270,7 @@ type adminRequest struct {
 	Query    map[string][]string `json:"query,omitempty"`
 	Header   map[string][]string `json:"header"`
 	Body     string              `json:"body,omitempty"`
+	BodySize int                 `json:"bodySize"`
 	KeyValid bool                `json:"keyValid"`
 	Status   int                 `json:"status"`
 }
@@ -185,7 +281,7 @@ func (f *fakeFront) adminRequests(w http.ResponseWriter, _ *http.Request) {
 	for _, r := range f.srv.Requests() {
 		out = append(out, adminRequest{
 			ID: r.ID, Received: r.Received, Method: r.Method, Path: r.Path, Query: r.Query,
-			Header: r.Header, Body: string(r.Body), KeyValid: r.KeyValid, Status: r.Status,
+			Header: r.Header, Body: string(r.Body), BodySize: r.BodySize, KeyValid: r.KeyValid, Status: r.Status,
 		})
 	}
 	adminJSON(w, http.StatusOK, out)
@@ -193,12 +289,15 @@ func (f *fakeFront) adminRequests(w http.ResponseWriter, _ *http.Request) {
 
 // adminDelivery is one entry of GET /admin/webhooks.
 type adminDelivery struct {
+	ID             string          `json:"id"`
 	Event          string          `json:"event"`
 	VerificationID string          `json:"verificationId"`
 	Status         heliumid.Status `json:"status"`
+	State          string          `json:"state"` // delivered, pending, failed
 	Attempts       int             `json:"attempts"`
 	StatusCode     int             `json:"statusCode,omitempty"`
 	Error          string          `json:"error,omitempty"`
+	NextAttempt    *time.Time      `json:"nextAttempt,omitempty"`
 	Body           json.RawMessage `json:"body"`
 }
 
@@ -206,8 +305,17 @@ type adminDelivery struct {
 func (f *fakeFront) adminWebhooks(w http.ResponseWriter, _ *http.Request) {
 	out := []adminDelivery{}
 	for _, d := range f.srv.Deliveries() {
-		ad := adminDelivery{Event: d.Event, VerificationID: d.VerificationID, Status: d.Status,
-			Attempts: d.Attempts, StatusCode: d.StatusCode, Body: d.Body}
+		ad := adminDelivery{ID: d.ID, Event: d.Event, VerificationID: d.VerificationID, Status: d.Status,
+			State: "failed", Attempts: d.Attempts, StatusCode: d.StatusCode, Body: d.Body}
+		switch {
+		case d.Pending:
+			ad.State = "pending"
+			if next := d.NextAttempt; !next.IsZero() {
+				ad.NextAttempt = &next
+			}
+		case d.Delivered():
+			ad.State = "delivered"
+		}
 		if d.Err != nil {
 			ad.Error = d.Err.Error()
 		}
@@ -217,6 +325,26 @@ func (f *fakeFront) adminWebhooks(w http.ResponseWriter, _ *http.Request) {
 		out = append(out, ad)
 	}
 	adminJSON(w, http.StatusOK, out)
+}
+
+// adminRedeliver serves POST /admin/webhooks/{id}/redeliver: Server.Redeliver.
+func (f *fakeFront) adminRedeliver(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	err := f.srv.Redeliver(id)
+	switch {
+	case errors.Is(err, heliumid.ErrNotFound):
+		adminError(w, http.StatusNotFound, fmt.Sprintf("no webhook %q (GET /admin/webhooks lists them; without --webhook-url there are none)", cut(id, 100)))
+	case err != nil:
+		adminError(w, http.StatusServiceUnavailable, err.Error())
+	default:
+		adminJSON(w, http.StatusOK, map[string]string{"message": "webhook " + id + " is being sent again"})
+	}
+}
+
+// adminRedeliverFailed serves POST /admin/webhooks/redeliver:
+// Server.RedeliverFailed.
+func (f *fakeFront) adminRedeliverFailed(w http.ResponseWriter, _ *http.Request) {
+	adminJSON(w, http.StatusOK, map[string]int{"redelivering": f.srv.RedeliverFailed()})
 }
 
 // readAdminInput reads an admin request's parameters: a JSON object of

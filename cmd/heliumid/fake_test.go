@@ -162,9 +162,9 @@ func TestFakeEndToEnd(t *testing.T) {
 		assert.Equal(t, tt.status, status, "%s %s: %s", tt.path, tt.body, body)
 		assert.Contains(t, body, tt.want, "%s %s", tt.path, tt.body)
 	}
-	status, body = call(t, "GET", fake.base+"/admin/advance", "")
+	status, body = call(t, "GET", fake.base+"/admin/nothing", "")
 	assert.Equal(t, http.StatusNotFound, status)
-	assert.Contains(t, body, "no admin endpoint GET /admin/advance; GET /admin/ lists them")
+	assert.Contains(t, body, "no admin endpoint /admin/nothing; GET /admin/ lists them")
 
 	// Advance expires what is left undecided, with a webhook.
 	other := cmd(t, env, "create", "--json")
@@ -219,8 +219,8 @@ func TestFakeEndToEnd(t *testing.T) {
 		"POST /admin/sessions/" + id + "/status → 200 (",
 		"POST /admin/sessions/" + id + "/status → 409 (",
 		" req_1\n",
-		"webhook verification.status " + id + " → started: 200 (1 attempt(s))",
-		"webhook verification.status " + created.ID + " → expired: 200",
+		"webhook whk_1 verification.status " + id + " → started: 200 (attempt 1)",
+		"webhook whk_4 verification.status " + created.ID + " → expired: 200 (attempt 1)",
 		"POST /api/v1/verifications → connection dropped",
 		"heliumid fake: stopped",
 	} {

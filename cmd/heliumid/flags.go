@@ -48,18 +48,27 @@ func (c *cli) parse(fs *flag.FlagSet, help string, args []string) (positional []
 	}
 }
 
-// printHelp writes a command's help: its text, then its flags.
+// printHelp writes a command's help: its text, then its flags, spelled
+// with two dashes as the usage lines and examples spell them (the flag
+// package accepts either).
 func printHelp(w io.Writer, fs *flag.FlagSet, help string) {
 	fmt.Fprint(w, help)
-	hasFlags := false
-	fs.VisitAll(func(*flag.Flag) { hasFlags = true })
-	if hasFlags {
-		fmt.Fprint(w, "\nFlags:\n")
-		out := fs.Output()
-		fs.SetOutput(w)
-		fs.PrintDefaults()
-		fs.SetOutput(out)
-	}
+	first := true
+	fs.VisitAll(func(f *flag.Flag) {
+		if first {
+			fmt.Fprint(w, "\nFlags:\n")
+			first = false
+		}
+		name, usage := flag.UnquoteUsage(f)
+		line := "  --" + f.Name
+		if name != "" {
+			line += " " + name
+		}
+		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" && f.DefValue != "0s" {
+			usage += fmt.Sprintf(" (default %s)", f.DefValue)
+		}
+		fmt.Fprintf(w, "%s\n    \t%s\n", line, strings.ReplaceAll(usage, "\n", "\n    \t"))
+	})
 }
 
 // usageError reports a bad command line and returns exitUsage.

@@ -18,8 +18,10 @@ successful, failed, expired, abandoned, review; the API's aliases and
 numeric codes work too (completed, cancelled, 2010, ...).
 
 Personal data is handled as by "heliumid get": left out unless you pass
---show-personal-data, which adds NAME, DOB and DOCUMENT columns. With --json
-the output is a JSON array of sessions as the API returns them.
+--show-personal-data, which adds NAME, DOB and DOCUMENT columns. Long values
+are cut with "…" in the table (vendor data after 32 characters, reasons after
+60); "heliumid get" and --json show them whole. With --json the output is a
+JSON array of sessions as the API returns them.
 
 Examples:
   heliumid list

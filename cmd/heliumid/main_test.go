@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -17,9 +19,20 @@ import (
 )
 
 // TestMain fails the tests if a goroutine outlives them: every command
-// must release its connections, and "fake" its servers and watcher.
+// must release its connections, and "fake" its servers. It also removes the
+// binary the tests of binary_test.go built.
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	code := m.Run()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintf(os.Stderr, "goleak: %v\n", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
 }
 
 // result is what one run of the command produced.

@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	heliumid "github.com/heliumid/heliumid-go"
 )
@@ -165,8 +166,30 @@ func personalFields(v *heliumid.Verification) [][2]string {
 	return out
 }
 
+// Widths, in characters, beyond which a table cell is cut with "…": one
+// long value (a 100 KB vendor data) must not make every row that wide, as
+// the table pads each column to its widest cell. "heliumid get" and --json
+// show values whole.
+const (
+	maxIDCell     = 40 // a UUID is 36
+	maxShortCell  = 20 // status, method, date of birth
+	maxTextCell   = 32 // vendor data, name, document
+	maxReasonCell = 60
+)
+
+// cell is s for a table cell: cleaned, "-" when empty, cut to max
+// characters with "…" when longer.
+func cell(s string, max int) string {
+	s = orDash(s)
+	if utf8.RuneCountInString(s) <= max {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:max-1]) + "…"
+}
+
 // writeTable prints sessions as a table, one per line: what "heliumid list"
-// shows. With personal set, it adds the name, date of birth and document of
+// shows. Long cells are cut (see cell). With personal set, it adds the name, date of birth and document of
 // each session that carries them.
 func writeTable(w io.Writer, vs []*heliumid.Verification, personal bool) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
@@ -180,8 +203,8 @@ func writeTable(w io.Writer, vs []*heliumid.Verification, personal bool) error {
 		if v.StatusCode != 0 {
 			code = strconv.Itoa(v.StatusCode)
 		}
-		line := strings.Join([]string{orDash(v.ID), orDash(string(v.Status)), code, orDash(string(v.Method)),
-			orDash(v.VendorData), formatTime(v.CreatedAt), formatTime(v.UpdatedAt), orDash(v.Reason)}, "\t")
+		line := strings.Join([]string{cell(v.ID, maxIDCell), cell(string(v.Status), maxShortCell), code, cell(string(v.Method), maxShortCell),
+			cell(v.VendorData, maxTextCell), formatTime(v.CreatedAt), formatTime(v.UpdatedAt), cell(v.Reason, maxReasonCell)}, "\t")
 		if personal {
 			name, dob, doc := "", "", ""
 			if d := v.DocumentInfo; d != nil {
@@ -189,7 +212,7 @@ func writeTable(w io.Writer, vs []*heliumid.Verification, personal bool) error {
 				dob = d.DOB
 				doc = joinNonEmpty(d.DocType, d.DocNumber, d.IssuingState)
 			}
-			line += "\t" + strings.Join([]string{orDash(name), orDash(dob), orDash(doc)}, "\t")
+			line += "\t" + strings.Join([]string{cell(name, maxTextCell), cell(dob, maxShortCell), cell(doc, maxTextCell)}, "\t")
 		}
 		fmt.Fprintln(tw, line)
 	}

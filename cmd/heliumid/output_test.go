@@ -2,9 +2,11 @@ package main
 
 import (
 	"bytes"
+	"os"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	heliumid "github.com/heliumid/heliumid-go"
 	"github.com/stretchr/testify/assert"
@@ -50,13 +52,49 @@ func TestWithoutPersonalDataCopies(t *testing.T) {
 
 func TestStatusLineOnATerminal(t *testing.T) {
 	var buf bytes.Buffer
-	l := &statusLine{w: &buf, id: "id", tty: true, start: time.Now()}
+	l := &statusLine{w: &buf, id: "id", tty: true, width: 80, start: time.Now()}
 	l.show(heliumid.StatusStarted, "")
 	l.show(heliumid.StatusStarted, "")
 	l.show(heliumid.StatusSubmitted, "retrying: 503")
 	l.close()
 	l.close()
-	assert.Equal(t, "\r\x1b[Kid: started, waiting 0s\r\x1b[Kid: started, waiting 0s\r\x1b[Kid: submitted (retrying: 503), waiting 0s\n", buf.String(),
+	assert.Equal(t, "\r\x1b[Kid: started, 0s elapsed\r\x1b[Kid: started, 0s elapsed\r\x1b[Kid: submitted (retrying: 503), 0s elapsed\n", buf.String(),
 		"one line rewritten in place, ended once")
-	assert.False(t, isTerminal(&buf))
+	tty, _ := (&cli{env: lookup(nil)}).terminal(&buf)
+	assert.False(t, tty)
+}
+
+// A status line wider than the terminal wraps, and \r then rewrites only
+// its last row: every line must fit.
+func TestStatusLineFitsTheTerminal(t *testing.T) {
+	var buf bytes.Buffer
+	id := "7e570000-0000-4000-8000-000000000001"
+	l := &statusLine{w: &buf, id: id, tty: true, width: 40, start: time.Now().Add(-90 * time.Second)}
+	l.show(heliumid.StatusStarted, "retrying: GET /v1/verifications/"+id+": 503 Service Unavailable")
+	l.show(heliumid.StatusSubmitted, "")
+	l.close()
+	for _, line := range strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\r\x1b[K")[1:] {
+		assert.LessOrEqual(t, utf8.RuneCountInString(line), 39, "%q", line)
+		assert.True(t, strings.HasSuffix(line, ", 1m30s elapsed"), "the time waited stays: %q", line)
+		assert.True(t, strings.HasPrefix(line, "7e57"), line)
+	}
+	assert.Contains(t, buf.String(), "…")
+
+	assert.Equal(t, "abc…", fitLine("abcdefgh", "", 5))
+	assert.Equal(t, "abc…", fitLine("abcdefgh", ", 1s elapsed", 5), "too narrow for the suffix: the text alone")
+}
+
+func TestTerminalWidthFromCOLUMNS(t *testing.T) {
+	// Not a terminal: no width, whatever COLUMNS says.
+	f, err := os.CreateTemp(t.TempDir(), "out")
+	require.NoError(t, err)
+	defer f.Close()
+	tty, width := (&cli{env: lookup(map[string]string{"COLUMNS": "120"})}).terminal(f)
+	assert.False(t, tty)
+	assert.Zero(t, width)
+	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	require.NoError(t, err)
+	defer null.Close()
+	tty, _ = (&cli{env: lookup(nil)}).terminal(null)
+	assert.False(t, tty, "/dev/null is a character device but not a terminal")
 }

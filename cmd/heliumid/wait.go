@@ -4,9 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"strings"
 	"time"
+	"unicode/utf8"
 
 	heliumid "github.com/heliumid/heliumid-go"
 )
@@ -25,8 +24,9 @@ which decision:
      errors, 5xx and 429 do not end the wait: it asks again at the next tick
   130  interrupted (Ctrl-C)
 
-The status line goes to standard error: rewritten in place on a terminal, one
-line per change otherwise. The result goes to standard output: the id, the
+The status line goes to standard error: on a terminal, one line rewritten in
+place, with the time elapsed, cut to the terminal's width; otherwise (a pipe,
+a file) a plain line per change, with no \r or escape sequences. The result goes to standard output: the id, the
 status and the reason, or with --json the session as "heliumid get --json"
 prints it (on a timeout, the last status read). Personal data is left out
 unless you pass --show-personal-data.
@@ -73,7 +73,7 @@ func (c *cli) wait(ctx context.Context, args []string) int {
 		defer cancel()
 	}
 
-	line := newStatusLine(c.stderr, id)
+	line := c.newStatusLine(c.stderr, id)
 	var last *heliumid.Verification
 	tick := time.NewTimer(0)
 	defer tick.Stop()
@@ -99,7 +99,8 @@ func (c *cli) wait(ctx context.Context, args []string) int {
 				if last != nil {
 					st = last.Status
 				}
-				line.show(st, "retrying: "+strings.TrimPrefix(err.Error(), "heliumid: "))
+				msg, _ := c.describe(err)
+				line.show(st, "retrying: "+msg)
 			}
 			tick.Reset(*interval)
 		}
@@ -163,19 +164,24 @@ func (c *cli) printResult(v *heliumid.Verification, asJSON, showPII bool) error 
 	return nil
 }
 
-// statusLine shows a waiting session's status on w: one line rewritten in
-// place with the time waited when w is a terminal, else a line per change.
+// statusLine shows a waiting session's status on w: on a terminal, one line
+// rewritten in place, with the time waited so far, cut to the terminal's
+// width (a line wider than the terminal wraps, and \r then rewrites only
+// its last row, leaving stale copies above); elsewhere (a pipe, a file), a
+// plain line per change, with no \r or escape sequence.
 type statusLine struct {
 	w     io.Writer
 	id    string
 	tty   bool
+	width int // columns of the terminal
 	start time.Time
 	last  string // the text last shown
 	open  bool   // a terminal line awaits its newline
 }
 
-func newStatusLine(w io.Writer, id string) *statusLine {
-	return &statusLine{w: w, id: clean(id), tty: isTerminal(w), start: time.Now()}
+func (c *cli) newStatusLine(w io.Writer, id string) *statusLine {
+	tty, width := c.terminal(w)
+	return &statusLine{w: w, id: clean(id), tty: tty, width: width, start: time.Now()}
 }
 
 // show displays status, with note in parentheses when not empty.
@@ -185,8 +191,7 @@ func (l *statusLine) show(status heliumid.Status, note string) {
 		text += " (" + clean(note) + ")"
 	}
 	if l.tty {
-		waited := time.Since(l.start).Round(time.Second)
-		fmt.Fprintf(l.w, "\r\x1b[K%s, waiting %v", text, waited)
+		fmt.Fprintf(l.w, "\r\x1b[K%s", fitLine(text, ", "+time.Since(l.start).Round(time.Second).String()+" elapsed", l.width))
 		l.open = true
 		return
 	}
@@ -196,20 +201,22 @@ func (l *statusLine) show(status heliumid.Status, note string) {
 	l.last = text
 }
 
+// fitLine joins text and suffix within width-1 columns (the last column
+// would make some terminals wrap), cutting text with "…" to keep the
+// suffix. It counts runes as columns: the text is an id, a status and a
+// message, not wide characters.
+func fitLine(text, suffix string, width int) string {
+	room := width - 1 - utf8.RuneCountInString(suffix)
+	if room < 2 {
+		return cell(text, max(width-1, 2))
+	}
+	return cell(text, room) + suffix
+}
+
 // close ends an open terminal line, so what follows starts on its own.
 func (l *statusLine) close() {
 	if l.open {
 		fmt.Fprintln(l.w)
 		l.open = false
 	}
-}
-
-// isTerminal reports whether w is a terminal (a character device).
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }

@@ -3,11 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -16,7 +19,7 @@ import (
 	"github.com/heliumid/heliumid-go/heliumidtest"
 )
 
-const webhookHelp = `Usage: heliumid webhook send --to URL --status S --id ID [--vendor-data V] [--timeout D] [--allow-unknown-status]
+const webhookHelp = `Usage: heliumid webhook send --to URL --status S --id ID [--vendor-data V] [--signature-format F] [--timeout D] [--allow-unknown-status]
 
 POSTs to your webhook endpoint what Helium ID sends when a session changes
 status,
@@ -26,7 +29,14 @@ status,
 signed with your API key the way Helium ID signs it (Webhook-Timestamp: Unix
 milliseconds, now; Webhook-Signature: hex HMAC-SHA256 over
 "<timestamp>.<body>"), so heliumid.ParseWebhook and WebhookHandler accept it
-with the same key. It prints the response's status and the first 4 KiB of its
+with the same key. Helium ID's pages disagree on how the signature is sent;
+--signature-format sends it the other ways too, to check that your endpoint
+accepts each:
+
+  hex     Webhook-Signature: <hex>              (the default)
+  sha256  Webhook-Signature: sha256=<hex>
+  v1      Webhook-Signature: v1,<base64>        (Standard Webhooks)
+  x-hmac  X-Hmac-Signature: <hex>, and no Webhook-Signature It prints the response's status and the first 4 KiB of its
 body, and exits 0 when the endpoint answered 2xx, 4 otherwise. Redirects are
 not followed.
 
@@ -59,6 +69,7 @@ func (c *cli) webhookSend(ctx context.Context, args []string) int {
 	vendorData := fs.String("vendor-data", "", "the session's vendor data `V`, as your integration created it")
 	timeout := fs.Duration("timeout", 10*time.Second, "give the endpoint `D` to answer")
 	allowUnknown := fs.Bool("allow-unknown-status", false, "send a --status this SDK does not know, verbatim")
+	format := fs.String("signature-format", "hex", "how to send the signature: `hex|sha256|v1|x-hmac`")
 	pos, code, done := c.parse(fs, webhookHelp, args)
 	if done {
 		return code
@@ -66,6 +77,9 @@ func (c *cli) webhookSend(ctx context.Context, args []string) int {
 	target, st, msg := checkWebhookFlags(pos, *to, *status, *id, *timeout, *allowUnknown)
 	if msg != "" {
 		return c.usageError(name, msg)
+	}
+	if !slices.Contains(signatureFormats, *format) {
+		return c.usageError(name, fmt.Sprintf("--signature-format %q: want one of %s", *format, strings.Join(signatureFormats, ", ")))
 	}
 	key, err := c.apiKey(*keyFile)
 	if err != nil {
@@ -75,7 +89,7 @@ func (c *cli) webhookSend(ctx context.Context, args []string) int {
 	now := time.Now()
 	body := heliumidtest.WebhookBody(*id, st, now, *vendorData)
 	fmt.Fprintf(c.stdout, "POST %s\nverification.status: %s is %s\n", target.Redacted(), clean(*id), clean(string(st)))
-	resp, elapsed, err := postWebhook(ctx, target, body, heliumid.SignWebhook(body, key, now), *timeout)
+	resp, elapsed, err := postWebhook(ctx, target, body, signatureHeaders(heliumid.SignWebhook(body, key, now), *format), *timeout)
 	if err != nil {
 		return c.report(name, err, "is your endpoint listening at "+target.Redacted()+"?")
 	}
@@ -120,6 +134,26 @@ func checkWebhookFlags(pos []string, to, status, id string, timeout time.Duratio
 		st = heliumid.Status(status)
 	}
 	return target, st, ""
+}
+
+// signatureFormats are the values of --signature-format.
+var signatureFormats = []string{"hex", "sha256", "v1", "x-hmac"}
+
+// signatureHeaders rewrites the headers of heliumid.SignWebhook (a hex
+// Webhook-Signature) into format, one of signatureFormats.
+func signatureHeaders(signed http.Header, format string) http.Header {
+	sig := signed.Get(heliumid.HeaderWebhookSignature)
+	switch format {
+	case "sha256":
+		signed.Set(heliumid.HeaderWebhookSignature, "sha256="+sig)
+	case "v1":
+		mac, _ := hex.DecodeString(sig) // SignWebhook writes hex
+		signed.Set(heliumid.HeaderWebhookSignature, "v1,"+base64.StdEncoding.EncodeToString(mac))
+	case "x-hmac":
+		signed.Del(heliumid.HeaderWebhookSignature)
+		signed.Set("X-Hmac-Signature", sig)
+	}
+	return signed
 }
 
 // webhookResponse is what the endpoint answered.

@@ -168,3 +168,33 @@ func TestWebhookSendErrors(t *testing.T) {
 	assert.Contains(t, r.stderr, "connection refused")
 	assert.Contains(t, r.stderr, "hint: is your endpoint listening at "+closed+"?")
 }
+
+// Every --signature-format is one WebhookHandler accepts, in the header it
+// names.
+func TestWebhookSendSignatureFormats(t *testing.T) {
+	const key = "whsec-test-key"
+	var mu sync.Mutex
+	var headers []http.Header
+	handler := heliumid.WebhookHandler(key, func(context.Context, *heliumid.WebhookEvent) error { return nil })
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		headers = append(headers, r.Header.Clone())
+		mu.Unlock()
+		handler.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	env := map[string]string{envAPIKey: key}
+	for _, format := range signatureFormats {
+		r := cmd(t, env, "webhook", "send", "--to", srv.URL, "--status", "started", "--id", "s-1", "--signature-format", format)
+		require.Equal(t, exitOK, r.code, "%s: %s", format, r.stdout+r.stderr)
+	}
+	require.Len(t, headers, 4)
+	assert.Regexp(t, `^[0-9a-f]{64}$`, headers[0].Get("Webhook-Signature"))
+	assert.Regexp(t, `^sha256=[0-9a-f]{64}$`, headers[1].Get("Webhook-Signature"))
+	assert.Regexp(t, `^v1,[A-Za-z0-9+/]{43}=$`, headers[2].Get("Webhook-Signature"))
+	assert.Empty(t, headers[3].Values("Webhook-Signature"))
+	assert.Regexp(t, `^[0-9a-f]{64}$`, headers[3].Get("X-Hmac-Signature"))
+
+	assertUsage(t, cmd(t, env, "webhook", "send", "--to", srv.URL, "--status", "started", "--id", "s-1", "--signature-format", "md5"),
+		`--signature-format "md5": want one of hex, sha256, v1, x-hmac`)
+}

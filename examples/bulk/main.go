@@ -4,12 +4,15 @@
 //
 // It writes vendor_id,verification_id,link for each session created as CSV to
 // stdout, a progress line to stderr, and at the end a summary: how many were
-// created, how often the limiter made a request wait, and what failed, by
+// created, how often the server answered 429 and the client waited out its
+// Retry-After, how often the limiter made a request wait, and what failed, by
 // class.
 //
-// Without HELIUMID_API_KEY it runs against the embedded fake Helium ID, with a
-// cap of 20 sessions per second. With HELIUMID_API_KEY set it talks to the
-// real API (HELIUMID_BASE_URL overrides the endpoint).
+// Without HELIUMID_API_KEY it runs against the embedded fake Helium ID, which
+// enforces a strict cap of 5 sessions per second (bursts of 5), below the
+// default -rate of 10, so that the sample shows the 429 handling. With
+// HELIUMID_API_KEY set it talks to the real API (HELIUMID_BASE_URL overrides
+// the endpoint); set -rate below your plan's cap there.
 //
 //	go run ./examples/bulk -csv examples/bulk/vendors.csv > sessions.csv
 package main
@@ -21,6 +24,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"maps"
 	"os"
 	"os/signal"
@@ -50,36 +54,48 @@ func main() {
 	}
 }
 
+// errNoInput is returned when there is nothing to read: no -csv, and
+// standard input is a terminal, where reading would wait silently for
+// someone to type CSV.
+var errNoInput = errors.New("no input: pass -csv FILE (try -csv examples/bulk/vendors.csv), or pipe the CSV in (cut -d, -f1 ids.csv | bulk); -csv - reads standard input even from a terminal")
+
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bulk", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	csvPath := fs.String("csv", "-", "CSV file of vendor ids: a vendor_id column, or ids in the first column; - reads stdin")
+	csvPath := fs.String("csv", "", "CSV file of vendor ids: a vendor_id column, or ids in the first column; - reads stdin (the default when stdin is not a terminal)")
 	perSecond := fs.Float64("rate", 10, "sessions to create per second at most: stay below your plan's cap")
 	workers := fs.Int("workers", 4, "requests in flight at most")
+	maxWait := fs.Duration("max-wait", 30*time.Second, "the longest Retry-After of a 429 to wait out before retrying; a longer one stops the run")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *perSecond <= 0 || *workers < 1 {
-		return errors.New("-rate and -workers must be positive")
+	if *perSecond <= 0 || *workers < 1 || *maxWait < 0 {
+		return errors.New("-rate and -workers must be positive, -max-wait not negative")
 	}
 
 	// Read and check the whole input before creating anything: a bad line
 	// halfway must not leave half the sessions created (and billed).
-	in := stdin
-	if *csvPath != "-" {
+	in, name := stdin, "standard input"
+	switch *csvPath {
+	case "":
+		if isTerminal(stdin) {
+			return errNoInput
+		}
+	case "-":
+	default:
 		f, err := os.Open(*csvPath)
 		if err != nil {
 			return err
 		}
 		defer f.Close()
-		in = f
+		in, name = f, *csvPath
 	}
 	ids, repeated, err := readVendorIDs(in)
 	if err != nil {
-		return fmt.Errorf("reading %s: %w", *csvPath, err)
+		return fmt.Errorf("reading %s: %w", name, err)
 	}
 	if len(ids) == 0 {
-		return fmt.Errorf("no vendor ids in %s", *csvPath)
+		return fmt.Errorf("no vendor ids in %s", name)
 	}
 	if repeated > 0 {
 		fmt.Fprintf(stderr, "Skipping %d repeated vendor ids: one session each is enough.\n", repeated)
@@ -88,9 +104,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	// One limiter for the whole run (burst 1: no spike at the start). The
 	// client waits for it before every creation attempt, retries included.
 	// Several processes sharing one cap need a shared limiter instead: see
-	// the redisrate module.
+	// the redisrate module. The logger only counts the 429 answers, for the
+	// summary.
 	limiter := &countingLimiter{Limiter: rate.NewLimiter(rate.Limit(*perSecond), 1)}
-	client, closeBackend, err := connect(getenv, limiter, stderr)
+	throttled := &count429{}
+	opts := []heliumid.Option{
+		heliumid.WithRateLimiter(limiter),
+		heliumid.WithRetryAfterCap(*maxWait),
+		heliumid.WithLogger(slog.New(throttled)),
+	}
+	client, closeBackend, err := connect(getenv, opts, stderr)
 	if err != nil {
 		return err
 	}
@@ -106,7 +129,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	out.Flush()
 	created := 0
 	var failed []result
-	prog := progress{w: stderr, total: len(ids)}
+	prog := newProgress(stderr, len(ids))
 	for r := range createAll(ctx, feeding.Done(), client, ids, *workers) {
 		if r.err != nil {
 			failed = append(failed, r)
@@ -117,7 +140,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		} else {
 			created++
 			// Flush each row at once: it records a session that exists
-			// (and is billed) whatever happens to this process next.
+			// (and is billed) whatever happens to this process next. On a
+			// terminal the progress line steps aside for it.
+			prog.clear()
 			out.Write([]string{r.vendorID, r.session.ID, r.session.Link})
 			out.Flush()
 			if out.Error() != nil {
@@ -127,14 +152,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		prog.show(created, len(failed), false)
 	}
 	prog.show(created, len(failed), true)
-	fmt.Fprintln(stderr)
+	prog.end()
 	if err := out.Error(); err != nil {
 		return err
 	}
 
 	notAttempted := len(ids) - created - len(failed)
-	fmt.Fprintf(stderr, "Done in %v: created %d, failed %d, not attempted %d, rate-limiter waits %d (at %g/s)\n",
-		time.Since(start).Round(time.Millisecond), created, len(failed), notAttempted, limiter.waits.Load(), *perSecond)
+	fmt.Fprintf(stderr, "Done in %v: created %d, failed %d, not attempted %d\n",
+		time.Since(start).Round(time.Millisecond), created, len(failed), notAttempted)
+	fmt.Fprintf(stderr, "The server answered 429 (rate limited) %d times: the client paused creation for each Retry-After (up to -max-wait %v) and tried again.\n",
+		throttled.n.Load(), *maxWait)
+	fmt.Fprintf(stderr, "The rate limiter made %d requests wait (at %g/s).\n", limiter.waits.Load(), *perSecond)
 	if created == len(ids) {
 		return nil
 	}
@@ -243,21 +271,90 @@ func (l *countingLimiter) Wait(ctx context.Context) error {
 	return l.Limiter.Wait(ctx)
 }
 
-// progress redraws one line on w, at most every 100 ms unless forced.
+// progress reports how far the run is on w: on a terminal, one line
+// redrawn in place (at most every 100 ms unless forced) that steps aside
+// for each CSV row when stdout is the same terminal; elsewhere (a pipe, a
+// log file), a plain line at most every 5 s, with no \r.
 type progress struct {
 	w     io.Writer
+	live  bool // w is a terminal
 	total int
 	last  time.Time
-	shown string
+	shown string // the line on screen, "" when cleared
+	text  string // the last text, to redraw
+}
+
+func newProgress(w io.Writer, total int) *progress {
+	return &progress{w: w, live: isTerminal(w), total: total, last: time.Now()}
 }
 
 func (p *progress) show(created, failed int, force bool) {
-	line := fmt.Sprintf("\r%d/%d created, %d failed", created, p.total, failed)
-	if line == p.shown || !force && time.Since(p.last) < 100*time.Millisecond {
+	p.text = fmt.Sprintf("%d/%d created, %d failed", created, p.total, failed)
+	every := 5 * time.Second
+	if p.live {
+		every = 100 * time.Millisecond
+	}
+	if p.text == p.shown || !force && time.Since(p.last) < every {
 		return
 	}
-	p.last, p.shown = time.Now(), line
-	io.WriteString(p.w, line)
+	p.last = time.Now()
+	if !p.live {
+		if force {
+			return // the summary says it
+		}
+		fmt.Fprintln(p.w, "progress: "+p.text)
+		return
+	}
+	p.shown = p.text
+	io.WriteString(p.w, "\r\x1b[K"+p.text)
+}
+
+// clear takes the live line off the screen, so that a CSV row written to
+// the same terminal starts on a clean line; the next show redraws it.
+func (p *progress) clear() {
+	if p.live && p.shown != "" {
+		io.WriteString(p.w, "\r\x1b[K")
+		p.shown = ""
+	}
+}
+
+// end finishes the live line, so what follows starts on its own.
+func (p *progress) end() {
+	if p.live && p.shown != "" {
+		fmt.Fprintln(p.w)
+	}
+}
+
+// isTerminal reports whether f is a terminal (a character device).
+func isTerminal(f any) bool {
+	file, ok := f.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := file.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// count429 is a slog.Handler that counts the SDK's debug records of
+// attempts answered 429: how the run learns how often the cap was hit. A
+// real program would log them instead.
+type count429 struct{ n atomic.Int64 }
+
+func (h *count429) Enabled(context.Context, slog.Level) bool { return true }
+func (h *count429) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h *count429) WithGroup(string) slog.Handler            { return h }
+func (h *count429) Handle(_ context.Context, r slog.Record) error {
+	if r.Level != slog.LevelDebug {
+		return nil
+	}
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == "status" && a.Value.Kind() == slog.KindInt64 && a.Value.Int64() == 429 {
+			h.n.Add(1)
+			return false
+		}
+		return true
+	})
+	return nil
 }
 
 // readVendorIDs reads vendor ids from CSV: the vendor_id column when the
@@ -297,15 +394,19 @@ func readVendorIDs(r io.Reader) (ids []string, repeated int, err error) {
 	}
 }
 
-// fakeCap is the embedded fake's session-creation cap, per second.
-const fakeCap = 20
+// The embedded fake's session-creation cap: a strict token bucket of 5
+// sessions per second with bursts of 5, below the default -rate of 10, so
+// that the sample file meets 429s and shows how the client handles them.
+const (
+	fakeRate  = 5
+	fakeBurst = 5
+)
 
 // connect returns a client for the real API when HELIUMID_API_KEY is set, and
 // otherwise starts the embedded fake Helium ID, with a creation cap, and
-// returns a client wired to it. Either way creation waits for limiter. close
-// stops the fake. A real program needs only the first branch.
-func connect(getenv func(string) string, limiter heliumid.RateLimiter, stderr io.Writer) (client *heliumid.Client, close func(), err error) {
-	opts := []heliumid.Option{heliumid.WithRateLimiter(limiter)}
+// returns a client wired to it. close stops the fake. A real program needs
+// only the first branch.
+func connect(getenv func(string) string, opts []heliumid.Option, stderr io.Writer) (client *heliumid.Client, close func(), err error) {
 	if key := getenv("HELIUMID_API_KEY"); key != "" {
 		if u := getenv("HELIUMID_BASE_URL"); u != "" {
 			opts = append(opts, heliumid.WithBaseURL(u))
@@ -314,37 +415,11 @@ func connect(getenv func(string) string, limiter heliumid.RateLimiter, stderr io
 		return client, func() {}, err
 	}
 
-	fake := heliumidtest.NewServer(heliumidtest.WithRateLimit(fakeCap, time.Second))
-	stopClock := runClock(fake)
-	fmt.Fprintf(stderr, "Using the embedded fake Helium ID at %s, capped at %d sessions/s (set HELIUMID_API_KEY to use the real API)\n", fake.URL, fakeCap)
-	// Wait out a 429's Retry-After as a production client does: the fake's
-	// clock now moves, so waiting frees its cap.
-	client = fake.Client(append(opts, heliumid.WithRetryAfterCap(30*time.Second))...)
-	return client, func() { stopClock(); fake.Close() }, nil
-}
-
-// runClock moves the fake's clock along with the wall clock until stop is
-// called, so that its creation cap frees up as time passes, as the real one
-// does. (Its clock otherwise moves only when a test calls Advance.)
-func runClock(fake *heliumidtest.Server) (stop func()) {
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		tick := time.NewTicker(10 * time.Millisecond)
-		defer tick.Stop()
-		last := time.Now()
-		for {
-			select {
-			case <-done:
-				return
-			case now := <-tick.C:
-				fake.Advance(now.Sub(last))
-				last = now
-			}
-		}
-	})
-	return func() {
-		close(done)
-		wg.Wait()
-	}
+	// The fake's clock follows the wall clock, so its bucket refills as
+	// time passes, as the real cap does.
+	fake := heliumidtest.NewServer(heliumidtest.WithTokenBucket(fakeRate, fakeBurst), heliumidtest.WithWallClock())
+	fmt.Fprintf(stderr, "Using the embedded fake Helium ID at %s, capped at %d sessions/s in bursts of %d (set HELIUMID_API_KEY to use the real API)\n", fake.URL, fakeRate, fakeBurst)
+	// fake.Client sets a Retry-After cap of 0 for tests; opts, which come
+	// last, set this run's, so 429s are waited out as in production.
+	return fake.Client(opts...), fake.Close, nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -29,7 +30,8 @@ func env(vars map[string]string) func(string) string {
 }
 
 // Against the embedded fake: one session per distinct vendor id, paced by the
-// limiter, as CSV on stdout; the summary on stderr.
+// limiter, as CSV on stdout; the summary on stderr, with no \r: stderr is
+// not a terminal here.
 func TestEmbeddedFake(t *testing.T) {
 	in := "vendor_id,plan\nv-1,basic\nv-2,pro\nv-1,basic\n,\nv-3,basic\nv-4,basic\nv-5,pro\n"
 	var stdout, stderr bytes.Buffer
@@ -46,11 +48,70 @@ func TestEmbeddedFake(t *testing.T) {
 	log := stderr.String()
 	assert.Contains(t, log, "Using the embedded fake Helium ID at http://127.0.0.1:")
 	assert.Contains(t, log, "Skipping 1 repeated vendor ids")
-	assert.Contains(t, log, "\r5/5 created, 0 failed\n")
-	m := regexp.MustCompile(`Done in \S+: created 5, failed 0, not attempted 0, rate-limiter waits (\d+) \(at 50/s\)\n$`).FindStringSubmatch(log)
+	assert.NotContains(t, log, "\r", "no \r unless stderr is a terminal")
+	assert.NotContains(t, log, "\x1b")
+	assert.Regexp(t, `Done in \S+: created 5, failed 0, not attempted 0\n`, log)
+	assert.Contains(t, log, "The server answered 429 (rate limited) 0 times", "5 fit in the fake's burst")
+	m := regexp.MustCompile(`The rate limiter made (\d+) requests wait \(at 50/s\)\.\n$`).FindStringSubmatch(log)
 	require.NotNil(t, m, log)
 	waits, _ := strconv.Atoi(m[1])
 	assert.Positive(t, waits, "4 workers, burst 1: the limiter must hold some back")
+}
+
+// Past the embedded fake's burst of 5, it answers 429; the client waits out
+// the Retry-After (1 s) and every row is still created. (This test takes
+// that second in real time: the wait is the behaviour shown.)
+func TestEmbeddedFakeShows429Handling(t *testing.T) {
+	in := "v-1\nv-2\nv-3\nv-4\nv-5\nv-6\nv-7\nv-8\n"
+	var stdout, stderr bytes.Buffer
+	err := run(t.Context(), []string{"-rate", "50"}, env(nil), strings.NewReader(in), &stdout, &stderr)
+	require.NoError(t, err, stderr.String())
+	assert.Len(t, readCSV(t, stdout.String()), 1+8)
+	log := stderr.String()
+	assert.Contains(t, log, "created 8, failed 0, not attempted 0")
+	m := regexp.MustCompile(`The server answered 429 \(rate limited\) (\d+) times: the client paused creation for each Retry-After`).FindStringSubmatch(log)
+	require.NotNil(t, m, log)
+	n, _ := strconv.Atoi(m[1])
+	assert.Positive(t, n, "the sample shows the 429 handling it is there to show")
+}
+
+// Without -csv, a terminal on stdin is not read: bulk says how to give it
+// input instead of waiting silently.
+func TestNoInputFromATerminal(t *testing.T) {
+	// /dev/null is a character device, as a terminal is.
+	tty, err := os.Open(os.DevNull)
+	require.NoError(t, err)
+	defer tty.Close()
+	var stdout, stderr bytes.Buffer
+	err = run(t.Context(), nil, env(nil), tty, &stdout, &stderr)
+	require.ErrorIs(t, err, errNoInput)
+	assert.Contains(t, err.Error(), "pass -csv FILE")
+	assert.Empty(t, stdout.String())
+	err = run(t.Context(), []string{"-csv", "-"}, env(nil), tty, io.Discard, io.Discard)
+	assert.ErrorContains(t, err, "no vendor ids in standard input", "-csv - reads it anyway")
+}
+
+// On a terminal, the progress line steps aside for each CSV row and is
+// redrawn after it.
+func TestProgressOnATerminal(t *testing.T) {
+	var w bytes.Buffer
+	p := &progress{w: &w, live: true, total: 2}
+	p.show(0, 0, true)
+	p.clear()
+	p.show(1, 0, true)
+	p.clear()
+	p.clear()
+	p.show(2, 0, true)
+	p.end()
+	assert.Equal(t, "\r\x1b[K0/2 created, 0 failed\r\x1b[K\r\x1b[K1/2 created, 0 failed\r\x1b[K\r\x1b[K2/2 created, 0 failed\n", w.String())
+
+	w.Reset()
+	p = &progress{w: &w, total: 2, last: time.Now().Add(-time.Minute)}
+	p.show(1, 0, false)
+	p.clear()
+	p.show(2, 0, true)
+	p.end()
+	assert.Equal(t, "progress: 1/2 created, 0 failed\n", w.String(), "elsewhere, plain lines, and the summary says the end")
 }
 
 // realAPI stands in for the real API: bulk gets its key and URL from the
@@ -79,7 +140,7 @@ func TestVendorsFile(t *testing.T) {
 		want = append(want, fmt.Sprintf(`{"vendorData":"vendor-%02d"}`, i))
 	}
 	assert.ElementsMatch(t, want, sent)
-	assert.Contains(t, stderr.String(), "created 20, failed 0, not attempted 0,")
+	assert.Contains(t, stderr.String(), "created 20, failed 0, not attempted 0\n")
 	assert.NotContains(t, stderr.String(), "live_key_1")
 }
 
@@ -88,7 +149,7 @@ func TestVendorsFile(t *testing.T) {
 func TestCapReached(t *testing.T) {
 	srv, getenv := realAPI(t, heliumidtest.WithRateLimit(5, time.Hour))
 	var stdout, stderr bytes.Buffer
-	err := run(t.Context(), []string{"-csv", "vendors.csv", "-rate", "1000"}, getenv, nil, &stdout, &stderr)
+	err := run(t.Context(), []string{"-csv", "vendors.csv", "-rate", "1000", "-max-wait", "0s"}, getenv, nil, &stdout, &stderr)
 	require.ErrorContains(t, err, "15 of 20 sessions not created")
 
 	assert.Len(t, readCSV(t, stdout.String()), 1+5)
@@ -117,11 +178,12 @@ func TestBadInput(t *testing.T) {
 		in   string
 		err  string
 	}{
-		"empty":        {nil, "vendor_id\n", "no vendor ids in -"},
+		"empty":        {nil, "vendor_id\n", "no vendor ids in standard input"},
 		"short row":    {nil, "name,vendor_id\nann,a-1\nbob\n", "line 3 has no vendor_id column"},
 		"bad quoting":  {nil, "a-1\n\"a-2\n", `extraneous or missing " in quoted-field`},
 		"missing file": {[]string{"-csv", "nope.csv"}, "", "nope.csv"},
 		"bad rate":     {[]string{"-rate", "0"}, "a-1\n", "-rate and -workers must be positive"},
+		"bad max-wait": {[]string{"-max-wait", "-1s"}, "a-1\n", "-max-wait not negative"},
 	} {
 		err := run(context.Background(), tc.args, getenv, strings.NewReader(tc.in), io.Discard, io.Discard)
 		assert.ErrorContains(t, err, tc.err, name)
