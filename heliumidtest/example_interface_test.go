@@ -12,7 +12,7 @@ import (
 // declared on the caller's side: production passes the client, a unit test
 // a stub.
 type sessionCreator interface {
-	CreateVerification(ctx context.Context, req *heliumid.CreateVerificationRequest) (*heliumid.CreatedVerification, error)
+	CreateVerification(ctx context.Context, req *heliumid.CreateVerificationRequest, opts ...heliumid.Option) (*heliumid.CreatedVerification, error)
 }
 
 // The client satisfies it: this line stops compiling if the method changes.
@@ -39,7 +39,7 @@ type stubCreator struct {
 	sent []string // VendorData of each request
 }
 
-func (s *stubCreator) CreateVerification(_ context.Context, req *heliumid.CreateVerificationRequest) (*heliumid.CreatedVerification, error) {
+func (s *stubCreator) CreateVerification(_ context.Context, req *heliumid.CreateVerificationRequest, _ ...heliumid.Option) (*heliumid.CreatedVerification, error) {
 	s.sent = append(s.sent, req.VendorData)
 	if s.err != nil {
 		return nil, s.err
