@@ -35,9 +35,15 @@ const OperationKey = attribute.Key("heliumid.operation")
 //
 // Without options it uses the global tracer provider, meter provider and
 // propagator (otel.GetTracerProvider(), otel.GetMeterProvider(),
-// otel.GetTextMapPropagator()), following whatever is set as global later
-// on. The tracer, the meter and the histogram are made here, once, not per
-// attempt: call Middleware once and reuse what it returns.
+// otel.GetTextMapPropagator()) as they are when Middleware is called: set
+// them first, at start-up. (One made before any is set follows the first
+// one set, as OpenTelemetry's globals delegate until then.) The tracer, the
+// meter and the histogram are made here, once, not per attempt: call
+// Middleware once and reuse what it returns.
+//
+// When the span is not recorded and no reader wants the histogram
+// (OpenTelemetry not configured, say), an attempt costs little more than
+// the clone of its request that carries the propagated headers.
 //
 // Give it outermost (first) when other middleware run too, so that its span
 // covers them and the span context it injects reaches the server.
@@ -74,6 +80,12 @@ type instruments struct {
 // carrying it, and end the span once the response is read.
 func (in *instruments) handle(req *http.Request, next heliumid.MiddlewareNext) (*http.Response, error) {
 	a, out := in.start(req)
+	if !a.span.IsRecording() && !in.duration.Enabled(a.ctx) {
+		// Nothing to record (OpenTelemetry not configured, or the span not
+		// sampled and no reader for the histogram): propagate only.
+		a.span.End()
+		return next(out)
+	}
 	resp, err := next(out)
 	switch {
 	case err != nil:
