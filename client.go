@@ -25,6 +25,7 @@ type Client struct {
 	auth   *credentials          // behind a pointer: fmt prints nested pointers as addresses, never their contents
 	config                       // the settings of every call; a call's own Options apply to a copy
 	cool   [classCount]*cooldown // one 429 pause per request class: creates, reads
+	pacer  *pacer                // adaptive pacing of creates
 }
 
 // credentials holds the API key ready to be put on a request. The header
@@ -60,6 +61,7 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		auth:   &credentials{key: key, header: []string{key}},
 		config: defaultConfig(),
 		cool:   [classCount]*cooldown{new(cooldown), new(cooldown)},
+		pacer:  new(pacer),
 	}
 	for _, opt := range opts {
 		if opt == nil {

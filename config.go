@@ -26,10 +26,11 @@ type config struct {
 	pollFirst      time.Duration
 	pollMax        time.Duration
 
-	limiter    RateLimiter
-	logger     *slog.Logger // nil: no logging
-	middleware []Middleware // outermost first
-	info       *ResponseInfo
+	limiter     RateLimiter
+	adaptiveOff bool         // WithAdaptiveRate(false)
+	logger      *slog.Logger // nil: no logging
+	middleware  []Middleware // outermost first
+	info        *ResponseInfo
 }
 
 // Defaults of the retry policy; see the README's "Retries" table.

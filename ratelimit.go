@@ -35,6 +35,15 @@ type CooldownSharer interface {
 	ShareCooldown(ctx context.Context, until time.Time) error
 }
 
+// RateFeedback is implemented by a RateLimiter that adapts to what the
+// server answers: the Client calls Feedback after every create attempt that
+// got a response, with throttled true for a 429. The redisrate module's
+// Limiter implements it, so that a fleet whose configured cap is too high
+// converges on the real one together. Feedback must not block.
+type RateFeedback interface {
+	Feedback(throttled bool)
+}
+
 // cooldown is a Client's pause of one request class after a 429 with
 // Retry-After: every request of that class waits until the same instant,
 // instead of each goroutine sending on and collecting its own 429.
@@ -59,28 +68,37 @@ func (cd *cooldown) current() (time.Time, *APIError) {
 	return cd.until, cd.cause
 }
 
-// wait blocks until the pause is over. When the rest of the pause is longer
-// than maxWait, or would outlast ctx's deadline, it returns at once with an
-// error matching ErrRateLimited whose RetryAfter is the time left, rather
-// than holding the caller for a wait that cannot succeed.
+// wait blocks until the pause is over (see check).
 func (cd *cooldown) wait(ctx context.Context, maxWait time.Duration) error {
 	for {
-		until, cause := cd.current()
-		left := time.Until(until)
-		if left <= 0 {
-			return nil
-		}
-		if left > maxWait || ctxwait.OutlastsDeadline(ctx, left) {
-			e := *cause
-			e.RetryAfter = left
-			e.attempts = 0
-			e.kind = ErrRateLimited
-			e.Message = "an earlier 429 paused this client for " + humanDuration(left) + " more, longer than the Retry-After cap or the context allows"
-			return &e
+		left, err := cd.check(ctx, maxWait)
+		if err != nil || left <= 0 {
+			return err
 		}
 		if err := ctxwait.Sleep(ctx, left); err != nil {
 			return err
 		}
 		// Another caller may have extended the pause meanwhile: look again.
 	}
+}
+
+// check returns how much of the pause is left. When that is longer than
+// maxWait, or would outlast ctx's deadline, it returns an error matching
+// ErrRateLimited whose RetryAfter is the time left, so the caller fails at
+// once rather than waiting in vain.
+func (cd *cooldown) check(ctx context.Context, maxWait time.Duration) (time.Duration, error) {
+	until, cause := cd.current()
+	left := time.Until(until)
+	if left <= 0 {
+		return 0, nil
+	}
+	if left > maxWait || ctxwait.OutlastsDeadline(ctx, left) {
+		e := *cause
+		e.RetryAfter = left
+		e.attempts = 0
+		e.kind = ErrRateLimited
+		e.Message = "an earlier 429 paused this client for " + humanDuration(left) + " more, longer than the Retry-After cap or the context allows"
+		return left, &e
+	}
+	return left, nil
 }

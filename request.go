@@ -82,8 +82,17 @@ func (c *Client) do(ctx context.Context, cfg *config, r *call, out any) error {
 // run is do's loop of attempts. It returns the last attempt's outcome and
 // how many attempts were sent, for ResponseInfo.
 func (c *Client) run(ctx context.Context, cfg *config, r *call, out any) (o outcome, sent int, err error) {
+	adaptive := r.create && !cfg.adaptiveOff
 	for attempt := 1; ; attempt++ {
-		if err := c.cool[r.class()].wait(ctx, cfg.retryAfterCap); err != nil {
+		var slot paceSlot
+		if adaptive && c.pacer.active() {
+			// The pacer serves the create class's cool-down too, so
+			// that its end releases the waiters at the learned rate.
+			slot, err = c.pacer.wait(ctx, attempt, c.cool[classCreate], cfg.retryAfterCap)
+		} else {
+			err = c.cool[r.class()].wait(ctx, cfg.retryAfterCap)
+		}
+		if err != nil {
 			return o, sent, c.annotate(r, err)
 		}
 		if r.create && cfg.limiter != nil {
@@ -93,13 +102,23 @@ func (c *Client) run(ctx context.Context, cfg *config, r *call, out any) (o outc
 		}
 		o = c.attempt(ctx, cfg, r, out, attempt)
 		sent++
+		var pausedUntil time.Time
+		if o.rateLimit != nil && o.retryAfter > 0 {
+			pausedUntil = c.pause(ctx, cfg, r, o)
+		}
+		if r.create && o.status != 0 {
+			throttled := o.status == http.StatusTooManyRequests
+			if adaptive {
+				c.pacer.observe(slot, throttled, pausedUntil)
+			}
+			if fb, ok := cfg.limiter.(RateFeedback); ok {
+				fb.Feedback(throttled)
+			}
+		}
 		if o.err == nil {
 			return o, sent, nil
 		}
 		setAttempts(o.err, attempt)
-		if o.rateLimit != nil && o.retryAfter > 0 {
-			c.pause(ctx, cfg, r, o)
-		}
 		if !o.retry || attempt > cfg.maxRetries {
 			if o.retry {
 				cfg.warn(ctx, "heliumid: giving up", r, attempt, o.err, 0)
@@ -135,16 +154,17 @@ func (c *Client) run(ctx context.Context, cfg *config, r *call, out any) (o outc
 // for: a hostile or broken server cannot stall the client (or, through a
 // CooldownSharer, the fleet) for years, and once the cap has passed the next
 // request finds out whether the window is still closed.
-func (c *Client) pause(ctx context.Context, cfg *config, r *call, o outcome) {
+func (c *Client) pause(ctx context.Context, cfg *config, r *call, o outcome) (until time.Time) {
 	d := min(o.retryAfter, cfg.retryAfterCap)
 	if d <= 0 {
-		return
+		return time.Time{}
 	}
-	until := time.Now().Add(d)
+	until = time.Now().Add(d)
 	c.cool[r.class()].extend(until, o.rateLimit)
 	if r.create {
 		cfg.shareCooldown(ctx, until) // the shared limiter gates creation only
 	}
+	return until
 }
 
 // backoff returns the pause before the retry that follows attempt (1-based):

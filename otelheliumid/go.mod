@@ -3,7 +3,7 @@ module github.com/heliumid/heliumid-go/otelheliumid
 go 1.26.0
 
 require (
-	github.com/heliumid/heliumid-go v0.1.0
+	github.com/heliumid/heliumid-go v0.2.0
 	github.com/stretchr/testify v1.12.1
 	go.opentelemetry.io/otel v1.47.0
 	go.opentelemetry.io/otel/exporters/stdout/stdouttrace v1.47.0
@@ -24,6 +24,7 @@ require (
 	go.opentelemetry.io/otel/log v1.47.0 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/sys v0.48.0 // indirect
+	golang.org/x/time v0.16.0 // indirect
 )
 
 replace github.com/heliumid/heliumid-go => ../
