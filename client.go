@@ -231,9 +231,12 @@ func WithPollInterval(first, max time.Duration) Option {
 }
 
 // WithRateLimiter makes every attempt to create a session (retries included:
-// each counts against the server's cap) wait for l first. A
-// *rate.Limiter from golang.org/x/time/rate fits; for a cap shared by several
-// processes see the redisrate module. Reads (get, list) are not gated.
+// each counts against the server's cap) wait for l first, after the adaptive
+// pacing of [WithAdaptiveRate]: use it to stay below a budget of your own, not
+// to guess your plan's cap. A *rate.Limiter from golang.org/x/time/rate fits;
+// for a budget shared by several processes see the redisrate module. Reads
+// (get, list) are not gated. A limiter that implements [RateFeedback] hears
+// every create's outcome.
 func WithRateLimiter(l RateLimiter) Option {
 	return func(c *config) error {
 		if l == nil {

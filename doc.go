@@ -26,13 +26,23 @@
 //
 // # Retries and rate limits
 //
-// Reads are retried on network errors, 408, 429 and 5xx; session creation
-// only where Helium ID cannot have created the session (a 429, or a
-// connection that was never established), so a retry never creates a second,
-// billed session. A 429's Retry-After pauses the Client's other requests of
-// the same class (creates, or reads), for at most the Retry-After cap.
-// [WithRateLimiter] paces creation below your plan's cap; the redisrate module
-// shares that cap between processes through Redis.
+// Reads are retried on network errors, 408, 429, 500, 502, 503 and 504;
+// session creation only where Helium ID cannot have acted on it (a 429, a
+// connection that was never established, an HTTP/2 stream the server
+// refused), so a retry never creates a second, billed session, and no layer
+// below the SDK resends a create either. A 429's Retry-After pauses the
+// Client's other requests of the same class (creates, or reads), for at most
+// the Retry-After cap. After a create's first 429, the Client paces creates at
+// a rate it learns from the server (see [WithAdaptiveRate]): you do not need
+// to know your plan's cap. [WithRateLimiter] keeps creation below a budget of
+// your own; the redisrate module shares it between processes through Redis.
+//
+// # Options per call, middleware
+//
+// Every [Option] works on [NewClient] or on one call ([WithRequestTimeout],
+// [WithHeader], [WithResponseInfo], ...). [WithMiddleware] runs code around
+// every attempt, with [OperationFromContext] naming it; the otelheliumid
+// module traces and measures every attempt with OpenTelemetry.
 //
 // # Secrets and personal data
 //
