@@ -6,9 +6,11 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -150,29 +152,73 @@ func (f roundTripFunc) RoundTrip(req *http.Request) (*http.Response, error) { re
 
 // TestARequestTimeoutIsRetriedForAGETButNotForACreate: each attempt is
 // bounded; a read that timed out is sent again, a create is not (the
-// session may exist).
+// session may exist). Over real HTTP the server stalls the first attempt of
+// each call (a middleware tells it which attempt a request is) and the
+// client's own attempt count is what is asserted, so no clock is raced.
 func TestARequestTimeoutIsRetriedForAGETButNotForACreate(t *testing.T) {
-	stall := func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body) // read, so the server notices the client leaving
-		<-r.Context().Done()
+	stallFirst := func(ok string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.Copy(io.Discard, r.Body) // read, so the server notices the client leaving
+			if r.Header.Get("X-Attempt") == "1" {
+				<-r.Context().Done()
+				return
+			}
+			fmt.Fprint(w, ok)
+		}
 	}
-	rec, c, _ := newRecorder(t, stall, answer(200, sessionStarted))
-	v, err := c.GetVerification(context.Background(), "v", WithRequestTimeout(20*time.Millisecond))
+	tellAttempt := WithMiddleware(func(req *http.Request, next MiddlewareNext) (*http.Response, error) {
+		op, _ := OperationFromContext(req.Context())
+		req.Header.Set("X-Attempt", strconv.Itoa(op.Attempt))
+		return next(req)
+	})
+	_, c, _ := newRecorder(t, stallFirst(sessionStarted))
+	var info ResponseInfo
+	v, err := c.GetVerification(context.Background(), "v", WithRequestTimeout(30*time.Millisecond), tellAttempt, WithResponseInfo(&info))
 	require.NoError(t, err)
 	assert.Equal(t, StatusStarted, v.Status)
-	assert.Len(t, rec.received(), 2, "the timed-out attempt was retried")
+	assert.GreaterOrEqual(t, info.Attempts, 2, "the timed-out attempt was retried")
 
-	rec, c, _ = newRecorder(t, stall, answer(200, okEnvelope(createdData)))
-	_, err = c.CreateVerification(context.Background(), &CreateVerificationRequest{}, WithRequestTimeout(20*time.Millisecond))
+	_, c, _ = newRecorder(t, stallFirst(okEnvelope(createdData)))
+	_, err = c.CreateVerification(context.Background(), &CreateVerificationRequest{}, WithRequestTimeout(30*time.Millisecond), tellAttempt, WithResponseInfo(&info))
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.True(t, IsTransient(err))
-	assert.Len(t, rec.received(), 1, "a timed-out create is not sent again")
+	assert.Equal(t, 1, info.Attempts, "a timed-out create is not sent again")
 
 	for _, d := range []time.Duration{0, -time.Second} {
 		_, err = c.GetVerification(context.Background(), "v", WithRequestTimeout(d))
 		require.ErrorIs(t, err, ErrInvalidOption)
 		assert.Contains(t, err.Error(), "WithRequestTimeout")
 	}
+}
+
+// TestARequestTimeoutBoundsEachAttempt: under synctest, exactly: every
+// attempt gets the whole timeout, the call's context bounds them all.
+func TestARequestTimeoutBoundsEachAttempt(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var starts []time.Duration
+		start := time.Now()
+		stall := &http.Client{Transport: roundTripFunc(func(req *http.Request) (*http.Response, error) {
+			starts = append(starts, time.Since(start))
+			<-req.Context().Done()
+			return nil, req.Context().Err()
+		})}
+		c, err := NewClient(testKey, WithBaseURL(testBaseURL), WithHTTPClient(stall), WithRetryBackoff(time.Second, time.Second))
+		require.NoError(t, err)
+		_, err = c.GetVerification(context.Background(), "v", WithRequestTimeout(5*time.Second))
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		// 5 s, then a backoff of 0.5–1 s, three attempts in all.
+		require.Len(t, starts, 3)
+		assert.GreaterOrEqual(t, starts[1]-starts[0], 5500*time.Millisecond)
+		assert.LessOrEqual(t, starts[1]-starts[0], 6*time.Second)
+
+		starts = nil
+		ctx, cancel := context.WithTimeout(context.Background(), 7*time.Second)
+		defer cancel()
+		start = time.Now()
+		_, err = c.GetVerification(ctx, "v", WithRequestTimeout(5*time.Second))
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.LessOrEqual(t, time.Since(start), 7*time.Second, "the call's context bounds the whole call")
+	})
 }
 
 func TestResponseInfo(t *testing.T) {

@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -35,26 +34,53 @@ func transports(t *testing.T, h http.HandlerFunc, opts ...Option) map[string]*Cl
 	return clients
 }
 
+// expiresOn returns a context whose deadline passes when signal receives:
+// a timeout at a moment the test chooses (once the server has the request),
+// with no clock to race.
+func expiresOn(signal <-chan struct{}) context.Context {
+	ctx := &signalDeadline{Context: context.Background(), done: make(chan struct{})}
+	go func() {
+		<-signal
+		close(ctx.done)
+	}()
+	return ctx
+}
+
+type signalDeadline struct {
+	context.Context
+	done chan struct{}
+}
+
+func (c *signalDeadline) Done() <-chan struct{} { return c.done }
+func (c *signalDeadline) Err() error {
+	select {
+	case <-c.done:
+		return context.DeadlineExceeded
+	default:
+		return nil
+	}
+}
+
 // TestCreateFaultsOnTheTransportUsersRun: the create path's ambiguous
 // failures, over HTTP/1.1 and HTTP/2, reach the server once; a 429 is the
 // one answer that sends the create again.
 func TestCreateFaultsOnTheTransportUsersRun(t *testing.T) {
 	type fault struct {
-		answer func(w http.ResponseWriter, r *http.Request, n int32)
-		ctx    func() (context.Context, context.CancelFunc)
-		sent   int32
-		want   error
+		answer  func(w http.ResponseWriter, r *http.Request, n int32)
+		timeout bool // the caller's deadline passes once the server has the create
+		sent    int32
+		want    error
 	}
+	received := make(chan struct{}, 1)
 	created := func(w http.ResponseWriter) { fmt.Fprint(w, okEnvelope(createdData)) }
 	faults := map[string]fault{
 		"lost response": {answer: func(w http.ResponseWriter, r *http.Request, n int32) {
 			panic(http.ErrAbortHandler) // processed, then the connection or stream is cut
 		}, sent: 1},
 		"timeout": {answer: func(w http.ResponseWriter, r *http.Request, n int32) {
+			received <- struct{}{}
 			<-r.Context().Done()
-		}, ctx: func() (context.Context, context.CancelFunc) {
-			return context.WithTimeout(context.Background(), 20*time.Millisecond)
-		}, sent: 1, want: context.DeadlineExceeded},
+		}, timeout: true, sent: 1, want: context.DeadlineExceeded},
 		"500 after processing": {answer: func(w http.ResponseWriter, r *http.Request, n int32) {
 			w.WriteHeader(500)
 		}, sent: 1, want: ErrServer},
@@ -78,12 +104,11 @@ func TestCreateFaultsOnTheTransportUsersRun(t *testing.T) {
 			})
 			for proto, c := range clients {
 				sent.Store(0)
-				ctx, cancel := context.Background(), context.CancelFunc(func() {})
-				if f.ctx != nil {
-					ctx, cancel = f.ctx()
+				ctx := context.Background()
+				if f.timeout {
+					ctx = expiresOn(received)
 				}
 				_, err := c.CreateVerification(ctx, &CreateVerificationRequest{VendorData: "u1"})
-				cancel()
 				assert.Equal(t, f.sent, sent.Load(), "%s: creates the server received", proto)
 				switch {
 				case f.sent == 2:
