@@ -227,19 +227,23 @@ func (p *pacer) throttled(rate float64, now, pausedUntil time.Time) {
 		// bunched two creates). Cut harder and look again soon.
 		p.hold = max(rate*paceCutHolding, paceMinRate)
 		p.epoch = paceFirstEpoch
-	case same:
-		// Probed the same ceiling again: it holds, so probe it less often.
-		p.hold = max(p.okRate*paceBackoff, paceMinRate)
-		p.epoch = min(2*p.epoch, paceMaxEpoch)
 	default:
-		// A new ceiling, above (the cap rose) or below: learn it quickly.
-		p.hold = max(p.okRate*paceBackoff, rate*paceBackoff*paceBackoff, paceMinRate)
-		p.epoch = paceFirstEpoch
+		// Probing found the ceiling: hold under the highest rate that
+		// succeeded on the way up. The same ceiling again means the cap
+		// holds, so probe it less often; a new one (the cap rose, or fell)
+		// is learned quickly.
+		ok := p.okRate
+		if ok == 0 {
+			ok = rate * paceBackoff // nothing succeeded on the way up
+		}
+		p.hold = max(min(ok, rate)*paceBackoff, paceMinRate)
+		if same {
+			p.epoch = min(2*p.epoch, paceMaxEpoch)
+		} else {
+			p.epoch = paceFirstEpoch
+		}
 	}
 	p.ceiling = rate
-	if p.ceiling > 0 {
-		p.hold = min(p.hold, p.ceiling) // never hold above a ceiling
-	}
 	p.okRate, p.throttle = 0, now
 	p.probeAt = later(now, pausedUntil).Add(p.epoch)
 }

@@ -85,12 +85,14 @@ func (c *Client) run(ctx context.Context, cfg *config, r *call, out any) (o outc
 	adaptive := r.create && !cfg.adaptiveOff
 	for attempt := 1; ; attempt++ {
 		var slot paceSlot
-		if adaptive && c.pacer.active() {
-			// The pacer serves the create class's cool-down too, so
-			// that its end releases the waiters at the learned rate.
-			slot, err = c.pacer.wait(ctx, attempt, c.cool[classCreate], cfg.retryAfterCap)
-		} else {
+		if !adaptive || !c.pacer.active() {
 			err = c.cool[r.class()].wait(ctx, cfg.retryAfterCap)
+		}
+		// Once pacing is on, the pacer serves the create class's cool-down
+		// too, so that its end releases the waiters at the learned rate,
+		// including those that began waiting just before it was on.
+		if err == nil && adaptive && c.pacer.active() {
+			slot, err = c.pacer.wait(ctx, attempt, c.cool[classCreate], cfg.retryAfterCap)
 		}
 		if err != nil {
 			return o, sent, c.annotate(r, err)
