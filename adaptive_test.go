@@ -171,7 +171,6 @@ func TestAdaptiveRateLearnsAStrictCap(t *testing.T) {
 		assert.GreaterOrEqual(t, float64(ok)/120, 0.9*20, "at least 90%% of the cap once learned")
 		assert.LessOrEqual(t, float64(throttled)/float64(ok+throttled), 0.02, "at most 2%% of attempts answered 429")
 
-
 		// Probes at the same ceiling come further and further apart.
 		at := srv.throttles()
 		require.GreaterOrEqual(t, len(at), 5)
