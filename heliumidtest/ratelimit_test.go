@@ -100,6 +100,17 @@ func TestClientCreatesAgainAfterAdvance(t *testing.T) {
 	// Reads were never paused either.
 	_, err = client.GetVerification(ctx, created.ID)
 	require.NoError(t, err)
+
+	// And creates are not paced in real time after the 429: a test client
+	// does not slow down against the virtual clock.
+	srv.Advance(10 * time.Second)
+	start := time.Now()
+	_, err = client.CreateVerification(ctx, &heliumid.CreateVerificationRequest{})
+	require.NoError(t, err)
+	srv.Advance(10 * time.Second)
+	_, err = client.CreateVerification(ctx, &heliumid.CreateVerificationRequest{})
+	require.NoError(t, err)
+	assert.Less(t, time.Since(start), 700*time.Millisecond, "not paced (a paced client would space these by a second or more)")
 }
 
 func TestTokenBucket(t *testing.T) {

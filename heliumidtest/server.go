@@ -189,7 +189,12 @@ func (s *Server) Reset() {
 //     gets through. Pass heliumid.WithRetryAfterCap to wait out Retry-After
 //     instead, as a production client does (with [WithWallClock], waiting
 //     does free the cap; a 429 then pauses the Client's creates, never its
-//     reads, for at most that cap).
+//     reads, for at most that cap);
+//   - adaptive pacing is off (heliumid.WithAdaptiveRate(false)): after a
+//     429 a production client paces its creates in real time, which against
+//     the virtual clock would only slow a test down. To rehearse pacing,
+//     serve the cap on the wall clock ([WithWallClock], [WithTokenBucket])
+//     and pass heliumid.WithAdaptiveRate(true) with a Retry-After cap.
 //
 // Client never returns nil. Should opts hold an invalid option, every call
 // of the returned Client fails with the error heliumid.NewClient reported
@@ -200,6 +205,7 @@ func (s *Server) Client(opts ...heliumid.Option) *heliumid.Client {
 		heliumid.WithHTTPClient(s.ts.Client()),
 		heliumid.WithRetryBackoff(time.Millisecond, 10*time.Millisecond),
 		heliumid.WithRetryAfterCap(0),
+		heliumid.WithAdaptiveRate(false),
 	}
 	c, err := heliumid.NewClient(s.cfg.apiKey, append(base, opts...)...)
 	if err == nil {
