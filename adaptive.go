@@ -211,14 +211,7 @@ func (p *pacer) observe(slot paceSlot, throttled bool, pausedUntil time.Time) {
 }
 
 // throttled applies a 429 of a create sent at rate.
-var paceDebug func(format string, args ...any)
-
 func (p *pacer) throttled(rate float64, now, pausedUntil time.Time) {
-	if paceDebug != nil {
-		defer func() {
-			paceDebug("throttled at %.2f (hold was) -> hold %.2f ceiling %.2f epoch %v ok %.2f", rate, p.hold, p.ceiling, p.epoch, p.okRate)
-		}()
-	}
 	probing := !now.Before(p.probeAt) && rate > p.hold
 	same := p.ceiling > 0 && math.Abs(rate-p.ceiling) <= paceSameCeiling*p.ceiling
 	switch {
