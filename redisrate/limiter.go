@@ -37,6 +37,7 @@ const (
 var (
 	_ heliumid.RateLimiter    = (*Limiter)(nil)
 	_ heliumid.CooldownSharer = (*Limiter)(nil)
+	_ heliumid.RateFeedback   = (*Limiter)(nil)
 )
 
 // Limiter is a session-creation cap shared, through Redis, by every process
@@ -45,31 +46,38 @@ var (
 // process pauses them all). A Limiter is safe for concurrent use; it does not
 // own the Redis client, which the caller closes.
 type Limiter struct {
-	rdb     redis.UniversalClient
-	gcra    *redis_rate.Limiter
-	limit   Limit
-	key     string // the caller's key, for messages
-	gcraKey string // given to redis_rate, which prefixes "rate:"
-	coolKey string
-	addr    string // where rdb points, for messages
-	invalid error  // set by New or an Option; every call returns it
+	rdb      redis.UniversalClient
+	gcra     *redis_rate.Limiter
+	limit    Limit
+	key      string // the caller's key, for messages
+	gcraKey  string // given to redis_rate, which prefixes "rate:"
+	coolKey  string
+	adaptKey string // the fleet's learned rate (see adaptive.go)
+	addr     string // where rdb points, for messages
+	invalid  error  // set by New or an Option; every call returns it
 
 	maxCooldown time.Duration
 	fallback    *rate.Limiter // nil: fail closed
 	logger      *slog.Logger
 
 	mu         sync.Mutex
-	localUntil time.Time // the latest cool-down shared through l, honoured even while Redis is down
-	down       bool      // with fallback: Redis failed when last asked
-	nextProbe  time.Time // with fallback: when to ask Redis again
-	lastLocal  time.Time // with fallback: the latest slot the local pace alone granted (see guarded)
+	localUntil time.Time   // the latest cool-down shared through l, honoured even while Redis is down
+	down       bool        // with fallback: Redis failed when last asked
+	nextProbe  time.Time   // with fallback: when to ask Redis again
+	lastLocal  time.Time   // with fallback: the latest slot the local pace alone granted (see guarded)
+	report     adaptReport // outcomes not yet told to Redis
+	learned    float64     // the fleet's rate (sessions/s) as of the last round trip; 0: none yet
+
+	clock func() time.Time // tests: the adaptive law's clock instead of Redis's
 }
 
 // New returns a Limiter that lets sessions through at limit, counted in Redis
 // under key by every process that uses the same key. The Redis keys are
 // "rate:heliumid:<key>" (the GCRA state, kept by redis_rate) and
-// "heliumid:cooldown:<key>" (the shared 429 cool-down); use one key per
-// integration (API key), not per process.
+// "heliumid:cooldown:<key>" (the shared 429 cool-down) and
+// "heliumid:adaptive:<key>" (the rate the fleet learned from the server's
+// 429s, see Feedback); use one key per integration (API key), not per
+// process.
 //
 // When Redis cannot be reached, Wait fails with an error matching
 // ErrRedisUnavailable (fail-closed) unless WithLocalFallback is given. New
@@ -83,6 +91,7 @@ func New(rdb redis.UniversalClient, key string, limit Limit, opts ...Option) *Li
 		key:         key,
 		gcraKey:     "heliumid:" + key,
 		coolKey:     "heliumid:cooldown:" + key,
+		adaptKey:    "heliumid:adaptive:" + key,
 		addr:        describe(rdb),
 		maxCooldown: defaultMaxCooldown,
 	}
@@ -187,10 +196,12 @@ func (l *Limiter) Wait(ctx context.Context) error {
 	}
 }
 
-// ask consults Redis once. It asks the GCRA limiter for a slot; when Redis
-// says not yet, it returns how long Redis says to wait. With a slot, it
-// returns granted, unless a shared cool-down is in force: then it returns
-// cooling and the time left, and the slot is left unused.
+// ask consults Redis once. It asks the GCRA limiter for a slot, at the rate
+// the fleet learned (never above the Limit); when Redis says not yet, it
+// returns how long Redis says to wait. With a slot, it returns granted,
+// unless a shared cool-down is in force: then it returns cooling and the
+// time left, and the slot is left unused. The cool-down is read in one round
+// trip with this process's Feedback, applied to the learned rate.
 //
 // The cool-down is read after taking the slot, not before, so that no round
 // trip delays the attempt when a slot frees: with a burst of 1, GCRA counts
@@ -198,14 +209,14 @@ func (l *Limiter) Wait(ctx context.Context) error {
 // cool-down costs nothing (the server refuses sessions then anyway) and the
 // cap still holds, since the slot is never used.
 func (l *Limiter) ask(ctx context.Context) (granted bool, wait time.Duration, cooling bool, err error) {
-	res, err := l.gcra.Allow(ctx, l.gcraKey, l.limit.gcra())
+	res, err := l.gcra.Allow(ctx, l.gcraKey, l.limit.paced(l.learnedRate()))
 	if err != nil {
 		return false, 0, false, err
 	}
 	if res.Allowed == 0 {
 		return false, res.RetryAfter, false, nil
 	}
-	left, err := l.rdb.PTTL(ctx, l.coolKey).Result()
+	left, err := l.checkCooldownAndLearn(ctx)
 	if err != nil {
 		return false, 0, false, err
 	}

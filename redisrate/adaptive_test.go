@@ -1,0 +1,287 @@
+package redisrate_test
+
+import (
+	"context"
+	"math"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/heliumid/heliumid-go"
+	"github.com/heliumid/heliumid-go/heliumidtest"
+	"github.com/heliumid/heliumid-go/redisrate"
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// lawClock is the adaptive law's clock in these tests: it moves only when
+// told, so the law's rates, cuts, growth and probe spacing are exact.
+type lawClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *lawClock) read() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *lawClock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// lawFixture is one or more Limiters sharing a key on a real Redis, their
+// law on a stepped clock.
+type lawFixture struct {
+	t     *testing.T
+	clock *lawClock
+	addr  string
+	key   string
+	limit redisrate.Limit
+}
+
+func newLawFixture(t *testing.T, perSecond int) *lawFixture {
+	srv := startRedis(t)
+	return &lawFixture{t: t, clock: &lawClock{now: time.UnixMilli(1_700_000_000_000)}, addr: srv.addr, key: "law", limit: redisrate.PerSecond(perSecond)}
+}
+
+// process returns a new Limiter on its own connections, as another process
+// of the fleet would have.
+func (f *lawFixture) process() *redisrate.Limiter {
+	l := redisrate.New(newClient(f.t, f.addr), f.key, f.limit)
+	redisrate.SetAdaptiveClock(l, f.clock.read)
+	return l
+}
+
+// report tells Redis what l saw (ok successes, then a 429 when throttled)
+// and returns the learned rate.
+func (f *lawFixture) report(l *redisrate.Limiter, ok int, throttled bool) float64 {
+	f.t.Helper()
+	for range ok {
+		l.Feedback(false)
+	}
+	if throttled {
+		l.Feedback(true)
+	}
+	r, err := redisrate.Learn(f.t.Context(), l)
+	require.NoError(f.t, err)
+	return r
+}
+
+// The ages Feedback measures are real milliseconds (at most a few in these
+// tests) and the law moves with the stepped clock, so rates are compared
+// within what a few ms of growth can change.
+const lawDelta = 0.3
+
+func TestAdaptiveRateIsTheLimitUntilTheFirst429(t *testing.T) {
+	f := newLawFixture(t, 40)
+	l := f.process()
+	for range 5 {
+		assert.Equal(t, 40.0, f.report(l, 10, false))
+		f.clock.advance(300 * time.Millisecond)
+	}
+}
+
+func TestAdaptiveRateLearnsCutsAndGrowsBackForTheFleet(t *testing.T) {
+	f := newLawFixture(t, 100)
+	a, b := f.process(), f.process()
+
+	// 12 creates succeeded this second across the fleet, then a 429: hold
+	// at 12/s from now.
+	f.report(a, 7, false)
+	f.report(b, 5, false)
+	f.clock.advance(100 * time.Millisecond)
+	assert.InDelta(t, 12, f.report(a, 0, true), lawDelta, "the first 429 holds at what succeeded in the last second")
+	// (No pause was shared here, so growth starts at once.)
+	assert.InDelta(t, 12, f.report(b, 0, false), lawDelta, "every process paces at the fleet's rate")
+
+	// Growth: doubling every 500 ms from the hold.
+	f.clock.advance(500 * time.Millisecond)
+	assert.InDelta(t, 24, f.report(b, 0, false), lawDelta)
+	f.clock.advance(400 * time.Millisecond)
+	assert.InDelta(t, 12*math.Exp2(1.8), f.report(a, 1, false), lawDelta) // a success at 41.8/s
+	f.clock.advance(100 * time.Millisecond)
+
+	// A 429 while probing at 48/s: hold at 97 % of what last succeeded,
+	// for a first epoch of 2 s, then back up to the ceiling over 1 s.
+	hold := 12 * math.Exp2(1.8) * 0.97
+	assert.InDelta(t, hold, f.report(b, 0, true), lawDelta)
+	f.clock.advance(300 * time.Millisecond)
+	assert.InDelta(t, hold, f.report(a, 0, true), lawDelta, "a 429 within a second of the last belongs to it")
+	f.clock.advance(1700 * time.Millisecond)
+	assert.InDelta(t, hold, f.report(a, 0, false), lawDelta, "the epoch holds for 2 s")
+	f.clock.advance(500 * time.Millisecond)
+	assert.InDelta(t, (hold+48)/2, f.report(a, 0, false), lawDelta, "halfway back to the ceiling after half the approach")
+	f.clock.advance(500 * time.Millisecond)
+	assert.InDelta(t, 48, f.report(a, 0, false), lawDelta)
+	f.clock.advance(500 * time.Millisecond)
+	assert.InDelta(t, 96, f.report(a, 0, false), lawDelta, "above the ceiling, doubling")
+	f.clock.advance(time.Second)
+	assert.Equal(t, 100.0, f.report(a, 0, false), "never above the configured Limit")
+}
+
+func TestAdaptiveRateProbesTheSameCeilingLessOften(t *testing.T) {
+	f := newLawFixture(t, 100)
+	first, b := f.process(), f.process()
+	f.report(first, 20, false)
+	require.NoError(t, first.ShareCooldown(t.Context(), time.Now().Add(time.Second)))
+	f.report(first, 0, true) // hold 20 through the 1 s pause
+	// The cap is 29/s: creates succeed up to it, the next is throttled.
+	// Each time the ceiling is the same, so the epoch (the time held before
+	// the next probe) doubles from 2 s up to 32 s.
+	hold := 20.0
+	var epochs []time.Duration
+	for range 7 {
+		held := time.Duration(0)
+		for f.report(b, 0, false) == hold { // exact: the law returns the hold itself until the probe
+			f.clock.advance(50 * time.Millisecond)
+			held += 50 * time.Millisecond
+		}
+		epochs = append(epochs, held)
+		for f.report(b, 0, false) < 29 {
+			f.clock.advance(10 * time.Millisecond)
+		}
+		f.report(b, 1, false)
+		f.clock.advance(10 * time.Millisecond)
+		hold = f.report(b, 0, true)
+		assert.InDelta(t, 29*0.97, hold, 0.6, "the hold is just under the ceiling")
+	}
+	// The first hold is the pause; then 2 s after a new ceiling, and twice
+	// as long each time the same ceiling recurs.
+	want := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 16 * time.Second, 32 * time.Second, 32 * time.Second}
+	for i := range want {
+		assert.InDelta(t, want[i].Seconds(), epochs[i].Seconds(), 0.06, "epoch %d", i)
+	}
+}
+
+func TestAdaptiveRateCutsHarderWhenThrottledWhileHolding(t *testing.T) {
+	f := newLawFixture(t, 1000)
+	l := f.process()
+	f.report(l, 30, false)
+	f.report(l, 0, true) // hold 30, growing at once (no pause was shared)
+	f.clock.advance(time.Second)
+	f.report(l, 1, false) // a success at 120/s
+	f.clock.advance(100 * time.Millisecond)
+	hold := 120 * 0.97
+	assert.InDelta(t, hold, f.report(l, 0, true), lawDelta, "throttled while probing: hold under what succeeded")
+	f.clock.advance(time.Second)
+	assert.InDelta(t, hold*0.7, f.report(l, 0, true), lawDelta, "throttled at the held rate: the cap fell; cut by 30 %")
+	f.clock.advance(1990 * time.Millisecond)
+	assert.InDelta(t, hold*0.7, f.report(l, 0, false), lawDelta, "and hold for a first epoch again")
+}
+
+func TestAdaptiveRateWaitsOutTheSharedPauseBeforeGrowing(t *testing.T) {
+	f := newLawFixture(t, 100)
+	l := f.process()
+	f.report(l, 10, false)
+	require.NoError(t, l.ShareCooldown(t.Context(), time.Now().Add(time.Second)))
+	f.report(l, 0, true)
+	f.clock.advance(990 * time.Millisecond)
+	assert.InDelta(t, 10, f.report(l, 0, false), lawDelta, "no growth during the pause")
+	f.clock.advance(510 * time.Millisecond)
+	assert.InDelta(t, 20, f.report(l, 0, false), 1.0, "doubling from the pause's end")
+}
+
+// gcraLimits is a go-redis hook that records the rate and period of every
+// GCRA call, to check what Wait actually asked Redis for.
+type gcraLimits struct {
+	mu    sync.Mutex
+	rates []float64 // sessions per second
+}
+
+func (g *gcraLimits) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (g *gcraLimits) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+func (g *gcraLimits) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		args := cmd.Args()
+		if (cmd.Name() == "evalsha" || cmd.Name() == "eval") && len(args) >= 7 && args[3] == "rate:heliumid:law" {
+			n, _ := args[5].(int)
+			period, _ := args[6].(float64)
+			g.mu.Lock()
+			g.rates = append(g.rates, float64(n)/period)
+			g.mu.Unlock()
+		}
+		return next(ctx, cmd)
+	}
+}
+
+func (g *gcraLimits) last() float64 {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if len(g.rates) == 0 {
+		return 0
+	}
+	return g.rates[len(g.rates)-1]
+}
+
+func TestWaitPacesAtTheFleetsLearnedRate(t *testing.T) {
+	f := newLawFixture(t, 1000)
+	a := f.process()
+	rdb := newClient(t, f.addr)
+	seen := &gcraLimits{}
+	rdb.AddHook(seen)
+	b := redisrate.New(rdb, f.key, f.limit)
+	redisrate.SetAdaptiveClock(b, f.clock.read)
+
+	require.NoError(t, b.Wait(t.Context()))
+	assert.Equal(t, 1000.0, seen.last(), "before any 429: the configured Limit")
+
+	f.report(a, 250, false)
+	f.report(a, 0, true) // another process learned 250/s
+	require.NoError(t, b.Wait(t.Context()))
+	assert.Equal(t, 1000.0, seen.last(), "this process has not heard yet: its next round trip tells it")
+	require.NoError(t, b.Wait(t.Context()))
+	assert.InDelta(t, 250, seen.last(), 0.001, "then it paces at the fleet's rate")
+}
+
+func TestFeedbackDoesNoIOAndInvalidLimitersIgnoreIt(t *testing.T) {
+	srv := startRedis(t)
+	l := redisrate.New(newClient(t, srv.addr), "gone", redisrate.PerSecond(10))
+	srv.kill()
+	done := make(chan struct{})
+	go func() {
+		for range 1000 {
+			l.Feedback(true)
+			l.Feedback(false)
+		}
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Feedback blocked with Redis down")
+	}
+	assert.ErrorIs(t, l.Wait(t.Context()), redisrate.ErrRedisUnavailable, "Wait still fails closed")
+
+	assert.NotPanics(t, func() { redisrate.New(nil, "", redisrate.Limit{}).Feedback(true) })
+}
+
+// The Client tells the Limiter every create's outcome: three creates
+// succeed, the fourth is answered 429, and the fleet then holds at the
+// three per second that succeeded.
+func TestTheClientReportsCreatesToTheLimiter(t *testing.T) {
+	srv := startRedis(t)
+	fake := heliumidtest.NewServer(heliumidtest.WithRateLimit(3, time.Minute))
+	t.Cleanup(fake.Close)
+	lim := redisrate.New(newClient(t, srv.addr), "client", redisrate.PerSecond(100))
+	client, err := heliumid.NewClient(fake.APIKey(), heliumid.WithBaseURL(fake.URL), heliumid.WithRateLimiter(lim), heliumid.WithMaxRetries(0))
+	require.NoError(t, err)
+	for range 3 {
+		_, err := client.CreateVerification(t.Context(), &heliumid.CreateVerificationRequest{VendorData: "user-1"})
+		require.NoError(t, err)
+	}
+	_, err = client.CreateVerification(t.Context(), &heliumid.CreateVerificationRequest{VendorData: "user-1"})
+	require.ErrorIs(t, err, heliumid.ErrRateLimited)
+
+	r, err := redisrate.Learn(t.Context(), lim)
+	require.NoError(t, err)
+	assert.Equal(t, 3.0, r)
+}
