@@ -50,6 +50,13 @@ const (
 	// second, so creates sent after the pause come later than this.
 	adaptSameThrottle = time.Second
 
+	// adaptJitter: how much sooner than its slot a create may reach the
+	// server, relative to the one before it (timers, the trip to Redis,
+	// the network). The hold is spaced this much more than the rate that
+	// succeeded, so that jitter does not turn into 429s against a strict
+	// cap.
+	adaptJitter = 2 * time.Millisecond
+
 	// adaptStateTTL: a fleet idle this long forgets what it learned and
 	// starts again from the configured Limit.
 	adaptStateTTL = time.Hour
@@ -58,32 +65,79 @@ const (
 // adaptScript applies one process's report and returns the rate to pace at,
 // in thousandths of a session per second.
 //
-// KEYS[1]: the state hash. ARGV: [1] the configured rate (sessions/s),
-// [2] how many ms ago the reporter saw its first unreported 429 (-1: none),
-// [3] how many ms ago it saw its latest success (-1: none), [4] how many
-// successes it saw since its last report, [5] how many ms of pause the
-// reporter still has to sit out, [6] now in Unix ms (” for Redis's clock;
-// tests pass their own) and [7]–[16] the constants above.
+// KEYS[1]: the state hash. ARGV: [1] the configured rate (sessions/s);
+// from the reporter, [2] how many ms ago it saw its first unreported 429
+// (-1: none) and [3] the rate that create was sent at (0: unknown), [4] how
+// many ms ago it saw its latest success (-1: none), [5] the highest rate a
+// reported success was sent at (0: unknown), [6] how many successes it saw,
+// [7] how many ms of pause it still has to sit out; [8] now in Unix ms
+// (empty for Redis's clock; tests pass their own); [9]–[18] the constants
+// above; [19] 1 when the call follows a slot just granted (0 otherwise),
+// [20] adaptJitter in ms, [21] the rate that slot was asked at.
+//
+// The law counts in the rates the server sees. A slot goes out a little
+// after the one before it frees (a timer, a trip to Redis), so slots asked
+// at rate r go out at a little less than r; the rate returned is the one to
+// ask at for the law's rate to go out, by that lateness, measured.
+//
+// It returns the rate and, after a slot granted, the rate that slot goes
+// out at: one over the time since the fleet's previous slot, on Redis's
+// clock. That, not the rate asked for, is what the server sees.
 var adaptScript = redis.NewScript(`
 local cap = tonumber(ARGV[1])
-local thrAge, okAge, okCount, pause = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
-local BACKOFF, CUT, SAME = tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9])
-local FIRST, MAXEPOCH, APPROACH, DOUBLING = tonumber(ARGV[10]), tonumber(ARGV[11]), tonumber(ARGV[12]), tonumber(ARGV[13])
-local MINRATE, SAMETHR, TTL = tonumber(ARGV[14]), tonumber(ARGV[15]), tonumber(ARGV[16])
+local thrAge, thrRate, okAge, okRate = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local okCount, pause = tonumber(ARGV[6]), tonumber(ARGV[7])
+local BACKOFF, CUT, SAME = tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11])
+local FIRST, MAXEPOCH, APPROACH, DOUBLING = tonumber(ARGV[12]), tonumber(ARGV[13]), tonumber(ARGV[14]), tonumber(ARGV[15])
+local MINRATE, SAMETHR, TTL = tonumber(ARGV[16]), tonumber(ARGV[17]), tonumber(ARGV[18])
+local granted, JITTER, asked = ARGV[19] == '1', tonumber(ARGV[20]), tonumber(ARGV[21])
 
 local now
-if ARGV[6] ~= '' then
-  now = tonumber(ARGV[6])
+if ARGV[8] ~= '' then
+  now = tonumber(ARGV[8])
 else
   local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 end
 
-local f = redis.call('HMGET', KEYS[1], 'on', 'hold', 'ceil', 'probe', 'epoch', 'thr', 'ok', 'win', 'wok')
+local f = redis.call('HMGET', KEYS[1], 'on', 'hold', 'ceil', 'probe', 'epoch', 'thr', 'ok', 'win', 'wok', 'last', 'gap', 'ei', 'late')
 local on = f[1] == '1'
 local hold, ceil = tonumber(f[2]) or 0, tonumber(f[3]) or 0
 local probe, epoch, thr = tonumber(f[4]) or 0, tonumber(f[5]) or FIRST, tonumber(f[6]) or 0
 local ok, win, wok = tonumber(f[7]) or 0, tonumber(f[8]) or 0, tonumber(f[9]) or 0
+local last, gap = tonumber(f[10]) or 0, tonumber(f[11]) or 0
+local ei, late = tonumber(f[12]) or 0, tonumber(f[13]) or 0
+
+-- The rate the fleet's slots go out at: one over the time between them,
+-- smoothed over the last few (one gap alone is as jittery as the timers
+-- that made it). A gap of a second or more is a pause, not a rate.
+local sent = 0
+if granted then
+  local g = now - last
+  if last == 0 or g >= 1000 then
+    gap = 0
+  elseif gap == 0 then
+    gap = math.max(g, 0.01)
+  else
+    gap = 0.7 * gap + 0.3 * math.max(g, 0.01)
+  end
+  if gap > 0 then sent = 1000 / gap end
+  -- Lateness: how much longer than the previous slot's spacing this one
+  -- took, when it came right after it (not after a lull).
+  if last > 0 and ei > 0 and g >= ei and g < 2 * ei then
+    if late == 0 then late = g - ei else late = 0.8 * late + 0.2 * (g - ei) end
+  end
+  if asked > 0 then ei = 1000 / asked else ei = 0 end
+  last = now
+end
+
+
+-- under is the rate to hold at below x, a rate that succeeded: a little
+-- under it, and spaced far enough under it that the jitter of sending (a
+-- timer, a trip to Redis) does not bunch two creates.
+local function under(x)
+  return math.max(1000 / (1000 / (x * BACKOFF) + JITTER), MINRATE)
+end
 
 local function rateAt(t)
   if not on then return cap end
@@ -103,22 +157,28 @@ if okCount > 0 then
   if now - win >= 1000 then win, wok = now, 0 end
   wok = wok + okCount
 end
+-- The rate a create was sent at is the one its process asked its slot at;
+-- when unknown, the law's rate at the time.
 if on and okAge >= 0 and now - okAge >= thr then
-  ok = math.max(ok, rateAt(now - okAge))
+  if okRate <= 0 then okRate = rateAt(now - okAge) end
+  ok = math.max(ok, okRate)
 end
 
 if thrAge >= 0 then
   local t = now - thrAge
   local resume = math.max(t, now + pause)
   if not on then
+    -- The first 429: hold at what succeeded in the last second, or at
+    -- half the rate the throttled create went out at, if more.
     on = true
     hold = 0
     if now - win < 1000 then hold = wok end
-    hold = math.max(hold, MINRATE)
+    hold = under(math.max(hold, thrRate / 2, MINRATE))
     ceil, epoch, thr, ok = 0, FIRST, t, 0
     probe = resume
   elseif t - thr >= SAMETHR then
-    local r = rateAt(t)
+    local r = thrRate
+    if r <= 0 then r = rateAt(t) end
     local probing = t >= probe and r > hold
     if not probing then
       hold = math.max(r * CUT, MINRATE)
@@ -126,7 +186,7 @@ if thrAge >= 0 then
     else
       local okr = ok
       if okr == 0 then okr = r * BACKOFF end
-      hold = math.max(math.min(okr, r) * BACKOFF, MINRATE)
+      hold = under(math.min(okr, r))
       if ceil > 0 and math.abs(r - ceil) <= SAME * ceil then
         epoch = math.min(2 * epoch, MAXEPOCH)
       else
@@ -138,19 +198,48 @@ if thrAge >= 0 then
   end
 end
 
+local function askAt(t)
+  local r = rateAt(t)
+  if not on or late <= 0 then return r end
+  local spacing = 1000 / r - late
+  if spacing <= 1000 / cap then return cap end
+  return math.min(1000 / spacing, 2 * r, cap)
+end
+
 local o = '0'
 if on then o = '1' end
 redis.call('HSET', KEYS[1], 'on', o, 'hold', tostring(hold), 'ceil', tostring(ceil), 'probe', tostring(probe),
-  'epoch', tostring(epoch), 'thr', tostring(thr), 'ok', tostring(ok), 'win', tostring(win), 'wok', tostring(wok))
+  'epoch', tostring(epoch), 'thr', tostring(thr), 'ok', tostring(ok), 'win', tostring(win), 'wok', tostring(wok),
+  'last', tostring(last), 'gap', tostring(gap), 'ei', tostring(ei), 'late', tostring(late))
 redis.call('PEXPIRE', KEYS[1], TTL)
-return tostring(rateAt(now))
+return {tostring(askAt(now)), tostring(sent)}
 `)
 
 // adaptReport is what this process saw since its last report.
 type adaptReport struct {
-	throttledAt time.Time // the first 429 not yet reported; zero: none
-	okAt        time.Time // the latest success; zero: none
-	ok          int64     // successes
+	throttledAt  time.Time // the first 429 not yet reported; zero: none
+	throttleRate float64   // the rate that create was sent at; 0: unknown
+	okAt         time.Time // the latest success; zero: none
+	okRate       float64   // the highest rate a success was sent at; 0: unknown
+	ok           int64     // successes
+}
+
+// maxInFlight bounds the record of slots granted and not yet answered (see
+// granted): creates that never get a response (a network error, a
+// cancelled context) leave their slot in it, and the oldest go first.
+const maxInFlight = 256
+
+// granted records the rate a slot was granted at (sessions per second), for
+// the Feedback of the create that uses it. Feedback does not say which
+// create it is about; creates are answered roughly in the order they went
+// out, so each takes the oldest slot not yet answered.
+func (l *Limiter) granted(rate float64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.inFlight) == maxInFlight {
+		l.inFlight = l.inFlight[1:]
+	}
+	l.inFlight = append(l.inFlight, rate)
 }
 
 // Feedback records the outcome of one create attempt that got a response:
@@ -165,13 +254,18 @@ func (l *Limiter) Feedback(throttled bool) {
 	now := time.Now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	sentAt := 0.0
+	if len(l.inFlight) > 0 {
+		sentAt, l.inFlight = l.inFlight[0], l.inFlight[1:]
+	}
 	if throttled {
 		if l.report.throttledAt.IsZero() {
-			l.report.throttledAt = now
+			l.report.throttledAt, l.report.throttleRate = now, sentAt
 		}
 		return
 	}
 	l.report.okAt = now
+	l.report.okRate = max(l.report.okRate, sentAt)
 	l.report.ok++
 }
 
@@ -197,6 +291,75 @@ func (l Limit) perSecond() float64 {
 	return float64(l.n) / l.period.Seconds()
 }
 
+// checkCooldownAndLearn is ask's second step, one round trip to Redis: the
+// shared cool-down's time left and, in the same pipeline, this process's
+// report applied to the fleet's learned rate, which the next ask paces at.
+func (l *Limiter) checkCooldownAndLearn(ctx context.Context, granted bool, askedAt float64) (left time.Duration, sentAt float64, err error) {
+	now := time.Now()
+	rep := l.takeReport()
+	pause := max(l.localCooldown().Milliseconds(), 0)
+	clock := ""
+	if l.clock != nil {
+		clock = strconv.FormatInt(l.clock().UnixMilli(), 10)
+	}
+	args := []any{
+		strconv.FormatFloat(l.limit.perSecond(), 'g', -1, 64),
+		ageMillis(now, rep.throttledAt), rep.throttleRate, ageMillis(now, rep.okAt), rep.okRate, rep.ok, pause, clock,
+		adaptBackoff, adaptCutHolding, adaptSameCeiling,
+		adaptFirstEpoch.Milliseconds(), adaptMaxEpoch.Milliseconds(), adaptApproach.Milliseconds(), adaptDoubling.Milliseconds(),
+		adaptMinRate, adaptSameThrottle.Milliseconds(), adaptStateTTL.Milliseconds(),
+		granted, adaptJitter.Milliseconds(), askedAt,
+	}
+	keys := []string{l.adaptKey}
+	var learned *redis.Cmd
+	var cool *redis.DurationCmd
+	_, err = l.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		learned = adaptScript.EvalSha(ctx, p, keys, args...)
+		cool = p.PTTL(ctx, l.coolKey)
+		return nil
+	})
+	if err != nil && redis.HasErrorPrefix(learned.Err(), "NOSCRIPT") && cool.Err() == nil {
+		// Redis restarted, or never saw the script: send it in full once.
+		learned = adaptScript.Run(ctx, l.rdb, keys, args...)
+		err = learned.Err()
+	}
+	if err != nil {
+		return 0, 0, err
+	}
+	if got, err := learned.StringSlice(); err == nil && len(got) == 2 {
+		if r := parseRate(got[0]); r > 0 {
+			l.mu.Lock()
+			l.learned, l.learnedAt = r, now
+			l.mu.Unlock()
+		}
+		sentAt = parseRate(got[1])
+	}
+	return cool.Val(), sentAt, nil
+}
+
+// parseRate reads a rate the script returned; 0 for anything unusable.
+func parseRate(s string) float64 {
+	r, err := strconv.ParseFloat(s, 64)
+	if err != nil || r <= 0 || math.IsInf(r, 0) || math.IsNaN(r) {
+		return 0
+	}
+	return r
+}
+
+// adaptFresh is how old this process's copy of the fleet's rate may be for
+// a slot to be asked at it. A copy kept through a pause or a long wait would
+// pace at a rate the fleet has since cut (creates bunched: more 429s) or
+// grown (capacity lost).
+const adaptFresh = 100 * time.Millisecond
+
+// learnedRate is the rate the fleet paces at, as of this process's last
+// round trip (0 before the first), and whether that was within adaptFresh.
+func (l *Limiter) learnedRate() (rate float64, fresh bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.learned, time.Since(l.learnedAt) < adaptFresh
+}
+
 // paced is the GCRA limit for the learned rate r (sessions per second):
 // l itself when r does not pace below it.
 func (l Limit) paced(r float64) redis_rate.Limit {
@@ -208,54 +371,17 @@ func (l Limit) paced(r float64) redis_rate.Limit {
 	return redis_rate.Limit{Rate: max(int(math.Round(r*1000)), 1), Period: 1000 * time.Second, Burst: l.burst}
 }
 
-// checkCooldownAndLearn is ask's second step, one round trip to Redis: the
-// shared cool-down's time left and, in the same pipeline, this process's
-// report applied to the fleet's learned rate, which the next ask paces at.
-func (l *Limiter) checkCooldownAndLearn(ctx context.Context) (time.Duration, error) {
-	now := time.Now()
-	rep := l.takeReport()
-	pause := max(l.localCooldown().Milliseconds(), 0)
-	clock := ""
-	if l.clock != nil {
-		clock = strconv.FormatInt(l.clock().UnixMilli(), 10)
-	}
-	args := []any{
-		strconv.FormatFloat(l.limit.perSecond(), 'g', -1, 64),
-		ageMillis(now, rep.throttledAt), ageMillis(now, rep.okAt), rep.ok, pause, clock,
-		adaptBackoff, adaptCutHolding, adaptSameCeiling,
-		adaptFirstEpoch.Milliseconds(), adaptMaxEpoch.Milliseconds(), adaptApproach.Milliseconds(), adaptDoubling.Milliseconds(),
-		adaptMinRate, adaptSameThrottle.Milliseconds(), adaptStateTTL.Milliseconds(),
-	}
-	keys := []string{l.adaptKey}
-	var learned *redis.Cmd
-	var left *redis.DurationCmd
-	_, err := l.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		learned = adaptScript.EvalSha(ctx, p, keys, args...)
-		left = p.PTTL(ctx, l.coolKey)
-		return nil
-	})
-	if err != nil && redis.HasErrorPrefix(learned.Err(), "NOSCRIPT") && left.Err() == nil {
-		// Redis restarted, or never saw the script: send it in full once.
-		learned = adaptScript.Run(ctx, l.rdb, keys, args...)
-		err = learned.Err()
-	}
-	if err != nil {
-		return 0, err
-	}
-	if s, err := learned.Text(); err == nil {
-		if r, err := strconv.ParseFloat(s, 64); err == nil && r > 0 && !math.IsInf(r, 0) {
-			l.mu.Lock()
-			l.learned = r
-			l.mu.Unlock()
-		}
-	}
-	return left.Val(), nil
+// slower reports whether the learned rate now is below the one a slot was
+// asked at: the fleet cut its rate meanwhile, and a slot spaced for the old
+// one would go out too close to the one before.
+func (l Limit) slower(now, asked float64) bool {
+	return l.effective(now) < 0.99*l.effective(asked)
 }
 
-// learnedRate is the rate the fleet paces at, as of this process's last
-// round trip (0 before the first).
-func (l *Limiter) learnedRate() float64 {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.learned
+// effective is the rate a slot asked at r is spaced at.
+func (l Limit) effective(r float64) float64 {
+	if r <= 0 {
+		return l.perSecond()
+	}
+	return min(r, l.perSecond())
 }

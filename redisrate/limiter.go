@@ -66,7 +66,9 @@ type Limiter struct {
 	nextProbe  time.Time   // with fallback: when to ask Redis again
 	lastLocal  time.Time   // with fallback: the latest slot the local pace alone granted (see guarded)
 	report     adaptReport // outcomes not yet told to Redis
+	inFlight   []float64   // rates of the slots granted and not yet reported on, oldest first
 	learned    float64     // the fleet's rate (sessions/s) as of the last round trip; 0: none yet
+	learnedAt  time.Time   // when
 
 	clock func() time.Time // tests: the adaptive law's clock instead of Redis's
 }
@@ -201,7 +203,9 @@ func (l *Limiter) Wait(ctx context.Context) error {
 // returns how long Redis says to wait. With a slot, it returns granted,
 // unless a shared cool-down is in force: then it returns cooling and the
 // time left, and the slot is left unused. The cool-down is read in one round
-// trip with this process's Feedback, applied to the learned rate.
+// trip with this process's Feedback, applied to the learned rate; that round
+// trip also comes first when this process's copy of the rate is stale, and
+// a slot asked at a rate the fleet has cut since is left unused too.
 //
 // The cool-down is read after taking the slot, not before, so that no round
 // trip delays the attempt when a slot frees: with a burst of 1, GCRA counts
@@ -209,20 +213,38 @@ func (l *Limiter) Wait(ctx context.Context) error {
 // cool-down costs nothing (the server refuses sessions then anyway) and the
 // cap still holds, since the slot is never used.
 func (l *Limiter) ask(ctx context.Context) (granted bool, wait time.Duration, cooling bool, err error) {
-	res, err := l.gcra.Allow(ctx, l.gcraKey, l.limit.paced(l.learnedRate()))
+	asked, fresh := l.learnedRate()
+	if !fresh {
+		left, _, err := l.checkCooldownAndLearn(ctx, false, 0)
+		if err != nil {
+			return false, 0, false, err
+		}
+		if left > 0 {
+			return false, left, true, nil
+		}
+		asked, _ = l.learnedRate()
+	}
+	res, err := l.gcra.Allow(ctx, l.gcraKey, l.limit.paced(asked))
 	if err != nil {
 		return false, 0, false, err
 	}
 	if res.Allowed == 0 {
 		return false, res.RetryAfter, false, nil
 	}
-	left, err := l.checkCooldownAndLearn(ctx)
+	left, sentAt, err := l.checkCooldownAndLearn(ctx, true, l.limit.effective(asked))
 	if err != nil {
 		return false, 0, false, err
 	}
 	if left > 0 {
 		return false, left, true, nil
 	}
+	if now, _ := l.learnedRate(); l.limit.slower(now, asked) {
+		return false, 0, false, nil // leave the slot unused and ask again at the new rate
+	}
+	if sentAt <= 0 {
+		sentAt = l.limit.effective(asked)
+	}
+	l.granted(sentAt)
 	return true, 0, false, nil
 }
 

@@ -30,7 +30,7 @@ type redisServer struct {
 // startRedis starts redis-server without persistence on a free loopback
 // port. Without redis-server in PATH the test is skipped, or fails when CI is
 // set: CI must run these tests.
-func startRedis(t *testing.T) *redisServer {
+func startRedis(t testing.TB) *redisServer {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
@@ -139,7 +139,7 @@ func ping(addr string) bool {
 	return err == nil && strings.HasPrefix(line, "+PONG")
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -158,7 +158,7 @@ func readLog(dir string) string {
 // when the test ends. Its timeouts are short, as the README advises for a
 // limiter, so that a dead server is noticed within a fraction of a second:
 // one dial attempt of at most 200 ms, no command retries.
-func newClient(t *testing.T, addr string) *redis.Client {
+func newClient(t testing.TB, addr string) *redis.Client {
 	t.Helper()
 	rdb := redis.NewClient(&redis.Options{
 		Addr:          addr,
