@@ -168,14 +168,17 @@ if thrAge >= 0 then
   local t = now - thrAge
   local resume = math.max(t, now + pause)
   if not on then
-    -- The first 429: hold at what succeeded in the last second, or at
-    -- half the rate the throttled create went out at, if more.
+    -- The first 429: hold under what succeeded in the second before it,
+    -- growing from the end of the pause; or, if more, under half the rate
+    -- the throttled create went out at, for a first epoch: the cap is
+    -- likely near it.
     on = true
-    hold = 0
-    if now - win < 1000 then hold = wok end
-    hold = under(math.max(hold, thrRate / 2, MINRATE))
+    local okd = 0
+    if t - win < 1000 then okd = wok end
+    hold = under(math.max(okd, thrRate / 2, MINRATE))
     ceil, epoch, thr, ok = 0, FIRST, t, 0
     probe = resume
+    if thrRate / 2 > okd then probe = resume + FIRST end
   elseif t - thr >= SAMETHR then
     local r = thrRate
     if r <= 0 then r = rateAt(t) end

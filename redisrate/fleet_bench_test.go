@@ -128,7 +128,7 @@ func BenchmarkFleetAdaptive(b *testing.B) {
 	sustained := fleetScenario{processes: 3, goroutines: 63, limit: 400, capPerSecond: 200, duration: 3 * time.Second}
 	if *fleetLong {
 		burst.limit, burst.capPerSecond, burst.creates = 40, 20, 300
-		sustained.limit, sustained.capPerSecond, sustained.duration = 40, 20, 60*time.Second
+		sustained.limit, sustained.capPerSecond, sustained.duration = 40, 20, 2*time.Minute
 	}
 	srv := startRedis(b)
 	run := 0
