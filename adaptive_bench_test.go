@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -42,6 +43,8 @@ import (
 // times would measure nothing more. The call with b.N == 1 runs it; a later
 // call of the same benchmark reports the same result again (see
 // runScenario). ns/op is the scenario's duration.
+
+var adaptiveTrace = flag.Bool("adaptive.trace", false, "benchmarks: log the creates and 429s of every second of the adaptive pacing scenarios")
 
 var adaptiveLong = flag.Bool("adaptive.long", false, "benchmarks: run the real-time scenarios of adaptive pacing at the cap (minutes; docs/PERFORMANCE.md)")
 
@@ -161,6 +164,37 @@ func (cs *countingServer) window(from, to time.Time) (created, refused, attempts
 		}
 	}
 	return created, refused, attempts
+}
+
+// trace logs, second by second from start, the creates the server
+// answered 2xx and 429: how the rate moved, for reading a scenario.
+func (cs *countingServer) trace(b *testing.B, start time.Time) {
+	if !*adaptiveTrace {
+		return
+	}
+	cs.mu.Lock()
+	var created, refused []int
+	for _, e := range cs.events {
+		s := int(e.at.Sub(start) / time.Second)
+		if s < 0 {
+			continue
+		}
+		for len(created) <= s {
+			created, refused = append(created, 0), append(refused, 0)
+		}
+		switch {
+		case e.status >= 200 && e.status < 300:
+			created[s]++
+		case e.status == http.StatusTooManyRequests:
+			refused[s]++
+		}
+	}
+	cs.mu.Unlock()
+	var line strings.Builder
+	for s := range created {
+		fmt.Fprintf(&line, " %d:%d/%d", s, created[s], refused[s])
+	}
+	b.Logf("second:created/429 %s", line.String())
 }
 
 // createdTimes returns the times of the creates answered 2xx from from on,
@@ -314,6 +348,7 @@ func BenchmarkAdaptiveBurst(b *testing.B) {
 		l.run(context.Background(), c, benchCallers, total)
 		elapsed := time.Since(start)
 		created, refused, attempts := srv.window(start, time.Now().Add(time.Second))
+		srv.trace(b, start)
 		perSecond := float64(created) / elapsed.Seconds()
 		return scenarioResult{elapsed: elapsed, note: failureNote(&l), metrics: []benchMetric{
 			{perSecond, "creates/s"},
@@ -343,6 +378,7 @@ func BenchmarkAdaptiveSustained(b *testing.B) {
 		l.run(ctx, c, benchCallers, 0)
 		end := start.Add(run)
 		created, refused, attempts := srv.window(start, end)
+		srv.trace(b, start)
 		created2, refused2, attempts2 := srv.window(start.Add(warm), end)
 		perSecond := float64(created) / run.Seconds()
 		perSecond2 := float64(created2) / (run - warm).Seconds()
@@ -394,6 +430,7 @@ func BenchmarkAdaptiveCapRise(b *testing.B) {
 				end := start.Add(rise.settle + after)
 				times := srv.createdTimes(changed)
 				tail, _, _ := srv.window(end.Add(-20*time.Second), end)
+				srv.trace(b, start)
 				_, refused, attempts := srv.window(changed, end)
 				return scenarioResult{elapsed: rise.settle + after, note: failureNote(&l), metrics: []benchMetric{
 					{seconds(untilRate(times, changed, 20)), "s-to-50%"},
@@ -429,6 +466,7 @@ func BenchmarkAdaptiveCapFall(b *testing.B) {
 		defer timer.Stop()
 		l.run(ctx, c, benchCallers, 0)
 		fell, end := start.Add(settle), start.Add(settle+after)
+		srv.trace(b, start)
 		_, refusedFirst, _ := srv.window(fell, fell.Add(10*time.Second))
 		createdLater, refusedLater, attemptsLater := srv.window(fell.Add(10*time.Second), end)
 		return scenarioResult{elapsed: settle + after, note: failureNote(&l), metrics: []benchMetric{
