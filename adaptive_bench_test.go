@@ -228,6 +228,19 @@ func untilRate(created []time.Time, from time.Time, n int) time.Duration {
 	return -1
 }
 
+// runFor returns a context canceled at end. Not a deadline: a call that
+// knows its context's deadline gives up on a Retry-After that would outlast
+// it, which in the last second of a run would fail calls (and let the
+// goroutines spin on failing ones) for a reason of the harness's making.
+func runFor(end time.Time) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(context.Background())
+	t := time.AfterFunc(time.Until(end), cancel)
+	return ctx, func() {
+		t.Stop()
+		cancel()
+	}
+}
+
 // load is callers goroutines creating sessions, each one after the other:
 // until total have been attempted (total > 0), or until ctx ends. Calls that
 // ctx cut short at the end of a run are not failures.
@@ -373,7 +386,7 @@ func BenchmarkAdaptiveSustained(b *testing.B) {
 		c := srv.client(b, impl)
 		var l load
 		start := time.Now()
-		ctx, cancel := context.WithDeadline(context.Background(), start.Add(run))
+		ctx, cancel := runFor(start.Add(run))
 		defer cancel()
 		l.run(ctx, c, benchCallers, 0)
 		end := start.Add(run)
@@ -415,7 +428,7 @@ func BenchmarkAdaptiveCapRise(b *testing.B) {
 				c := srv.client(b, impl)
 				var l load
 				start := time.Now()
-				ctx, cancel := context.WithDeadline(context.Background(), start.Add(rise.settle+after))
+				ctx, cancel := runFor(start.Add(rise.settle+after))
 				defer cancel()
 				changedAt := make(chan time.Time, 1)
 				timer := time.AfterFunc(rise.settle, func() {
@@ -456,7 +469,7 @@ func BenchmarkAdaptiveCapFall(b *testing.B) {
 		c := srv.client(b, impl)
 		var l load
 		start := time.Now()
-		ctx, cancel := context.WithDeadline(context.Background(), start.Add(settle+after))
+		ctx, cancel := runFor(start.Add(settle+after))
 		defer cancel()
 		timer := time.AfterFunc(settle, func() {
 			if err := srv.fake.SetTokenBucket(10, 1); err != nil {
