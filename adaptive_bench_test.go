@@ -428,7 +428,7 @@ func BenchmarkAdaptiveCapRise(b *testing.B) {
 				c := srv.client(b, impl)
 				var l load
 				start := time.Now()
-				ctx, cancel := runFor(start.Add(rise.settle+after))
+				ctx, cancel := runFor(start.Add(rise.settle + after))
 				defer cancel()
 				changedAt := make(chan time.Time, 1)
 				timer := time.AfterFunc(rise.settle, func() {
@@ -469,7 +469,7 @@ func BenchmarkAdaptiveCapFall(b *testing.B) {
 		c := srv.client(b, impl)
 		var l load
 		start := time.Now()
-		ctx, cancel := runFor(start.Add(settle+after))
+		ctx, cancel := runFor(start.Add(settle + after))
 		defer cancel()
 		timer := time.AfterFunc(settle, func() {
 			if err := srv.fake.SetTokenBucket(10, 1); err != nil {
