@@ -28,9 +28,11 @@ import (
 // law itself is tested deterministically in adaptive_test.go.
 //
 // The scenarios take real time (a 2-minute sustained run, a cap that moves
-// after a minute), so they run only with -adaptive.long:
+// after a minute), so they run only with -adaptive.long (the commands of
+// docs/PERFORMANCE.md; -adaptive.trace logs each second's creates and 429s):
 //
-//	flock /tmp/heliumid-bench.lock go test -run '^$' -bench 'Adaptive' -benchtime 1x -timeout 60m -adaptive.long -rounds 3 .
+//	flock /tmp/heliumid-bench.lock go test -run '^$' -bench 'Adaptive(Burst|CapRise|CapFall|Sustained)' -benchtime 1x -timeout 60m -adaptive.long -rounds 3 .
+//	go test -run '^$' -bench AdaptiveUncapped -benchtime 3000x -rounds 6 .
 //
 // Without the flag (as in CI, which runs every benchmark with
 // -benchtime=100x under -race) only a small burst (40 creates against a
