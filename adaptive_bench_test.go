@@ -416,14 +416,22 @@ func BenchmarkAdaptiveSustained(b *testing.B) {
 // target ≤ 30 s), -1 when it did not within a minute; and the rate over
 // the last 20 s. rise=early changes the cap 10 s in, when the probe epoch
 // is still short; rise=late after 70 s at 10/s, when the epoch has grown to
-// its 32 s maximum: a rise is seen only at the next probe.
+// its 32 s maximum: a rise is seen only at the next probe; rise=afterprobe
+// at 45 s, just after a probe.
 func BenchmarkAdaptiveCapRise(b *testing.B) {
 	needLong(b)
 	const after = time.Minute
 	for _, rise := range []struct {
 		name   string
 		settle time.Duration
-	}{{"early", 10 * time.Second}, {"late", 70 * time.Second}} {
+	}{
+		{"early", 10 * time.Second},
+		{"late", 70 * time.Second},
+		// Just after the probe at about 41 s (3, 7, 13, 23, 41 s when no
+		// other 429 intervened), whose epoch is the longest: the worst
+		// case, the rise seen only at the probe about 33 s later.
+		{"afterprobe", 45 * time.Second},
+	} {
 		b.Run("rise="+rise.name, func(b *testing.B) {
 			rounds(b, []benchImpl{implDefault}, func(b *testing.B, impl benchImpl) scenarioResult {
 				srv := newCountingServer(b, heliumidtest.WithTokenBucket(10, 1))
