@@ -36,8 +36,8 @@ import (
 //
 // Without the flag (as in CI, which runs every benchmark with
 // -benchtime=100x under -race) only a small burst (40 creates against a
-// 200/s bucket of burst 20) and the uncapped comparison run, to prove the harness works
-// in a few seconds.
+// 200/s bucket of burst 20) and the uncapped comparison run: they prove
+// the harness works, in a few seconds.
 //
 // Each real-time scenario runs once per benchmark run, whatever b.N: the
 // testing package calls a benchmark first with b.N == 1, then again with a
