@@ -36,10 +36,11 @@ func WithAdaptiveRate(on bool) Option {
 
 // The control law's constants.
 const (
-	paceBackoff     = 0.97            // hold at this share of the highest rate that succeeded
-	paceCutHolding  = 0.7             // a throttle while holding (the cap fell): cut this much more
-	paceSameCeiling = 0.10            // a ceiling within this share of the last is the same cap
-	paceFirstEpoch  = 2 * time.Second // hold this long after a throttle at a new ceiling
+	paceBackoff     = 0.97             // hold at this share of the highest rate that succeeded
+	paceJitter      = time.Millisecond // and space creates this much more than that rate
+	paceCutHolding  = 0.7              // throttled twice while holding (the cap fell): cut this much more
+	paceSameCeiling = 0.10             // a ceiling within this share of the last is the same cap
+	paceFirstEpoch  = 2 * time.Second  // hold this long after a throttle at a new ceiling
 	paceMaxEpoch    = 32 * time.Second
 	paceApproach    = time.Second            // from the hold back up to the last ceiling
 	paceDoubling    = 500 * time.Millisecond // above the ceiling (or with none yet): the rate doubles this often
@@ -63,6 +64,7 @@ type pacer struct {
 	epoch    time.Duration
 	okRate   float64   // the highest rate a create succeeded at since the last throttle
 	throttle time.Time // when the last throttle was seen: 429s of creates sent before it belong to it
+	atHold   bool      // the last throttle came while holding
 
 	// Before the first 429: successes in the current second, for the first
 	// estimate.
@@ -198,8 +200,8 @@ func (p *pacer) observe(slot paceSlot, throttled bool, pausedUntil time.Time) {
 		if now.Sub(p.second) >= time.Second {
 			p.hold = 0
 		}
-		p.hold = max(p.hold, paceMinRate)
-		p.ceiling, p.epoch, p.throttle = 0, paceFirstEpoch, now
+		p.hold = under(max(p.hold, paceMinRate))
+		p.ceiling, p.epoch, p.throttle, p.atHold = 0, paceFirstEpoch, now, false
 		p.probeAt = later(now, pausedUntil)
 		p.next = p.probeAt
 	case slot.at.Before(p.throttle) || slot.rate == 0:
@@ -215,9 +217,15 @@ func (p *pacer) throttled(rate float64, now, pausedUntil time.Time) {
 	probing := !now.Before(p.probeAt) && rate > p.hold
 	same := p.ceiling > 0 && math.Abs(rate-p.ceiling) <= paceSameCeiling*p.ceiling
 	switch {
+	case !probing && !p.atHold:
+		// Throttled at the rate it held: the network bunched two creates
+		// (a strict cap leaves a few ms of slack), or the cap fell. Step
+		// just under it; a second such throttle tells which.
+		p.hold = under(min(rate, p.hold))
+		p.atHold = true
 	case !probing:
-		// Throttled at the rate it held: the cap fell (or the network
-		// bunched two creates). Cut harder and look again soon.
+		// Throttled at the held rate again: the cap fell. Cut harder and
+		// look again soon.
 		p.hold = max(rate*paceCutHolding, paceMinRate)
 		p.epoch = paceFirstEpoch
 	default:
@@ -229,7 +237,8 @@ func (p *pacer) throttled(rate float64, now, pausedUntil time.Time) {
 		if ok == 0 {
 			ok = rate * paceBackoff // nothing succeeded on the way up
 		}
-		p.hold = max(min(ok, rate)*paceBackoff, paceMinRate)
+		p.hold = under(min(ok, rate))
+		p.atHold = false
 		if same {
 			p.epoch = min(2*p.epoch, paceMaxEpoch)
 		} else {
@@ -239,6 +248,14 @@ func (p *pacer) throttled(rate float64, now, pausedUntil time.Time) {
 	p.ceiling = rate
 	p.okRate, p.throttle = 0, now
 	p.probeAt = later(now, pausedUntil).Add(p.epoch)
+}
+
+// under is the rate to hold at below r, a rate that succeeded: a little
+// under it, and spaced paceJitter more, so that the jitter of sending (a
+// timer, the network) does not bunch two creates into a 429 against a
+// strict cap.
+func under(r float64) float64 {
+	return max(1/(1/(r*paceBackoff)+paceJitter.Seconds()), paceMinRate)
 }
 
 func later(a, b time.Time) time.Time {

@@ -427,3 +427,33 @@ func TestWithAdaptiveRateIsAnOption(t *testing.T) {
 	assert.False(t, c.adaptiveOff, "on by default")
 	assert.False(t, errors.Is(err, ErrInvalidOption))
 }
+
+// TestAThrottleAtTheHoldStepsUnderItThenCuts: one 429 at the held rate is
+// most likely two creates bunched by the network (a strict cap leaves a few
+// ms of slack): the hold steps just under it and the probe schedule stays.
+// A second one means the cap fell: cut by 30 %, probe again soon.
+func TestAThrottleAtTheHoldStepsUnderItThenCuts(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	p := &pacer{on: true, hold: 19, ceiling: 20, epoch: 8 * time.Second, probeAt: now.Add(5 * time.Second)}
+	p.throttled(19, now, now.Add(time.Second))
+	assert.InDelta(t, under(19), p.hold, 1e-9)
+	assert.Equal(t, 8*time.Second, p.epoch, "the probe schedule stays")
+
+	now = now.Add(3 * time.Second)
+	p.probeAt = now.Add(5 * time.Second)
+	held := p.hold
+	p.throttled(held, now, now.Add(time.Second))
+	assert.InDelta(t, held*paceCutHolding, p.hold, 1e-9)
+	assert.Equal(t, paceFirstEpoch, p.epoch)
+
+	// A probe's throttle in between resets it: the next one at the hold is
+	// again taken for jitter.
+	now = now.Add(10 * time.Second)
+	p.okRate = 15
+	p.throttled(16, now, now.Add(time.Second))
+	assert.InDelta(t, under(15), p.hold, 1e-9)
+	now = now.Add(time.Second)
+	p.probeAt = now.Add(5 * time.Second)
+	p.throttled(p.hold, now, now.Add(time.Second))
+	assert.InDelta(t, under(under(15)), p.hold, 1e-9)
+}

@@ -14,9 +14,19 @@
 // # Redis keys
 //
 // For key k, the Limiter uses "rate:heliumid:k" (the GCRA state, a timestamp
-// kept by redis_rate) and "heliumid:cooldown:k" (set only during a shared 429
-// cool-down, for at most an hour). Both expire on their own. Every command and script touches a
-// single key, so none needs hash tags on Redis Cluster.
+// kept by redis_rate), "heliumid:cooldown:k" (set only during a shared 429
+// cool-down, for at most an hour) and "heliumid:adaptive:k" (the rate the
+// fleet learned, see below). All expire on their own. Every command and
+// script touches a single key, so none needs hash tags on Redis Cluster.
+//
+// # A Limit above the real cap
+//
+// Helium ID does not publish its caps. The Limiter implements
+// heliumid.RateFeedback: the Client tells it every create's outcome, and
+// after the first 429 the whole fleet paces at one rate learned in Redis
+// (the Client's own control law, see heliumid.WithAdaptiveRate), never above
+// the configured Limit. Feedback does no I/O; outcomes travel with the next
+// Wait's round trip.
 //
 // # When Redis is down
 //

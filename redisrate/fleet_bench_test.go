@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"net/http"
-	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -20,6 +19,10 @@ import (
 // reports (a 300-create burst, 2 minutes sustained, against 20/s); without
 // it they run a few seconds' worth, to prove they still work.
 var fleetLong = flag.Bool("fleet.long", false, "run the fleet benchmarks at full size (minutes of real time)")
+
+// fleetClientPacing turns each Client's own adaptive pacing on or off
+// beside the fleet's (heliumid.WithAdaptiveRate), to compare the two.
+var fleetClientPacing = flag.Bool("fleet.clientpacing", true, "each Client paces adaptively too (heliumid.WithAdaptiveRate)")
 
 // fleetScenario is one run: processes Clients, each with its own
 // connections and its own redisrate.Limiter configured at limit per
@@ -71,7 +74,7 @@ func runFleet(b *testing.B, redisAddr, key string, s fleetScenario) fleetResult 
 		defer transport.CloseIdleConnections()
 		hc := &http.Client{Transport: statusCounter{next: transport, attempts: &attempts, status429: &throttled}}
 		lim := redisrate.New(newClient(b, redisAddr), key, redisrate.PerSecond(s.limit))
-		c, err := heliumid.NewClient(fake.APIKey(), heliumid.WithBaseURL(fake.URL), heliumid.WithHTTPClient(hc), heliumid.WithRateLimiter(lim), heliumid.WithAdaptiveRate(os.Getenv("CORE_PACER") != "off"))
+		c, err := heliumid.NewClient(fake.APIKey(), heliumid.WithBaseURL(fake.URL), heliumid.WithHTTPClient(hc), heliumid.WithRateLimiter(lim), heliumid.WithAdaptiveRate(*fleetClientPacing))
 		if err != nil {
 			b.Fatal(err)
 		}
