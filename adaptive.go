@@ -216,13 +216,17 @@ func (p *pacer) observe(slot paceSlot, throttled bool, pausedUntil time.Time) {
 func (p *pacer) throttled(rate float64, now, pausedUntil time.Time) {
 	probing := !now.Before(p.probeAt) && rate > p.hold
 	same := p.ceiling > 0 && math.Abs(rate-p.ceiling) <= paceSameCeiling*p.ceiling
-	switch {
-	case !probing && !p.atHold:
+	if !probing && !p.atHold {
 		// Throttled at the rate it held: the network bunched two creates
 		// (a strict cap leaves a few ms of slack), or the cap fell. Step
-		// just under it; a second such throttle tells which.
+		// just under it and keep to the probe schedule; a second such
+		// throttle tells which.
 		p.hold = under(min(rate, p.hold))
-		p.atHold = true
+		p.atHold, p.throttle = true, now
+		p.probeAt = later(p.probeAt, pausedUntil)
+		return
+	}
+	switch {
 	case !probing:
 		// Throttled at the held rate again: the cap fell. Cut harder and
 		// look again soon.

@@ -435,9 +435,12 @@ func TestWithAdaptiveRateIsAnOption(t *testing.T) {
 func TestAThrottleAtTheHoldStepsUnderItThenCuts(t *testing.T) {
 	now := time.Unix(1_700_000_000, 0)
 	p := &pacer{on: true, hold: 19, ceiling: 20, epoch: 8 * time.Second, probeAt: now.Add(5 * time.Second)}
+	probeAt := p.probeAt
 	p.throttled(19, now, now.Add(time.Second))
 	assert.InDelta(t, under(19), p.hold, 1e-9)
 	assert.Equal(t, 8*time.Second, p.epoch, "the probe schedule stays")
+	assert.Equal(t, probeAt, p.probeAt)
+	assert.Equal(t, 20.0, p.ceiling, "and so does the ceiling")
 
 	now = now.Add(3 * time.Second)
 	p.probeAt = now.Add(5 * time.Second)
