@@ -100,13 +100,14 @@ else
   now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 end
 
-local f = redis.call('HMGET', KEYS[1], 'on', 'hold', 'ceil', 'probe', 'epoch', 'thr', 'ok', 'win', 'wok', 'last', 'gap', 'ei', 'late')
+local f = redis.call('HMGET', KEYS[1], 'on', 'hold', 'ceil', 'probe', 'epoch', 'thr', 'ok', 'win', 'wok', 'last', 'gap', 'ei', 'late', 'ath')
 local on = f[1] == '1'
 local hold, ceil = tonumber(f[2]) or 0, tonumber(f[3]) or 0
 local probe, epoch, thr = tonumber(f[4]) or 0, tonumber(f[5]) or FIRST, tonumber(f[6]) or 0
 local ok, win, wok = tonumber(f[7]) or 0, tonumber(f[8]) or 0, tonumber(f[9]) or 0
 local last, gap = tonumber(f[10]) or 0, tonumber(f[11]) or 0
 local ei, late = tonumber(f[12]) or 0, tonumber(f[13]) or 0
+local atHold = f[14] == '1'
 
 -- The rate the fleet's slots go out at: one over the time between them,
 -- smoothed over the last few (one gap alone is as jittery as the timers
@@ -176,17 +177,27 @@ if thrAge >= 0 then
     local okd = 0
     if t - win < 1000 then okd = wok end
     hold = under(math.max(okd, thrRate / 2, MINRATE))
-    ceil, epoch, thr, ok = 0, FIRST, t, 0
+    ceil, epoch, thr, ok, atHold = 0, FIRST, t, 0, false
     probe = resume
     if thrRate / 2 > okd then probe = resume + FIRST end
   elseif t - thr >= SAMETHR then
     local r = thrRate
     if r <= 0 then r = rateAt(t) end
     local probing = t >= probe and r > hold
-    if not probing then
+    if not probing and not atHold then
+      -- At the held rate: two creates bunched (a strict cap leaves a few
+      -- ms of slack), or the cap fell. Step just under it and keep the
+      -- ceiling and the probe schedule; a second such throttle tells.
+      hold = under(math.min(r, hold))
+      atHold, thr = true, t
+      probe = math.max(probe, resume)
+    elseif not probing then
       hold = math.max(r * CUT, MINRATE)
       epoch = FIRST
+      ceil, ok, thr = r, 0, t
+      probe = resume + epoch
     else
+      atHold = false
       local okr = ok
       if okr == 0 then okr = r * BACKOFF end
       hold = under(math.min(okr, r))
@@ -195,9 +206,9 @@ if thrAge >= 0 then
       else
         epoch = FIRST
       end
+      ceil, ok, thr = r, 0, t
+      probe = resume + epoch
     end
-    ceil, ok, thr = r, 0, t
-    probe = resume + epoch
   end
 end
 
@@ -213,7 +224,7 @@ local o = '0'
 if on then o = '1' end
 redis.call('HSET', KEYS[1], 'on', o, 'hold', tostring(hold), 'ceil', tostring(ceil), 'probe', tostring(probe),
   'epoch', tostring(epoch), 'thr', tostring(thr), 'ok', tostring(ok), 'win', tostring(win), 'wok', tostring(wok),
-  'last', tostring(last), 'gap', tostring(gap), 'ei', tostring(ei), 'late', tostring(late))
+  'last', tostring(last), 'gap', tostring(gap), 'ei', tostring(ei), 'late', tostring(late), 'ath', atHold and '1' or '0')
 redis.call('PEXPIRE', KEYS[1], TTL)
 return {tostring(askAt(now)), tostring(sent)}
 `)
