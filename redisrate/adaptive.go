@@ -73,12 +73,7 @@ const (
 // [7] how many ms of pause it still has to sit out; [8] now in Unix ms
 // (empty for Redis's clock; tests pass their own); [9]–[18] the constants
 // above; [19] 1 when the call follows a slot just granted (0 otherwise),
-// [20] adaptJitter in ms, [21] the rate that slot was asked at.
-//
-// The law counts in the rates the server sees. A slot goes out a little
-// after the one before it frees (a timer, a trip to Redis), so slots asked
-// at rate r go out at a little less than r; the rate returned is the one to
-// ask at for the law's rate to go out, by that lateness, measured.
+// [20] adaptJitter in ms.
 //
 // It returns the rate and, after a slot granted, the rate that slot goes
 // out at: one over the time since the fleet's previous slot, on Redis's
@@ -90,7 +85,7 @@ local okCount, pause = tonumber(ARGV[6]), tonumber(ARGV[7])
 local BACKOFF, CUT, SAME = tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11])
 local FIRST, MAXEPOCH, APPROACH, DOUBLING = tonumber(ARGV[12]), tonumber(ARGV[13]), tonumber(ARGV[14]), tonumber(ARGV[15])
 local MINRATE, SAMETHR, TTL = tonumber(ARGV[16]), tonumber(ARGV[17]), tonumber(ARGV[18])
-local granted, JITTER, asked = ARGV[19] == '1', tonumber(ARGV[20]), tonumber(ARGV[21])
+local granted, JITTER = ARGV[19] == '1', tonumber(ARGV[20])
 
 local now
 if ARGV[8] ~= '' then
@@ -100,14 +95,13 @@ else
   now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 end
 
-local f = redis.call('HMGET', KEYS[1], 'on', 'hold', 'ceil', 'probe', 'epoch', 'thr', 'ok', 'win', 'wok', 'last', 'gap', 'ei', 'late', 'ath')
+local f = redis.call('HMGET', KEYS[1], 'on', 'hold', 'ceil', 'probe', 'epoch', 'thr', 'ok', 'win', 'wok', 'last', 'gap', 'ath')
 local on = f[1] == '1'
 local hold, ceil = tonumber(f[2]) or 0, tonumber(f[3]) or 0
 local probe, epoch, thr = tonumber(f[4]) or 0, tonumber(f[5]) or FIRST, tonumber(f[6]) or 0
 local ok, win, wok = tonumber(f[7]) or 0, tonumber(f[8]) or 0, tonumber(f[9]) or 0
 local last, gap = tonumber(f[10]) or 0, tonumber(f[11]) or 0
-local ei, late = tonumber(f[12]) or 0, tonumber(f[13]) or 0
-local atHold = f[14] == '1'
+local atHold = f[12] == '1'
 
 -- The rate the fleet's slots go out at: one over the time between them,
 -- smoothed over the last few (one gap alone is as jittery as the timers
@@ -123,12 +117,6 @@ if granted then
     gap = 0.7 * gap + 0.3 * math.max(g, 0.01)
   end
   if gap > 0 then sent = 1000 / gap end
-  -- Lateness: how much longer than the previous slot's spacing this one
-  -- took, when it came right after it (not after a lull).
-  if last > 0 and ei > 0 and g >= ei and g < 2 * ei then
-    if late == 0 then late = g - ei else late = 0.8 * late + 0.2 * (g - ei) end
-  end
-  if asked > 0 then ei = 1000 / asked else ei = 0 end
   last = now
 end
 
@@ -212,21 +200,13 @@ if thrAge >= 0 then
   end
 end
 
-local function askAt(t)
-  local r = rateAt(t)
-  if not on or late <= 0 then return r end
-  local spacing = 1000 / r - late
-  if spacing <= 1000 / cap then return cap end
-  return math.min(1000 / spacing, 2 * r, cap)
-end
-
 local o = '0'
 if on then o = '1' end
 redis.call('HSET', KEYS[1], 'on', o, 'hold', tostring(hold), 'ceil', tostring(ceil), 'probe', tostring(probe),
   'epoch', tostring(epoch), 'thr', tostring(thr), 'ok', tostring(ok), 'win', tostring(win), 'wok', tostring(wok),
-  'last', tostring(last), 'gap', tostring(gap), 'ei', tostring(ei), 'late', tostring(late), 'ath', atHold and '1' or '0')
+  'last', tostring(last), 'gap', tostring(gap), 'ath', atHold and '1' or '0')
 redis.call('PEXPIRE', KEYS[1], TTL)
-return {tostring(askAt(now)), tostring(sent)}
+return {tostring(rateAt(now)), tostring(sent)}
 `)
 
 // adaptReport is what this process saw since its last report.
@@ -308,7 +288,7 @@ func (l Limit) perSecond() float64 {
 // checkCooldownAndLearn is ask's second step, one round trip to Redis: the
 // shared cool-down's time left and, in the same pipeline, this process's
 // report applied to the fleet's learned rate, which the next ask paces at.
-func (l *Limiter) checkCooldownAndLearn(ctx context.Context, granted bool, askedAt float64) (left time.Duration, sentAt float64, err error) {
+func (l *Limiter) checkCooldownAndLearn(ctx context.Context, granted bool) (left time.Duration, sentAt float64, err error) {
 	now := time.Now()
 	rep := l.takeReport()
 	pause := max(l.localCooldown().Milliseconds(), 0)
@@ -322,7 +302,7 @@ func (l *Limiter) checkCooldownAndLearn(ctx context.Context, granted bool, asked
 		adaptBackoff, adaptCutHolding, adaptSameCeiling,
 		adaptFirstEpoch.Milliseconds(), adaptMaxEpoch.Milliseconds(), adaptApproach.Milliseconds(), adaptDoubling.Milliseconds(),
 		adaptMinRate, adaptSameThrottle.Milliseconds(), adaptStateTTL.Milliseconds(),
-		granted, adaptJitter.Milliseconds(), askedAt,
+		granted, adaptJitter.Milliseconds(),
 	}
 	keys := []string{l.adaptKey}
 	var learned *redis.Cmd

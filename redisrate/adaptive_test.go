@@ -279,9 +279,8 @@ func TestWaitPacesAtTheFleetsLearnedRate(t *testing.T) {
 	b.Feedback(false)
 	b.Feedback(false)
 	b.Feedback(true)
-	// (Not under the 588/s the throttled one went out at, nor under the
-	// law's rate by then; within a little, which is the lateness the fleet
-	// makes up for.)
+	// (Not under the 588/s the throttled one went out at, smoothed, nor
+	// under the law's rate by then.)
 	assert.InDelta(t, holdUnder(500), f.report(b, 0, false), 5)
 }
 

@@ -215,7 +215,7 @@ func (l *Limiter) Wait(ctx context.Context) error {
 func (l *Limiter) ask(ctx context.Context) (granted bool, wait time.Duration, cooling bool, err error) {
 	asked, fresh := l.learnedRate()
 	if !fresh {
-		left, _, err := l.checkCooldownAndLearn(ctx, false, 0)
+		left, _, err := l.checkCooldownAndLearn(ctx, false)
 		if err != nil {
 			return false, 0, false, err
 		}
@@ -231,7 +231,7 @@ func (l *Limiter) ask(ctx context.Context) (granted bool, wait time.Duration, co
 	if res.Allowed == 0 {
 		return false, res.RetryAfter, false, nil
 	}
-	left, sentAt, err := l.checkCooldownAndLearn(ctx, true, l.limit.effective(asked))
+	left, sentAt, err := l.checkCooldownAndLearn(ctx, true)
 	if err != nil {
 		return false, 0, false, err
 	}
