@@ -55,7 +55,7 @@ const (
 	// the network). The hold is spaced this much more than the rate that
 	// succeeded, so that jitter does not turn into 429s against a strict
 	// cap.
-	adaptJitter = 2 * time.Millisecond
+	adaptJitter = time.Millisecond
 
 	// adaptStateTTL: a fleet idle this long forgets what it learned and
 	// starts again from the configured Limit.

@@ -73,9 +73,9 @@ func (f *lawFixture) report(l *redisrate.Limiter, ok int, throttled bool) float6
 }
 
 // holdUnder is the rate the law holds at below ok, the highest rate that
-// succeeded: 97 % of it, spaced 2 ms more for the jitter of sending.
+// succeeded: 97 % of it, spaced 1 ms more for the jitter of sending.
 func holdUnder(ok float64) float64 {
-	return 1 / (1/(ok*0.97) + 0.002)
+	return 1 / (1/(ok*0.97) + 0.001)
 }
 
 // The ages Feedback measures are real milliseconds (at most a few in these
