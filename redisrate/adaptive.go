@@ -22,9 +22,10 @@ import (
 // changes before the first 429; then the rate holds just under the highest
 // rate at which creates succeeded and probes above it less and less often
 // (epochs doubling from 2 s to 32 s) while the ceiling stays within 10 %;
-// a throttle at the held rate (the cap fell) cuts it by 30 %. It runs in one
-// Lua script, atomically, on Redis's clock, so clock skew between machines
-// does not matter.
+// a throttle at the held rate steps it just under (two creates bunched),
+// a second one cuts it by 30 % (the cap fell). It runs in one Lua script,
+// atomically, on Redis's clock, so clock skew between machines does not
+// matter. Where it differs from the Client's, the README says why.
 //
 // Feedback does no I/O (it must not block the create that reports): it
 // counts, and the counts travel with the next Wait's round trip to Redis,
@@ -36,7 +37,7 @@ import (
 // The control law's constants, as in the core's adaptive.go.
 const (
 	adaptBackoff     = 0.97 // hold at this share of the highest rate that succeeded
-	adaptCutHolding  = 0.7  // a throttle while holding: the cap fell; cut this much more
+	adaptCutHolding  = 0.7  // a second throttle while holding: the cap fell; cut this much more
 	adaptSameCeiling = 0.10 // a ceiling within this share of the last is the same cap
 	adaptFirstEpoch  = 2 * time.Second
 	adaptMaxEpoch    = 32 * time.Second
@@ -62,8 +63,7 @@ const (
 	adaptStateTTL = time.Hour
 )
 
-// adaptScript applies one process's report and returns the rate to pace at,
-// in thousandths of a session per second.
+// adaptScript applies one process's report to the fleet's control law.
 //
 // KEYS[1]: the state hash. ARGV: [1] the configured rate (sessions/s);
 // from the reporter, [2] how many ms ago it saw its first unreported 429
@@ -75,9 +75,10 @@ const (
 // above; [19] 1 when the call follows a slot just granted (0 otherwise),
 // [20] adaptJitter in ms.
 //
-// It returns the rate and, after a slot granted, the rate that slot goes
-// out at: one over the time since the fleet's previous slot, on Redis's
-// clock. That, not the rate asked for, is what the server sees.
+// It returns the rate to pace at (sessions per second) and, after a slot
+// granted, the rate that slot goes out at: one over the time since the
+// fleet's previous slot, on Redis's clock, smoothed over the last few. That,
+// not the rate asked for, is what the server sees.
 var adaptScript = redis.NewScript(`
 local cap = tonumber(ARGV[1])
 local thrAge, thrRate, okAge, okRate = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
