@@ -15,9 +15,11 @@ import (
 // With adaptive pacing, a Client that has been answered 429 on a create
 // paces every create attempt, in every goroutine, at a rate it learns from
 // the server's answers, in the manner of the AWS SDK's adaptive retry mode:
-// cut on each throttle, grown back while creates succeed. It holds just under
+// cut on throttles, grown back while creates succeed. It holds just under
 // the highest rate that succeeded and probes above it less and less often
-// while the cap stays where it was (again sooner once it moved). Before the
+// while the cap stays where it was (again sooner once it moved). One 429 at
+// the held rate steps it a little lower (two creates bunched by the
+// network); a second cuts it by 30 % (the cap fell). Before the
 // first 429 nothing is paced, and reads are never paced. When a 429's pause
 // ends, the waiting creates go out at the learned rate, not all at once, and
 // those on their later attempts first, so that no call runs out of retries
