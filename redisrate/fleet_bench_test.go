@@ -110,7 +110,28 @@ func runFleet(b *testing.B, redisAddr, key string, s fleetScenario) fleetResult 
 	return fleetResult{created: created.Load(), attempts: attempts.Load(), throttled: throttled.Load(), failed: failed.Load(), elapsed: time.Since(start)}
 }
 
+var (
+	fleetMu      sync.Mutex
+	fleetResults = map[string]fleetResult{}
+)
+
+// runOnce runs the scenario on the benchmark's first call (b.N == 1) and
+// reports that result again on the later calls that only serve -benchtime.
+func runOnce(b *testing.B, run func() fleetResult) fleetResult {
+	fleetMu.Lock()
+	r, ok := fleetResults[b.Name()]
+	fleetMu.Unlock()
+	if b.N == 1 || !ok {
+		r = run()
+		fleetMu.Lock()
+		fleetResults[b.Name()] = r
+		fleetMu.Unlock()
+	}
+	return r
+}
+
 func report(b *testing.B, s fleetScenario, r fleetResult) {
+	b.ReportMetric(float64(r.elapsed.Nanoseconds()), "ns/op")
 	b.ReportMetric(r.rate(), "creates/s")
 	b.ReportMetric(100*r.rate()/s.capPerSecond, "%cap")
 	b.ReportMetric(100*float64(r.throttled)/float64(max(r.attempts, 1)), "%429")
@@ -123,9 +144,11 @@ func report(b *testing.B, s fleetScenario, r fleetResult) {
 // set at twice the server's real cap: the fleet learns the real one
 // together (docs/PERFORMANCE.md, "Creation throughput at the cap").
 //
-// Each call runs each scenario once, in real time, against a fresh fake
-// server and Redis key, whatever b.N: repeating minutes of real time per
-// iteration would measure nothing more. Run it with -benchtime=1x.
+// Each scenario runs once, in real time, against a fresh fake server and
+// Redis key, whatever b.N: the testing package's first call (b.N == 1) runs
+// it, and a later call that only serves -benchtime reports the same result
+// again; repeating minutes of real time would measure nothing more. ns/op
+// is the scenario's length.
 func BenchmarkFleetAdaptive(b *testing.B) {
 	burst := fleetScenario{processes: 3, goroutines: 63, limit: 400, capPerSecond: 200, creates: 100}
 	sustained := fleetScenario{processes: 3, goroutines: 63, limit: 400, capPerSecond: 200, duration: 3 * time.Second}
@@ -140,8 +163,10 @@ func BenchmarkFleetAdaptive(b *testing.B) {
 		s    fleetScenario
 	}{{"burst", burst}, {"sustained", sustained}} {
 		b.Run(tc.name, func(b *testing.B) {
-			run++
-			report(b, tc.s, runFleet(b, srv.addr, fmt.Sprintf("fleet-%s-%d", tc.name, run), tc.s))
+			report(b, tc.s, runOnce(b, func() fleetResult {
+				run++
+				return runFleet(b, srv.addr, fmt.Sprintf("fleet-%s-%d", tc.name, run), tc.s)
+			}))
 		})
 	}
 }
