@@ -224,6 +224,32 @@ type adaptReport struct {
 // cancelled context) leave their slot in it, and the oldest go first.
 const maxInFlight = 256
 
+// slotRing holds the rates of the slots granted and not yet answered,
+// oldest first, at most maxInFlight of them (the oldest are dropped). An
+// array, not a slice, so that a Limiter stays comparable, as it was in 0.1.
+type slotRing struct {
+	rates   [maxInFlight]float64
+	head, n int
+}
+
+func (r *slotRing) push(rate float64) {
+	if r.n == maxInFlight {
+		r.head, r.n = (r.head+1)%maxInFlight, r.n-1
+	}
+	r.rates[(r.head+r.n)%maxInFlight] = rate
+	r.n++
+}
+
+// pop returns the oldest rate, or 0 when there is none.
+func (r *slotRing) pop() float64 {
+	if r.n == 0 {
+		return 0
+	}
+	rate := r.rates[r.head]
+	r.head, r.n = (r.head+1)%maxInFlight, r.n-1
+	return rate
+}
+
 // granted records the rate a slot was granted at (sessions per second), for
 // the Feedback of the create that uses it. Feedback does not say which
 // create it is about; creates are answered roughly in the order they went
@@ -231,10 +257,7 @@ const maxInFlight = 256
 func (l *Limiter) granted(rate float64) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if len(l.inFlight) == maxInFlight {
-		l.inFlight = l.inFlight[1:]
-	}
-	l.inFlight = append(l.inFlight, rate)
+	l.inFlight.push(rate)
 }
 
 // Feedback records the outcome of one create attempt that got a response:
@@ -249,10 +272,7 @@ func (l *Limiter) Feedback(throttled bool) {
 	now := time.Now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	sentAt := 0.0
-	if len(l.inFlight) > 0 {
-		sentAt, l.inFlight = l.inFlight[0], l.inFlight[1:]
-	}
+	sentAt := l.inFlight.pop()
 	if throttled {
 		if l.report.throttledAt.IsZero() {
 			l.report.throttledAt, l.report.throttleRate = now, sentAt

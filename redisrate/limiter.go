@@ -66,7 +66,7 @@ type Limiter struct {
 	nextProbe  time.Time   // with fallback: when to ask Redis again
 	lastLocal  time.Time   // with fallback: the latest slot the local pace alone granted (see guarded)
 	report     adaptReport // outcomes not yet told to Redis
-	inFlight   []float64   // rates of the slots granted and not yet reported on, oldest first
+	inFlight   slotRing    // rates of the slots granted and not yet reported on
 	learned    float64     // the fleet's rate (sessions/s) as of the last round trip; 0: none yet
 	learnedAt  time.Time   // when
 
