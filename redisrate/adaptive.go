@@ -315,7 +315,7 @@ func (l *Limiter) checkCooldownAndLearn(ctx context.Context, granted bool) (left
 	pause := max(l.localCooldown().Milliseconds(), 0)
 	clock := ""
 	if l.clock != nil {
-		clock = strconv.FormatInt(l.clock().UnixMilli(), 10)
+		clock = strconv.FormatInt((*l.clock)().UnixMilli(), 10)
 	}
 	args := []any{
 		strconv.FormatFloat(l.limit.perSecond(), 'g', -1, 64),

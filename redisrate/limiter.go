@@ -70,7 +70,7 @@ type Limiter struct {
 	learned    float64     // the fleet's rate (sessions/s) as of the last round trip; 0: none yet
 	learnedAt  time.Time   // when
 
-	clock func() time.Time // tests: the adaptive law's clock instead of Redis's
+	clock *func() time.Time // tests: the adaptive law's clock instead of Redis's (a pointer: a Limiter stays comparable)
 }
 
 // New returns a Limiter that lets sessions through at limit, counted in Redis

@@ -359,11 +359,13 @@ func identForms(ident string) []string {
 	return forms
 }
 
-// mentionsAny reports whether text names one of forms as a whole identifier
-// (not as part of a longer one).
+// mentionsAny reports whether text names one of forms as a whole identifier:
+// not as part of a longer one, nor as the qualifier of a member
+// ("Limiter.Feedback" does not name "Limiter"; a sentence's full stop is
+// no member).
 func mentionsAny(text string, forms []string) bool {
 	for _, f := range forms {
-		re := regexp.MustCompile(`(^|[^\w])` + regexp.QuoteMeta(f) + `($|[^\w])`)
+		re := regexp.MustCompile(`(^|[^\w])` + regexp.QuoteMeta(f) + `($|[^\w.]|\.($|[^\w]))`)
 		if re.MatchString(text) {
 			return true
 		}

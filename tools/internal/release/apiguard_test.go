@@ -134,6 +134,9 @@ func TestAChangelogNamesAnIdentifierAsAWhole(t *testing.T) {
 		{"(*Client).CreateVerification", "- `Client.CreateVerificationX`", false},
 		{"./heliumidtest.Server.URL", "`heliumidtest.Server.URL` moved", true},
 		{"Wait", "`Waiter` changed", false},
+		{"Limiter", "`Limiter.Feedback` was added", false}, // a member named, not the type
+		{"Limiter", "`redisrate.Limiter` is no longer comparable.", true},
+		{"Limiter", "the Limiter.", true},
 		{"package example.com/fix/old", "package example.com/fix/old is gone", true},
 	} {
 		if got := mentionsAny(tc.text, identForms(tc.ident)); got != tc.want {
