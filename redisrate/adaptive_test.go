@@ -1,7 +1,6 @@
 package redisrate_test
 
 import (
-	"context"
 	"math"
 	"sync"
 	"testing"
@@ -10,7 +9,6 @@ import (
 	"github.com/heliumid/heliumid-go"
 	"github.com/heliumid/heliumid-go/heliumidtest"
 	"github.com/heliumid/heliumid-go/redisrate"
-	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -199,69 +197,30 @@ func TestAdaptiveRateWaitsOutTheSharedPauseBeforeGrowing(t *testing.T) {
 	assert.InDelta(t, 2*holdUnder(10), f.report(l, 0, false), 1.0, "doubling from the pause's end")
 }
 
-// gcraLimits is a go-redis hook that records the rate and period of every
-// GCRA call, to check what Wait actually asked Redis for.
-type gcraLimits struct {
-	mu    sync.Mutex
-	rates []float64 // sessions per second
-}
-
-func (g *gcraLimits) DialHook(next redis.DialHook) redis.DialHook { return next }
-
-func (g *gcraLimits) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return next
-}
-
-func (g *gcraLimits) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
-	return func(ctx context.Context, cmd redis.Cmder) error {
-		args := cmd.Args()
-		if (cmd.Name() == "evalsha" || cmd.Name() == "eval") && len(args) >= 7 && args[3] == "rate:heliumid:law" {
-			n, _ := args[5].(int)
-			period, _ := args[6].(float64)
-			g.mu.Lock()
-			g.rates = append(g.rates, float64(n)/period)
-			g.mu.Unlock()
-		}
-		return next(ctx, cmd)
-	}
-}
-
-func (g *gcraLimits) all() []float64 {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return append([]float64(nil), g.rates...)
-}
-
-func (g *gcraLimits) last() float64 {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if len(g.rates) == 0 {
-		return 0
-	}
-	return g.rates[len(g.rates)-1]
-}
-
 func TestWaitPacesAtTheFleetsLearnedRate(t *testing.T) {
 	f := newLawFixture(t, 1000)
 	a := f.process()
 	rdb := newClient(t, f.addr)
-	seen := &gcraLimits{}
+	seen := &admissions{gcraKey: "rate:heliumid:law"}
 	rdb.AddHook(seen)
 	b := redisrate.New(rdb, f.key, f.limit)
 	redisrate.SetAdaptiveClock(b, f.clock.read)
 
 	require.NoError(t, b.Wait(t.Context()))
-	assert.Equal(t, 1000.0, seen.last(), "before any 429: the configured Limit")
+	require.NotEmpty(t, seen.asked())
+	for _, r := range seen.asked() {
+		assert.Equal(t, 1000.0, r, "before any 429: the configured Limit")
+	}
 
 	f.report(a, 100, false)
 	f.report(a, 0, true) // another process learned 100/s
-	before := len(seen.all())
+	before := len(seen.asked())
 	require.NoError(t, b.Wait(t.Context()))
-	asked := seen.all()[before:]
+	asked := seen.asked()[before:]
 	require.GreaterOrEqual(t, len(asked), 2)
 	assert.InDeltaSlice(t, []float64{1000, holdUnder(100)}, asked[:2], 0.001,
 		"this process asks at its copy of the rate, hears of the cut in the same round trip as the slot, leaves that slot unused and asks at the fleet's rate")
-	assert.InDelta(t, holdUnder(100), seen.last(), 0.001)
+	assert.InDelta(t, holdUnder(100), asked[len(asked)-1], 0.001)
 	b.Feedback(false)
 
 	// The Feedback of a create carries the rate its slot went out at: one

@@ -18,13 +18,15 @@ type admission struct {
 }
 
 // admissions is a go-redis hook that records every GCRA call on gcraKey that
-// Redis answered with "allowed". It observes the real traffic, so the test
-// checks what Redis granted rather than what the Limiter claims.
+// Redis answered with "allowed", and the rate every such call asked for. It
+// observes the real traffic, so the test checks what Redis granted rather
+// than what the Limiter claims.
 type admissions struct {
 	gcraKey string
 
-	mu   sync.Mutex
-	list []admission
+	mu    sync.Mutex
+	list  []admission
+	rates []float64 // sessions per second, of every call, granted or not
 }
 
 func (a *admissions) DialHook(next redis.DialHook) redis.DialHook { return next }
@@ -38,20 +40,40 @@ func (a *admissions) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 		sent := time.Now()
 		err := next(ctx, cmd)
 		answered := time.Now()
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		if rate, ok := a.askedRate(cmd); ok {
+			a.rates = append(a.rates, rate)
+		}
 		if err == nil && a.granted(cmd) {
-			a.mu.Lock()
 			a.list = append(a.list, admission{sent: sent, answered: answered})
-			a.mu.Unlock()
 		}
 		return err
 	}
 }
 
-// granted reports whether cmd is redis_rate's script on gcraKey (EVALSHA,
-// or EVAL after NOSCRIPT) and its reply starts with 1 allowed event.
-func (a *admissions) granted(cmd redis.Cmder) bool {
+// isGCRA reports whether cmd is redis_rate's script on gcraKey (EVALSHA,
+// or EVAL after NOSCRIPT).
+func (a *admissions) isGCRA(cmd redis.Cmder) bool {
 	args := cmd.Args()
-	if (cmd.Name() != "evalsha" && cmd.Name() != "eval") || len(args) < 4 || args[3] != a.gcraKey {
+	return (cmd.Name() == "evalsha" || cmd.Name() == "eval") && len(args) >= 7 && args[3] == a.gcraKey
+}
+
+// askedRate is the rate a GCRA call asked for: redis_rate passes the
+// burst, the count and the period in seconds after the key.
+func (a *admissions) askedRate(cmd redis.Cmder) (float64, bool) {
+	if !a.isGCRA(cmd) {
+		return 0, false
+	}
+	n, _ := cmd.Args()[5].(int)
+	period, _ := cmd.Args()[6].(float64)
+	return float64(n) / period, period > 0
+}
+
+// granted reports whether cmd is a GCRA call whose reply starts with 1
+// allowed event.
+func (a *admissions) granted(cmd redis.Cmder) bool {
+	if !a.isGCRA(cmd) {
 		return false
 	}
 	c, ok := cmd.(*redis.Cmd)
@@ -60,6 +82,13 @@ func (a *admissions) granted(cmd redis.Cmder) bool {
 	}
 	reply, ok := c.Val().([]any)
 	return ok && len(reply) > 0 && reply[0] == int64(1)
+}
+
+// asked returns the rates the GCRA calls asked for, in order.
+func (a *admissions) asked() []float64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return slices.Clone(a.rates)
 }
 
 // sorted returns the admissions in the order they were sent.
