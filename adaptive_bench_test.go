@@ -560,3 +560,50 @@ func failureNote(l *load) string {
 	}
 	return fmt.Sprintf("%d of %d calls failed; the first (%s): %v", l.failed.Load(), l.calls.Load(), kind, err)
 }
+
+// BenchmarkAdaptiveReadsDuringThrottle: reads through a Client whose
+// creates are being throttled and paced (64 goroutines creating against the
+// strict 20/s bucket, past their first 429), against the same reads with no
+// create in flight, alternating rounds. Target: reads not slowed. Each op is
+// one GetVerification; an ordinary benchmark, fast at any -benchtime.
+func BenchmarkAdaptiveReadsDuringThrottle(b *testing.B) {
+	for r := 1; r <= benchRounds(); r++ {
+		order := []string{"idle", "throttled"}
+		if r%2 == 0 {
+			slices.Reverse(order)
+		}
+		for _, creates := range order {
+			b.Run(fmt.Sprintf("round=%d/creates=%s", r, creates), func(b *testing.B) {
+				srv := newCountingServer(b, heliumidtest.WithTokenBucket(benchCap, 1))
+				c := srv.client(b, implDefault)
+				session, err := c.CreateVerification(context.Background(), &heliumid.CreateVerificationRequest{VendorData: "reader"})
+				if err != nil {
+					b.Fatal(err)
+				}
+				ctx, cancel := context.WithCancel(context.Background())
+				var wg sync.WaitGroup
+				defer func() {
+					cancel()
+					wg.Wait()
+				}()
+				if creates == "throttled" {
+					var l load
+					wg.Go(func() { l.run(ctx, c, benchCallers, 0) })
+					for {
+						if _, refused, _ := srv.window(time.Time{}, time.Now().Add(time.Hour)); refused > 0 {
+							break // answered 429: the creates now pause and pace
+						}
+						time.Sleep(time.Millisecond)
+					}
+				}
+				b.ResetTimer()
+				for range b.N {
+					if _, err := c.GetVerification(context.Background(), session.ID); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.StopTimer()
+			})
+		}
+	}
+}
