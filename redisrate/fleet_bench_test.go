@@ -38,41 +38,82 @@ type fleetScenario struct {
 }
 
 // fleetResult is what the run measured: on the server's side (every
-// attempt it answered, and how many were 429) and the callers' (calls
-// that failed).
+// attempt it answered, and how many were 429), whole and from 10 s in (past
+// the unpaced first wave and the learning), and the callers' (calls that
+// failed).
 type fleetResult struct {
-	created, attempts, throttled, failed int64
-	elapsed                              time.Duration
+	whole, settled fleetWindow
+	failed         int64
+	elapsed        time.Duration
 }
 
-func (r fleetResult) rate() float64 { return float64(r.created) / r.elapsed.Seconds() }
+type fleetWindow struct {
+	created, attempts, throttled int
+	length                       time.Duration
+}
 
-// statusCounter counts, per process, the responses the server gave.
+func (w fleetWindow) rate() float64 { return float64(w.created) / w.length.Seconds() }
+
+// settleTime is how far into a run the settled window starts.
+const settleTime = 10 * time.Second
+
+// statusCounter records the responses the server gave to creates, with the
+// time each came, for every process.
 type statusCounter struct {
-	next                http.RoundTripper
-	attempts, status429 *atomic.Int64
+	next http.RoundTripper
+	log  *createLog
+}
+
+type createLog struct {
+	mu     sync.Mutex
+	events []createEvent
+}
+
+type createEvent struct {
+	at     time.Time
+	status int
 }
 
 func (c statusCounter) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := c.next.RoundTrip(req)
 	if err == nil && req.Method == http.MethodPost {
-		c.attempts.Add(1)
-		if resp.StatusCode == http.StatusTooManyRequests {
-			c.status429.Add(1)
-		}
+		c.log.mu.Lock()
+		c.log.events = append(c.log.events, createEvent{time.Now(), resp.StatusCode})
+		c.log.mu.Unlock()
 	}
 	return resp, err
+}
+
+// window counts the creates answered from from to to.
+func (l *createLog) window(from, to time.Time) fleetWindow {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	w := fleetWindow{length: to.Sub(from)}
+	for _, e := range l.events {
+		if e.at.Before(from) || e.at.After(to) {
+			continue
+		}
+		w.attempts++
+		switch {
+		case e.status >= 200 && e.status < 300:
+			w.created++
+		case e.status == http.StatusTooManyRequests:
+			w.throttled++
+		}
+	}
+	return w
 }
 
 func runFleet(b *testing.B, redisAddr, key string, s fleetScenario) fleetResult {
 	fake := heliumidtest.NewServer(heliumidtest.WithWallClock(), heliumidtest.WithTokenBucket(s.capPerSecond, 1))
 	defer fake.Close()
-	var attempts, throttled, created, failed atomic.Int64
+	var log createLog
+	var created, failed atomic.Int64
 	clients := make([]*heliumid.Client, s.processes)
 	for i := range clients {
 		transport := http.DefaultTransport.(*http.Transport).Clone()
 		defer transport.CloseIdleConnections()
-		hc := &http.Client{Transport: statusCounter{next: transport, attempts: &attempts, status429: &throttled}}
+		hc := &http.Client{Transport: statusCounter{next: transport, log: &log}}
 		lim := redisrate.New(newClient(b, redisAddr), key, redisrate.PerSecond(s.limit))
 		c, err := heliumid.NewClient(fake.APIKey(), heliumid.WithBaseURL(fake.URL), heliumid.WithHTTPClient(hc), heliumid.WithRateLimiter(lim), heliumid.WithAdaptiveRate(*fleetClientPacing))
 		if err != nil {
@@ -107,7 +148,12 @@ func runFleet(b *testing.B, redisAddr, key string, s fleetScenario) fleetResult 
 		})
 	}
 	wg.Wait()
-	return fleetResult{created: created.Load(), attempts: attempts.Load(), throttled: throttled.Load(), failed: failed.Load(), elapsed: time.Since(start)}
+	end := time.Now()
+	r := fleetResult{whole: log.window(start, end), failed: failed.Load(), elapsed: end.Sub(start)}
+	if end.Sub(start) > 2*settleTime {
+		r.settled = log.window(start.Add(settleTime), end)
+	}
+	return r
 }
 
 var (
@@ -131,13 +177,20 @@ func runOnce(b *testing.B, run func() fleetResult) fleetResult {
 }
 
 func report(b *testing.B, s fleetScenario, r fleetResult) {
+	w := r.whole
 	b.ReportMetric(float64(r.elapsed.Nanoseconds()), "ns/op")
-	b.ReportMetric(r.rate(), "creates/s")
-	b.ReportMetric(100*r.rate()/s.capPerSecond, "%cap")
-	b.ReportMetric(100*float64(r.throttled)/float64(max(r.attempts, 1)), "%429")
+	b.ReportMetric(w.rate(), "creates/s")
+	b.ReportMetric(100*w.rate()/s.capPerSecond, "%cap")
+	b.ReportMetric(100*float64(w.throttled)/float64(max(w.attempts, 1)), "%429")
 	b.ReportMetric(float64(r.failed), "failed")
 	b.Logf("%d created in %v (%.1f/s, %.0f%% of the %g/s cap), %d of %d attempts answered 429, %d failed",
-		r.created, r.elapsed.Round(time.Millisecond), r.rate(), 100*r.rate()/s.capPerSecond, s.capPerSecond, r.throttled, r.attempts, r.failed)
+		w.created, r.elapsed.Round(time.Millisecond), w.rate(), 100*w.rate()/s.capPerSecond, s.capPerSecond, w.throttled, w.attempts, r.failed)
+	if st := r.settled; st.length > 0 {
+		b.ReportMetric(100*st.rate()/s.capPerSecond, "%cap@10s")
+		b.ReportMetric(100*float64(st.throttled)/float64(max(st.attempts, 1)), "%429@10s")
+		b.Logf("from %v in: %.1f/s (%.0f%% of the cap), %d of %d attempts answered 429",
+			settleTime, st.rate(), 100*st.rate()/s.capPerSecond, st.throttled, st.attempts)
+	}
 }
 
 // BenchmarkFleetAdaptive measures three processes whose redisrate Limit is
