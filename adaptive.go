@@ -202,7 +202,7 @@ func (p *pacer) observe(slot paceSlot, throttled bool, pausedUntil time.Time) {
 		if now.Sub(p.second) >= time.Second {
 			p.hold = 0
 		}
-		p.hold = under(max(p.hold, paceMinRate))
+		p.hold = under(p.hold) // under never gives less than paceMinRate
 		p.ceiling, p.epoch, p.throttle, p.atHold = 0, paceFirstEpoch, now, false
 		p.probeAt = later(now, pausedUntil)
 		p.next = p.probeAt

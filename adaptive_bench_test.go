@@ -17,6 +17,7 @@ import (
 
 	heliumid "github.com/heliumid/heliumid-go"
 	"github.com/heliumid/heliumid-go/heliumidtest"
+	"github.com/heliumid/heliumid-go/internal/statuswriter"
 	"golang.org/x/time/rate"
 )
 
@@ -112,10 +113,10 @@ func newCountingServer(b *testing.B, opts ...heliumidtest.Option) *countingServe
 			h.ServeHTTP(w, r)
 			return
 		}
-		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		sw := &statuswriter.Writer{ResponseWriter: w}
 		h.ServeHTTP(sw, r)
 		cs.mu.Lock()
-		cs.events = append(cs.events, createEvent{time.Now(), sw.status})
+		cs.events = append(cs.events, createEvent{time.Now(), sw.Status})
 		cs.mu.Unlock()
 	}))
 	cs.url = cs.ts.URL + "/api"
@@ -124,16 +125,6 @@ func newCountingServer(b *testing.B, opts ...heliumidtest.Option) *countingServe
 		cs.fake.Close()
 	})
 	return cs
-}
-
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	w.status = code
-	w.ResponseWriter.WriteHeader(code)
 }
 
 // client builds the Client under test as a user would: NewClient with the

@@ -121,12 +121,11 @@ if granted then
   last = now
 end
 
-
 -- under is the rate to hold at below x, a rate that succeeded: a little
 -- under it, and spaced far enough under it that the jitter of sending (a
 -- timer, a trip to Redis) does not bunch two creates.
 local function under(x)
-  return math.max(1000 / (1000 / (x * BACKOFF) + JITTER), MINRATE)
+  return math.max(1000 / (1000 / (x * BACKOFF) + JITTER), MINRATE) -- MINRATE for x = 0 too
 end
 
 local function rateAt(t)
@@ -147,8 +146,8 @@ if okCount > 0 then
   if now - win >= 1000 then win, wok = now, 0 end
   wok = wok + okCount
 end
--- The rate a create was sent at is the one its process asked its slot at;
--- when unknown, the law's rate at the time.
+-- The highest rate a success since the last throttle went out at (as its
+-- slot's reply said); when unknown, the law's rate at the time.
 if on and okAge >= 0 and now - okAge >= thr then
   if okRate <= 0 then okRate = rateAt(now - okAge) end
   ok = math.max(ok, okRate)
@@ -165,7 +164,7 @@ if thrAge >= 0 then
     on = true
     local okd = 0
     if t - win < 1000 then okd = wok end
-    hold = under(math.max(okd, thrRate / 2, MINRATE))
+    hold = under(math.max(okd, thrRate / 2))
     ceil, epoch, thr, ok, atHold = 0, FIRST, t, 0, false
     probe = resume
     if thrRate / 2 > okd then probe = resume + FIRST end
@@ -201,9 +200,7 @@ if thrAge >= 0 then
   end
 end
 
-local o = '0'
-if on then o = '1' end
-redis.call('HSET', KEYS[1], 'on', o, 'hold', tostring(hold), 'ceil', tostring(ceil), 'probe', tostring(probe),
+redis.call('HSET', KEYS[1], 'on', on and '1' or '0', 'hold', tostring(hold), 'ceil', tostring(ceil), 'probe', tostring(probe),
   'epoch', tostring(epoch), 'thr', tostring(thr), 'ok', tostring(ok), 'win', tostring(win), 'wok', tostring(wok),
   'last', tostring(last), 'gap', tostring(gap), 'ath', atHold and '1' or '0')
 redis.call('PEXPIRE', KEYS[1], TTL)
@@ -382,7 +379,7 @@ func (l *Limiter) learnedRate() (rate float64, fresh bool) {
 // paced is the GCRA limit for the learned rate r (sessions per second):
 // l itself when r does not pace below it.
 func (l Limit) paced(r float64) redis_rate.Limit {
-	if r <= 0 || r >= l.perSecond() {
+	if l.effective(r) >= l.perSecond() {
 		return l.gcra()
 	}
 	// redis_rate counts in whole events per period: thousandths of a
