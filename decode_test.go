@@ -1,12 +1,8 @@
 package heliumid
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
-	"io"
-	"net/http"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -215,102 +211,6 @@ func TestEnvelopeDecoding(t *testing.T) {
 	var v Verification
 	require.NoError(t, c.decodeEnvelope(200, []byte(`{"Status":true,"DATA":{"id":"x"},"code":{}}`), &v), "names match as encoding/json does")
 	assert.Equal(t, "x", v.ID)
-}
-
-// countingReader counts what is read from it.
-type countingReader struct {
-	r io.Reader
-	n int
-}
-
-func (cr *countingReader) Read(p []byte) (int, error) {
-	n, err := cr.r.Read(p)
-	cr.n += n
-	return n, err
-}
-
-func bodyResponse(body []byte, contentLength int64) (*http.Response, *countingReader) {
-	cr := &countingReader{r: bytes.NewReader(body)}
-	return &http.Response{StatusCode: 200, Body: io.NopCloser(cr), ContentLength: contentLength}, cr
-}
-
-func TestReadBody(t *testing.T) {
-	body := bytes.Repeat([]byte("x"), 117<<10)
-
-	t.Run("a Content-Length sizes the buffer at once", func(t *testing.T) {
-		resp, _ := bodyResponse(body, int64(len(body)))
-		buf, tooLarge, err := readBody(resp, maxSuccessBody)
-		require.NoError(t, err)
-		assert.False(t, tooLarge)
-		assert.Equal(t, body, buf.Bytes())
-		assert.Equal(t, len(body)+1, buf.Cap(), "the body and the read that sees its end, no more")
-		putBuffer(buf)
-	})
-
-	t.Run("a wrong Content-Length is only a hint", func(t *testing.T) {
-		for _, cl := range []int64{-1, 0, 10, int64(len(body)) * 2} {
-			resp, _ := bodyResponse(body, cl)
-			buf, tooLarge, err := readBody(resp, maxSuccessBody)
-			require.NoError(t, err)
-			assert.False(t, tooLarge)
-			assert.Equal(t, body, buf.Bytes(), "Content-Length %d", cl)
-			putBuffer(buf)
-		}
-	})
-
-	t.Run("a Content-Length over the limit allocates nothing for it", func(t *testing.T) {
-		resp, cr := bodyResponse(body, maxSuccessBody+1)
-		buf, tooLarge, err := readBody(resp, maxSuccessBody)
-		require.NoError(t, err)
-		assert.True(t, tooLarge)
-		assert.Equal(t, keptErrorBody, buf.Len(), "what an APIError keeps")
-		assert.LessOrEqual(t, cr.n, keptErrorBody+1)
-		assert.Less(t, buf.Cap(), 64<<10)
-		putBuffer(buf)
-	})
-
-	t.Run("without a Content-Length, the limit still holds", func(t *testing.T) {
-		resp, _ := bodyResponse(body, -1)
-		buf, tooLarge, err := readBody(resp, 100<<10)
-		require.NoError(t, err)
-		assert.True(t, tooLarge)
-		assert.Equal(t, 100<<10, buf.Len())
-		assert.LessOrEqual(t, buf.Cap(), 100<<10+1)
-		putBuffer(buf)
-	})
-
-	t.Run("page-sized buffers are reused", func(t *testing.T) {
-		read := func() {
-			resp, _ := bodyResponse(body, int64(len(body)))
-			buf, _, err := readBody(resp, maxSuccessBody)
-			require.NoError(t, err)
-			putBuffer(buf)
-		}
-		read()
-		const reads = 50
-		var before, after runtime.MemStats
-		runtime.ReadMemStats(&before)
-		for range reads {
-			read()
-		}
-		runtime.ReadMemStats(&after)
-		// A fresh buffer for every read would be reads × 117 KiB. The race
-		// detector makes sync.Pool drop a quarter of what it is given, and
-		// a GC may empty it: a half is the bound that still fails when
-		// nothing is pooled.
-		assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(reads*len(body)/2))
-	})
-
-	t.Run("no buffer over the largest class is kept", func(t *testing.T) {
-		big := getBufferFor(2 << 20)
-		require.GreaterOrEqual(t, big.Cap(), 2<<20)
-		putBuffer(big)
-		for _, size := range bufferClasses {
-			b := getBufferFor(size - 1)
-			assert.LessOrEqual(t, int64(b.Cap()), bufferClasses[len(bufferClasses)-1])
-			putBuffer(b)
-		}
-	})
 }
 
 // TestReadErrorDecodesAnyJSONObject: error bodies are read for a message

@@ -10,6 +10,15 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/heliumid/heliumid-go/internal/readbuf"
+)
+
+// Body limits: a larger body is an error, never an out-of-memory crash.
+const (
+	maxSuccessBody = 10 << 20 // 10 MiB
+	maxErrorBody   = 1 << 20  // 1 MiB
+	keptErrorBody  = 4 << 10  // APIError.Body keeps this much
 )
 
 // What an APIError keeps of server-provided text.
@@ -46,8 +55,8 @@ type responseData interface {
 // decodeSuccess reads a 2xx body and decodes its envelope's data into out,
 // a responseData.
 func (c *Client) decodeSuccess(resp *http.Response, out any) error {
-	buf, tooLarge, err := readBody(resp, maxSuccessBody)
-	defer putBuffer(buf)
+	buf, tooLarge, err := readbuf.Read(resp.Body, resp.ContentLength, maxSuccessBody, keptErrorBody)
+	defer readbuf.Put(buf)
 	if err != nil {
 		return fmt.Errorf("heliumid: reading the response: %w", err)
 	}
@@ -90,8 +99,8 @@ func (c *Client) unexpected(status int, body []byte, msg string) error {
 // readError reads a non-2xx response into an APIError, whatever its body:
 // the envelope, other JSON, HTML from a proxy, plain text or nothing.
 func (c *Client) readError(resp *http.Response) *APIError {
-	buf, tooLarge, _ := readBody(resp, maxErrorBody)
-	defer putBuffer(buf)
+	buf, tooLarge, _ := readbuf.Read(resp.Body, resp.ContentLength, maxErrorBody, keptErrorBody)
+	defer readbuf.Put(buf)
 	var env struct { // any JSON object: error bodies do not all follow the envelope
 		Message json.RawMessage `json:"message"`
 		Error   json.RawMessage `json:"error"`

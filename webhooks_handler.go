@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/heliumid/heliumid-go/internal/readbuf"
 )
 
 // WebhookHandler returns an http.Handler that receives Helium ID's webhook
@@ -80,9 +82,9 @@ func (h *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	buf := getBuffer()
-	defer putBuffer(buf)
-	tooLarge, err := readBounded(r.Body, MaxWebhookBodySize, buf)
+	buf := readbuf.Get()
+	defer readbuf.Put(buf)
+	tooLarge, err := readbuf.Bounded(r.Body, MaxWebhookBodySize, buf)
 	var maxBytes *http.MaxBytesError // a limit of the caller's own, set before this handler
 	switch {
 	case tooLarge || errors.As(err, &maxBytes):
