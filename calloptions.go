@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/heliumid/heliumid-go/internal/safetext"
 )
 
 // WithHeader adds one more header to every request (given to NewClient) or
@@ -19,7 +21,7 @@ func WithHeader(key, value string) Option {
 	return func(c *config) error {
 		name := http.CanonicalHeaderKey(strings.TrimSpace(key))
 		if why := refusedHeader(name, value); why != "" {
-			return invalidOption("WithHeader", "header %q is refused: %s", cleanText([]byte(key)), why)
+			return invalidOption("WithHeader", "header %q is refused: %s", safetext.Clean([]byte(key)), why)
 		}
 		h := c.header.Clone() // never modify a map another config shares
 		if h == nil {

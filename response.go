@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/heliumid/heliumid-go/internal/readbuf"
+	"github.com/heliumid/heliumid-go/internal/safetext"
 )
 
 // Body limits: a larger body is an error, never an out-of-memory crash.
@@ -202,7 +203,7 @@ func describeJSONError(err error) string {
 		}
 		return "a JSON " + typ.Value + " where an object was expected"
 	}
-	return truncateText(cleanText([]byte(err.Error())), maxMessage)
+	return safetext.Truncate(safetext.Clean([]byte(err.Error())), maxMessage)
 }
 
 // fieldPath is the JSON path of the member a type error is about, without

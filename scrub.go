@@ -6,7 +6,8 @@ import (
 	"errors"
 	"net"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/heliumid/heliumid-go/internal/safetext"
 )
 
 // Everything a server (or a proxy, or the network) says can reach an error
@@ -17,10 +18,10 @@ import (
 // cleaning after removing could join a key that arrived split by control
 // characters.
 
-// safeText makes server-provided bytes printable (see cleanText), removes
+// safeText makes server-provided bytes printable (see safetext.Clean), removes
 // the API key and keeps at most limit bytes (then "…").
 func (c *Client) safeText(b []byte, limit int) string {
-	return truncateText(c.scrub(cleanText(b)), limit)
+	return safetext.Truncate(c.scrub(safetext.Clean(b)), limit)
 }
 
 // keep returns a copy of at most keptErrorBody bytes of body, for
@@ -82,43 +83,3 @@ func (e *scrubbedError) Timeout() bool { return e.timeout }
 
 // Temporary is part of net.Error; it reports the same as Timeout.
 func (e *scrubbedError) Temporary() bool { return e.timeout }
-
-// cleanText makes untrusted bytes safe to print: valid UTF-8, no control
-// characters, runs of whitespace collapsed to one space, no leading or
-// trailing space.
-func cleanText(b []byte) string {
-	var sb strings.Builder
-	space := false
-	for len(b) > 0 {
-		r, size := utf8.DecodeRune(b)
-		b = b[size:]
-		switch {
-		case r == utf8.RuneError && size <= 1:
-			r = '\uFFFD'
-		case r == ' ' || r == '\t' || r == '\n' || r == '\r':
-			space = sb.Len() > 0
-			continue
-		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
-			continue
-		}
-		if space {
-			sb.WriteByte(' ')
-			space = false
-		}
-		sb.WriteRune(r)
-	}
-	return sb.String()
-}
-
-// truncateText cuts s to at most limit bytes at a rune boundary, marking the
-// cut with "…".
-func truncateText(s string, limit int) string {
-	if len(s) <= limit {
-		return s
-	}
-	cut := limit
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/heliumid/heliumid-go/internal/readbuf"
+	"github.com/heliumid/heliumid-go/internal/safetext"
 )
 
 // WebhookHandler returns an http.Handler that receives Helium ID's webhook
@@ -74,7 +75,7 @@ func (h *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		h.reject(ctx, w, http.StatusMethodNotAllowed, webhookBodyBadMethod, "the method is "+truncateText(cleanText([]byte(r.Method)), 16)+", not POST")
+		h.reject(ctx, w, http.StatusMethodNotAllowed, webhookBodyBadMethod, "the method is "+safetext.Truncate(safetext.Clean([]byte(r.Method)), 16)+", not POST")
 		return
 	}
 	if r.ContentLength > MaxWebhookBodySize {

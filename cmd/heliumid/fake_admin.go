@@ -16,6 +16,7 @@ import (
 
 	heliumid "github.com/heliumid/heliumid-go"
 	"github.com/heliumid/heliumid-go/heliumidtest"
+	"github.com/heliumid/heliumid-go/internal/safetext"
 )
 
 // maxAdminBody bounds an admin request's body: they are a few bytes.
@@ -36,7 +37,7 @@ func (m methods) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	allow := slices.Sorted(maps.Keys(m))
 	w.Header().Set("Allow", strings.Join(allow, ", "))
-	adminError(w, http.StatusMethodNotAllowed, fmt.Sprintf("%s %s: method not allowed; use %s", clean(cut(r.Method, 16)), r.URL.Path, strings.Join(allow, " or ")))
+	adminError(w, http.StatusMethodNotAllowed, fmt.Sprintf("%s %s: method not allowed; use %s", safetext.Truncate(clean(r.Method), 16), r.URL.Path, strings.Join(allow, " or ")))
 }
 
 // routeAdmin mounts the admin endpoints. They are not under /api, so the
@@ -61,7 +62,7 @@ func (f *fakeFront) routeAdmin() {
 		f.mux.Handle(pattern, m)
 	}
 	f.mux.HandleFunc("/admin/", func(w http.ResponseWriter, r *http.Request) {
-		adminError(w, http.StatusNotFound, fmt.Sprintf("no admin endpoint %s; GET /admin/ lists them", clean(cut(r.URL.Path, 200))))
+		adminError(w, http.StatusNotFound, fmt.Sprintf("no admin endpoint %s; GET /admin/ lists them", safetext.Truncate(clean(r.URL.Path), 200)))
 	})
 }
 
@@ -93,14 +94,14 @@ func (f *fakeFront) adminSetStatus(w http.ResponseWriter, r *http.Request) {
 	raw := in["status"]
 	st := heliumid.ParseStatus(raw)
 	if !st.IsKnown() {
-		adminError(w, http.StatusBadRequest, fmt.Sprintf("status %q: want one of %s", cut(raw, 100), strings.Join(statusNames(), ", ")))
+		adminError(w, http.StatusBadRequest, fmt.Sprintf("status %q: want one of %s", safetext.Truncate(raw, 100), strings.Join(statusNames(), ", ")))
 		return
 	}
 	id := r.PathValue("id")
 	err := f.srv.SetStatus(id, st)
 	switch {
 	case errors.Is(err, heliumid.ErrNotFound):
-		adminError(w, http.StatusNotFound, fmt.Sprintf("no session %q", cut(id, 100)))
+		adminError(w, http.StatusNotFound, fmt.Sprintf("no session %q", safetext.Truncate(id, 100)))
 		return
 	case errors.Is(err, heliumidtest.ErrInvalidTransition):
 		adminError(w, http.StatusConflict, strings.TrimPrefix(err.Error(), "heliumidtest: "))
@@ -123,7 +124,7 @@ func (f *fakeFront) adminAdvance(w http.ResponseWriter, r *http.Request) {
 	}
 	d, err := time.ParseDuration(in["duration"])
 	if err != nil || d <= 0 {
-		adminError(w, http.StatusBadRequest, fmt.Sprintf("duration %q: want a positive Go duration such as \"168h\" or \"90m\" (the clock never goes back)", cut(in["duration"], 100)))
+		adminError(w, http.StatusBadRequest, fmt.Sprintf("duration %q: want a positive Go duration such as \"168h\" or \"90m\" (the clock never goes back)", safetext.Truncate(in["duration"], 100)))
 		return
 	}
 	now := f.srv.Now()
@@ -165,14 +166,14 @@ func parseFailure(in map[string]string) (f heliumidtest.Failure, count int, msg 
 	if v := in["count"]; v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 0 {
-			return f, 0, fmt.Sprintf("count %q: want an integer from 0 (clear the queued failures) to %d (until cleared)", cut(v, 100), int64(math.MaxInt64))
+			return f, 0, fmt.Sprintf("count %q: want an integer from 0 (clear the queued failures) to %d (until cleared)", safetext.Truncate(v, 100), int64(math.MaxInt64))
 		}
 		count = int(min(n, int64(math.MaxInt)))
 	}
 	if v := in["status"]; v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil {
-			return f, 0, fmt.Sprintf("status %q: want an integer", cut(v, 100))
+			return f, 0, fmt.Sprintf("status %q: want an integer", safetext.Truncate(v, 100))
 		}
 		f.Status = n
 	}
@@ -184,7 +185,7 @@ func parseFailure(in map[string]string) (f heliumidtest.Failure, count int, msg 
 		if v := in[p.name]; v != "" {
 			d, err := time.ParseDuration(v)
 			if err != nil || d < 0 {
-				return f, 0, fmt.Sprintf("%s %q: want a Go duration such as \"2s\"", p.name, cut(v, 100))
+				return f, 0, fmt.Sprintf("%s %q: want a Go duration such as \"2s\"", p.name, safetext.Truncate(v, 100))
 			}
 			*p.dst = d
 		}
@@ -197,7 +198,7 @@ func parseFailure(in map[string]string) (f heliumidtest.Failure, count int, msg 
 		if v := in[p.name]; v != "" {
 			b, err := strconv.ParseBool(v)
 			if err != nil {
-				return f, 0, fmt.Sprintf("%s %q: want true or false", p.name, cut(v, 100))
+				return f, 0, fmt.Sprintf("%s %q: want true or false", p.name, safetext.Truncate(v, 100))
 			}
 			*p.dst = b
 		}
@@ -240,7 +241,7 @@ func (f *fakeFront) adminRateLimit(w http.ResponseWriter, r *http.Request) {
 			burst, err = strconv.Atoi(v)
 		}
 		if perr != nil || err != nil || rate > 1e9 {
-			adminError(w, http.StatusBadRequest, fmt.Sprintf("tokenBucket %q, burst %q: want a rate per second (at most 1e9) and an integer burst", cut(bucket, 100), cut(in["burst"], 100)))
+			adminError(w, http.StatusBadRequest, fmt.Sprintf("tokenBucket %q, burst %q: want a rate per second (at most 1e9) and an integer burst", safetext.Truncate(bucket, 100), safetext.Truncate(in["burst"], 100)))
 			return
 		}
 		err = f.srv.SetTokenBucket(rate, burst)
@@ -333,7 +334,7 @@ func (f *fakeFront) adminRedeliver(w http.ResponseWriter, r *http.Request) {
 	err := f.srv.Redeliver(id)
 	switch {
 	case errors.Is(err, heliumid.ErrNotFound):
-		adminError(w, http.StatusNotFound, fmt.Sprintf("no webhook %q (GET /admin/webhooks lists them; without --webhook-url there are none)", cut(id, 100)))
+		adminError(w, http.StatusNotFound, fmt.Sprintf("no webhook %q (GET /admin/webhooks lists them; without --webhook-url there are none)", safetext.Truncate(id, 100)))
 	case err != nil:
 		adminError(w, http.StatusServiceUnavailable, err.Error())
 	default:

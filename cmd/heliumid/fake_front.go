@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/heliumid/heliumid-go/heliumidtest"
-
+	"github.com/heliumid/heliumid-go/internal/safetext"
 	"github.com/heliumid/heliumid-go/internal/statuswriter"
 )
 
@@ -42,15 +42,7 @@ func (f *fakeFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if reqID != "" {
 			reqID = " " + reqID
 		}
-		f.log.Printf("%s %s → %s (%v)%s", clean(cut(r.Method, 16)), clean(cut(r.URL.RequestURI(), 200)), status, time.Since(start).Round(10*time.Microsecond), reqID)
+		f.log.Printf("%s %s → %s (%v)%s", safetext.Truncate(clean(r.Method), 16), safetext.Truncate(clean(r.URL.RequestURI()), 200), status, time.Since(start).Round(10*time.Microsecond), reqID)
 	}()
 	f.mux.ServeHTTP(sw, r)
-}
-
-// cut returns s's first n bytes, marked when cut, for a log line.
-func cut(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }

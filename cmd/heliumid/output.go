@@ -9,10 +9,10 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	heliumid "github.com/heliumid/heliumid-go"
+	"github.com/heliumid/heliumid-go/internal/safetext"
 )
 
 // personalDataNote tells where the hidden personal data went.
@@ -38,16 +38,11 @@ func writeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-// clean makes text from the server safe to print on a terminal: control
-// characters (escape sequences, newlines, tabs that would break a table)
-// become spaces.
+// clean makes text from the server safe to print on a terminal, as the SDK
+// makes it safe for an error message: no control characters (escape
+// sequences, newlines, tabs that would break a table), whitespace collapsed.
 func clean(s string) string {
-	return strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, s)
+	return safetext.Clean([]byte(s))
 }
 
 // orDash is s, cleaned, or "-" when empty, for a table cell.

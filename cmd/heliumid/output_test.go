@@ -29,7 +29,7 @@ func TestOutputNeutralisesServerText(t *testing.T) {
 		assert.NotContains(t, out, "\r")
 		assert.NotContains(t, out, "\x07")
 	}
-	assert.Contains(t, details.String(), `Meta         n=2 nested={"k":"v"} ok=true s=a b`)
+	assert.Contains(t, details.String(), `Meta         n=2 nested={"k":"v"} ok=true s=ab`)
 	assert.Contains(t, details.String(), "Reason       line one line two")
 	assert.Equal(t, 2, strings.Count(table.String(), "\n"), "one header, one row: no line breaks from the server")
 	assert.Contains(t, details.String(), "Created      -", "an unknown time is a dash")
