@@ -159,26 +159,6 @@ func TestAPIErrorBuiltByUsersStillMatches(t *testing.T) {
 	assert.Equal(t, "heliumid: 429 Too Many Requests; the session-creation cap was hit; try again in 1s or pace creation with WithRateLimiter",
 		(&APIError{StatusCode: 429, RetryAfter: time.Second}).Error())
 	assert.Equal(t, "heliumid: 400 Bad Request: nope (code 4001)", (&APIError{StatusCode: 400, Code: 4001, Message: "nope"}).Error())
-}
-
-func TestParseRetryAfter(t *testing.T) {
-	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
-	tests := map[string]time.Duration{
-		"":                                 0,
-		"0":                                0,
-		"5":                                5 * time.Second,
-		" 120 ":                            2 * time.Minute,
-		"-3":                               0,
-		"1.5":                              0,
-		"soon":                             0,
-		"99999999999999999999":             time.Duration(1<<63-1) / time.Second * time.Second,
-		"Sat, 28 Nov 2026 12:00:30 GMT":    30 * time.Second,
-		"Sat, 28 Nov 2026 11:59:00 GMT":    0,
-		"Saturday, 28-Nov-26 12:01:00 GMT": time.Minute,
-	}
-	for in, want := range tests {
-		assert.Equal(t, want, parseRetryAfter(in, now), in)
-	}
 	assert.Equal(t, "heliumid: 400 Bad Request", (&APIError{StatusCode: http.StatusBadRequest}).Error())
 }
 

@@ -9,6 +9,7 @@ import (
 	"net/http"
 
 	"github.com/google/go-querystring/query"
+	"github.com/heliumid/heliumid-go/internal/wire"
 )
 
 // ListVerificationsOptions filters and pages GET /v1/verifications. Zero
@@ -206,9 +207,9 @@ func (p *page) fromWire(w any) string {
 			}
 		}
 	}
-	p.totalPages = max(intFromJSON(wp.TotalPages), intFromJSON(wp.Pages))
-	p.total = max(intFromJSON(wp.Total), intFromJSON(wp.TotalDocs))
-	p.limit = intFromJSON(wp.Limit)
+	p.totalPages = max(wire.Int(wp.TotalPages), wire.Int(wp.Pages))
+	p.total = max(wire.Int(wp.Total), wire.Int(wp.TotalDocs))
+	p.limit = wire.Int(wp.Limit)
 	p.hasNext = cmp.Or(wp.HasNextPage, wp.HasNext)
 	return ""
 }

@@ -1,18 +1,16 @@
 package heliumid
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/heliumid/heliumid-go/internal/readbuf"
 	"github.com/heliumid/heliumid-go/internal/safetext"
+	"github.com/heliumid/heliumid-go/internal/wire"
 )
 
 // Body limits: a larger body is an error, never an out-of-memory crash.
@@ -31,8 +29,8 @@ const (
 
 // envelope is the wrapper of every response:
 // {"status": true, "message": "...", "data": {...}, "code": 200}.
-// message and code come in more than one shape (see messageFromJSON and
-// intFromJSON) and are only converted when the call fails.
+// message and code come in more than one shape (see wire.Message and
+// wire.Int) and are only converted when the call fails.
 type envelope struct {
 	Status  *bool           `json:"status"`
 	Message json.RawMessage `json:"message"`
@@ -80,7 +78,7 @@ func (c *Client) decodeEnvelope(status int, body []byte, out responseData) error
 	case env.Status == nil:
 		return c.unexpected(status, body, "the body is not the documented envelope (no \"status\")")
 	case !*env.Status:
-		return c.newAPIError(status, intFromJSON(env.Code), messageFromJSON(env.Message, env.Error), body)
+		return c.newAPIError(status, wire.Int(env.Code), wire.Message(env.Message, env.Error), body)
 	case env.Data == nil:
 		return c.unexpected(status, body, "the envelope holds no data")
 	}
@@ -109,76 +107,13 @@ func (c *Client) readError(resp *http.Response) *APIError {
 	}
 	var e *APIError
 	if !tooLarge && json.Unmarshal(buf.Bytes(), &env) == nil {
-		e = c.newAPIError(resp.StatusCode, intFromJSON(env.Code), messageFromJSON(env.Message, env.Error), buf.Bytes())
+		e = c.newAPIError(resp.StatusCode, wire.Int(env.Code), wire.Message(env.Message, env.Error), buf.Bytes())
 	} else {
 		e = c.newAPIError(resp.StatusCode, 0, "", buf.Bytes())
 		e.Message = c.snippet(buf.Bytes())
 	}
-	e.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+	e.RetryAfter = wire.RetryAfter(resp.Header.Get("Retry-After"), time.Now())
 	return e
-}
-
-// jsonKind tells the type of a JSON value that encoding/json has already
-// validated (a json.RawMessage it filled) by its first byte: '"' string,
-// '{' object, '[' array, 't' or 'f' boolean, 'n' null, '0' number. An
-// absent member (nil) is 'n'.
-func jsonKind(raw []byte) byte {
-	if len(raw) == 0 {
-		return 'n'
-	}
-	if c := raw[0]; c == '-' || ('0' <= c && c <= '9') {
-		return '0'
-	}
-	return raw[0]
-}
-
-// messageFromJSON decodes the envelope's "message" (or else "error"), which
-// is usually a string but, from validation layers, sometimes a list of
-// strings or an object (kept as its JSON text). It is kept whole:
-// newAPIError cleans, scrubs and only then cuts it.
-func messageFromJSON(message, errText json.RawMessage) string {
-	for _, raw := range [...]json.RawMessage{message, errText} {
-		var s string
-		var list []string
-		switch {
-		case jsonKind(raw) == 'n':
-		case json.Unmarshal(raw, &s) == nil:
-		case json.Unmarshal(raw, &list) == nil:
-			s = strings.Join(list, "; ")
-		default:
-			s = string(raw)
-		}
-		if s != "" {
-			return s
-		}
-	}
-	return ""
-}
-
-// intFromJSON decodes a number that may arrive as a JSON number or a
-// decimal string; anything else (or a number outside ±2³¹) is 0 rather than
-// a failed response.
-func intFromJSON(raw json.RawMessage) int {
-	switch jsonKind(raw) {
-	case '0':
-		return parseInt(string(raw))
-	case '"':
-		var s string
-		if json.Unmarshal(raw, &s) == nil {
-			return parseInt(s)
-		}
-	}
-	return 0
-}
-
-func parseInt(s string) int {
-	if i, err := strconv.Atoi(s); err == nil {
-		return i
-	}
-	if f, err := strconv.ParseFloat(s, 64); err == nil && f >= -1<<31 && f <= 1<<31 {
-		return int(f)
-	}
-	return 0
 }
 
 // dataIsArray reports whether err is encoding/json's complaint that the
@@ -215,24 +150,10 @@ func fieldPath(typ *json.UnmarshalTypeError) string {
 // snippet turns a non-JSON body into a short, printable message: an HTML
 // page's <title>, or the first bytes of the text with whitespace collapsed.
 func (c *Client) snippet(body []byte) string {
-	if t := htmlTitle(body); len(t) > 0 {
+	if t := wire.HTMLTitle(body); len(t) > 0 {
 		body = t
 	}
 	return c.safeText(body, maxSnippet)
-}
-
-func htmlTitle(body []byte) []byte {
-	lower := bytes.ToLower(body[:min(len(body), 4096)])
-	i := bytes.Index(lower, []byte("<title>"))
-	if i < 0 {
-		return nil
-	}
-	rest := body[i+len("<title>") : len(lower)]
-	j := bytes.Index(bytes.ToLower(rest), []byte("</title>"))
-	if j < 0 {
-		return nil
-	}
-	return bytes.TrimSpace(rest[:j])
 }
 
 // requestID returns the request id Helium ID (or a proxy) put on the
@@ -248,25 +169,3 @@ func (c *Client) requestID(h http.Header) string {
 	return c.safeText([]byte(id), maxRequestID)
 }
 
-// parseRetryAfter reads a Retry-After header: delay-seconds or an HTTP date.
-// It returns 0 when the header is absent, malformed or in the past.
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	secs, err := strconv.ParseUint(v, 10, 64)
-	if errors.Is(err, strconv.ErrRange) {
-		secs, err = math.MaxUint64, nil // absurdly long, but still "wait": it must exceed any cap
-	}
-	if err == nil {
-		const maxSecs = uint64(math.MaxInt64) / uint64(time.Second)
-		return time.Duration(min(secs, maxSecs)) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := t.Sub(now); d > 0 {
-			return d
-		}
-	}
-	return 0
-}

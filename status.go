@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/heliumid/heliumid-go/internal/wire"
 )
 
 // Status is the state of a verification session.
@@ -244,13 +246,13 @@ func statusFromJSON(raw []byte) (Status, error) {
 	switch {
 	case string(raw) == "null":
 		return "", nil
-	case jsonKind(raw) == '"':
+	case wire.Kind(raw) == '"':
 		var str string
 		if err := json.Unmarshal(raw, &str); err != nil {
 			return "", err
 		}
 		return ParseStatus(str), nil
-	case jsonKind(raw) == '0':
+	case wire.Kind(raw) == '0':
 		if n, err := strconv.Atoi(string(raw)); err == nil {
 			if st, ok := StatusFromCode(n); ok {
 				return st, nil

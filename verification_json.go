@@ -5,9 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"net/url"
-	"strconv"
 	"strings"
-	"time"
+
+	"github.com/heliumid/heliumid-go/internal/wire"
 )
 
 // wireVerification is a session as it comes over the wire, for
@@ -39,18 +39,18 @@ func (w *wireVerification) into(v *Verification) string {
 	if w.Status != nil {
 		st, err := statusFromJSON(w.Status)
 		if err != nil {
-			return `field "status" holds a JSON ` + jsonKindName(w.Status) + ": a status is a string or a number"
+			return `field "status" holds a JSON ` + wire.KindName(w.Status) + ": a status is a string or a number"
 		}
 		v.Status = st
 	}
 	if w.StatusCode != nil {
-		v.StatusCode = intFromJSON(w.StatusCode)
+		v.StatusCode = wire.Int(w.StatusCode)
 	}
 	if w.CreatedAt != nil {
-		v.CreatedAt = timeFromJSON(w.CreatedAt)
+		v.CreatedAt = wire.Time(w.CreatedAt)
 	}
 	if w.UpdatedAt != nil {
-		v.UpdatedAt = timeFromJSON(w.UpdatedAt)
+		v.UpdatedAt = wire.Time(w.UpdatedAt)
 	}
 	if v.Status == "" {
 		v.Status, _ = StatusFromCode(v.StatusCode)
@@ -98,54 +98,6 @@ func (v *Verification) fromWire(w any) string {
 		return "the data holds neither an id nor a status"
 	}
 	return ""
-}
-
-// jsonKindName names the JSON type of a validated value, for messages.
-func jsonKindName(raw []byte) string {
-	switch jsonKind(raw) {
-	case '{':
-		return "object"
-	case '[':
-		return "array"
-	case 't', 'f':
-		return "bool"
-	case '"':
-		return "string"
-	case '0':
-		return "number"
-	}
-	return "null"
-}
-
-// The layouts a timestamp is tried in after strict RFC 3339.
-var timeLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999Z07:00"}
-
-// timeFromJSON decodes the timestamps Helium ID writes (RFC 3339 with
-// milliseconds) and the variants a tolerant client should accept: any
-// fraction, no zone (UTC), a space for the T, Unix milliseconds. Anything
-// else is the zero time, never an error.
-func timeFromJSON(raw json.RawMessage) time.Time {
-	switch jsonKind(raw) {
-	case '"':
-		var t time.Time
-		if t.UnmarshalJSON(raw) == nil { // strict RFC 3339: what Helium ID sends
-			return t
-		}
-		var s string
-		if json.Unmarshal(raw, &s) != nil {
-			return time.Time{}
-		}
-		for _, layout := range timeLayouts {
-			if t, err := time.Parse(layout, s); err == nil {
-				return t
-			}
-		}
-	case '0':
-		if ms, err := strconv.ParseInt(string(raw), 10, 64); err == nil {
-			return time.UnixMilli(ms).UTC()
-		}
-	}
-	return time.Time{}
 }
 
 // The data of a create response is decoded into CreatedVerification
