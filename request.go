@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/heliumid/heliumid-go/internal/ctxwait"
+	"github.com/heliumid/heliumid-go/internal/unsent"
 )
 
 // errNilContext is what every method returns for a nil context, before
@@ -272,7 +273,7 @@ func (c *Client) newRequest(ctx context.Context, cfg *config, r *call) (*http.Re
 	// replays a create whose stream the server reset after reading it
 	// (PROTOCOL_ERROR): each replay is a session, billed. Without GetBody
 	// no layer below can rebuild the body, so the transport returns the
-	// error and the policy decides (see notProcessed).
+	// error and the policy decides (see unsent.Proven).
 	req.GetBody = nil
 	for name, values := range cfg.header {
 		req.Header[name] = values
@@ -324,7 +325,7 @@ func (c *Client) transportOutcome(ctx context.Context, r *call, err error, fromT
 		return outcome{err: c.annotate(r, err)}
 	}
 	// A create is retried only when the server cannot have acted on it.
-	retry := !r.create || notProcessed(err)
+	retry := !r.create || unsent.Proven(err)
 	return outcome{err: c.annotate(r, err), retry: retry}
 }
 

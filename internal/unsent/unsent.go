@@ -1,4 +1,7 @@
-package heliumid
+// Package unsent tells, from a transport error, whether a request provably
+// never reached the server: the one case in which a request that must not
+// run twice (a session creation, which is billed) may be sent again.
+package unsent
 
 import (
 	"errors"
@@ -6,8 +9,8 @@ import (
 	"strings"
 )
 
-// notProcessed reports whether a transport error proves that the server did
-// not act on the request, so that even a create may be sent again:
+// Proven reports whether a transport error proves that the server did not
+// act on the request, so that even a create may be sent again:
 //   - the connection was never established (DNS failure, connection refused,
 //     dial timeout): nothing was written;
 //   - an HTTP/2 server refused the stream (REFUSED_STREAM), which promises
@@ -18,7 +21,7 @@ import (
 // Everything else after the request may have been written (a reset with
 // PROTOCOL_ERROR or INTERNAL_ERROR, a GOAWAY that covers the stream, a lost
 // response, a timeout) is ambiguous: the session may exist.
-func notProcessed(err error) bool {
+func Proven(err error) bool {
 	var opErr *net.OpError
 	if errors.As(err, &opErr) && opErr.Op == "dial" {
 		return true
