@@ -168,4 +168,3 @@ func (c *Client) requestID(h http.Header) string {
 	}
 	return c.safeText([]byte(id), maxRequestID)
 }
-

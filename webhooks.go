@@ -9,12 +9,14 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/heliumid/heliumid-go/internal/whsig"
 )
 
 // Webhook header names, as Helium ID sends them.
 const (
-	HeaderWebhookTimestamp = "Webhook-Timestamp"
-	HeaderWebhookSignature = "Webhook-Signature"
+	HeaderWebhookTimestamp = whsig.HeaderTimestamp
+	HeaderWebhookSignature = whsig.HeaderSignature
 )
 
 // EventVerificationStatus is the event name of a webhook about a session's
@@ -133,8 +135,8 @@ func (cfg *webhookConfig) parse(body []byte, header http.Header, now time.Time) 
 // whitespace from its key, so sign with the trimmed key).
 func SignWebhook(body []byte, apiKey string, t time.Time) http.Header {
 	ts := strconv.FormatInt(t.UnixMilli(), 10)
-	var mac [macSize]byte
-	webhookMAC(mac[:0], []byte(apiKey), ts, body)
+	var mac [whsig.Size]byte
+	whsig.MAC(mac[:0], []byte(apiKey), ts, body)
 	h := make(http.Header, 2)
 	h[HeaderWebhookTimestamp] = []string{ts}
 	h[HeaderWebhookSignature] = []string{hex.EncodeToString(mac[:])}
