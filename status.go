@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/heliumid/heliumid-go/internal/wire"
+	"slices"
 )
 
 // Status is the state of a verification session.
@@ -73,24 +74,18 @@ func StatusFromCode(code int) (s Status, ok bool) {
 // Code returns the numeric statusCode Helium ID uses for s. ok is false for
 // [StatusReview], which has no documented code, and for unknown statuses.
 func (s Status) Code() (code int, ok bool) {
-	switch s {
-	case StatusNotStarted:
-		return 1001, true
-	case StatusStarted:
-		return 2000, true
-	case StatusSubmitted:
-		return 2001, true
-	case StatusSuccessful:
-		return 2010, true
-	case StatusAbandoned:
-		return 3033, true
-	case StatusFailed:
-		return 4100, true
-	case StatusExpired:
-		return 5000, true
-	}
-	return 0, false
+	code, ok = statusCodeOf[s]
+	return code, ok
 }
+
+// statusCodeOf is statusCodes the other way round.
+var statusCodeOf = func() map[Status]int {
+	m := make(map[Status]int, len(statusCodes))
+	for code, s := range statusCodes {
+		m[s] = code
+	}
+	return m
+}()
 
 // ParseStatus turns a status as Helium ID writes it into a Status. It never
 // fails:
@@ -185,12 +180,7 @@ var nextStatuses = map[Status][]Status{
 // Terminal statuses go nowhere, and unknown statuses have no known
 // transitions. A status never transitions to itself.
 func (s Status) CanTransitionTo(next Status) bool {
-	for _, n := range nextStatuses[s] {
-		if n == next {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(nextStatuses[s], next)
 }
 
 // CanReach reports whether later can follow s through one or more
