@@ -153,7 +153,7 @@ func TestAdaptiveRateNeverPacesBeforeTheFirst429(t *testing.T) {
 		for _, r := range srv.requests() {
 			assert.Equal(t, 2*time.Millisecond, r.at, "every create of the first wave at once")
 		}
-		assert.False(t, c.pacer.active())
+		assert.False(t, c.pacer.Active())
 	})
 }
 
@@ -180,9 +180,7 @@ func TestAdaptiveRateLearnsAStrictCap(t *testing.T) {
 		assert.GreaterOrEqual(t, at[len(at)-1]-at[len(at)-2], 30*time.Second, "probes settle at about half a minute apart: %v", at)
 
 		// Cut and grown: the hold sits under the last ceiling.
-		c.pacer.mu.Lock()
-		hold, ceiling := c.pacer.hold, c.pacer.ceiling
-		c.pacer.mu.Unlock()
+		hold, ceiling := c.pacer.Rates()
 		assert.InDelta(t, 20, ceiling, 1.5)
 		assert.Less(t, hold, ceiling)
 		assert.Greater(t, hold, 0.9*20)
@@ -275,54 +273,6 @@ func TestNoHerdAfterACooldown(t *testing.T) {
 	})
 }
 
-// TestPacedRetriesGoFirst: waiters on a later attempt are served before
-// earlier ones, whatever their arrival order.
-func TestPacedRetriesGoFirst(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		now := time.Now()
-		p := &pacer{on: true, hold: 1, probeAt: now.Add(time.Hour)}
-		cool := new(cooldown)
-		p.next = now.Add(time.Second)
-		var order []int
-		var mu sync.Mutex
-		var wg sync.WaitGroup
-		for _, attempt := range []int{1, 2, 1, 3, 2} {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				_, err := p.wait(context.Background(), attempt, cool, time.Minute)
-				assert.NoError(t, err)
-				mu.Lock()
-				order = append(order, attempt)
-				mu.Unlock()
-			}()
-			synctest.Wait()
-		}
-		wg.Wait()
-		assert.Equal(t, []int{3, 2, 2, 1, 1}, order)
-		assert.Equal(t, 5*time.Second, time.Since(now), "one a second, the rate it holds")
-	})
-}
-
-// TestAPacedWaitEndsWithItsContext: a waiter whose context ends leaves the
-// queue, and the next one takes its place.
-func TestAPacedWaitEndsWithItsContext(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		p := &pacer{on: true, hold: 1}
-		cool := new(cooldown)
-		p.next = time.Now().Add(time.Hour)
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		_, err := p.wait(ctx, 5, cool, time.Minute)
-		assert.ErrorIs(t, err, context.DeadlineExceeded)
-		assert.Empty(t, p.queue)
-
-		p.next = time.Now()
-		_, err = p.wait(context.Background(), 1, cool, time.Minute)
-		assert.NoError(t, err)
-	})
-}
-
 // TestAdaptiveRateNeverPacesReads: during a create throttle, reads go out at
 // once.
 func TestAdaptiveRateNeverPacesReads(t *testing.T) {
@@ -332,7 +282,7 @@ func TestAdaptiveRateNeverPacesReads(t *testing.T) {
 		done := make(chan int64)
 		go func() { done <- createFor(c, 8, 30, time.Minute) }()
 		time.Sleep(3 * time.Second) // throttled, paced at about 1/s
-		require.True(t, c.pacer.active())
+		require.True(t, c.pacer.Active())
 		start := time.Now()
 		for range 20 {
 			_, err := c.GetVerification(context.Background(), "v")
@@ -357,7 +307,7 @@ func TestAdaptiveRateCanBeTurnedOff(t *testing.T) {
 			}
 		}
 		assert.Equal(t, 63, second, "the herd: every throttled create again at the end of the pause")
-		assert.False(t, c.pacer.active())
+		assert.False(t, c.pacer.Active())
 	})
 	synctest.Test(t, func(t *testing.T) {
 		srv := newCapServer(1)
@@ -366,7 +316,7 @@ func TestAdaptiveRateCanBeTurnedOff(t *testing.T) {
 		go func() { done <- createFor(c, 8, 30, time.Minute) }()
 		defer func() { <-done }()
 		time.Sleep(3 * time.Second)
-		require.True(t, c.pacer.active())
+		require.True(t, c.pacer.Active())
 		start := time.Now()
 		_, err := c.CreateVerification(context.Background(), &CreateVerificationRequest{}, WithAdaptiveRate(false), WithMaxRetries(0))
 		assert.Less(t, time.Since(start), time.Second+10*time.Millisecond, "one call can skip the queue (it still honours the pause)")
@@ -414,7 +364,7 @@ func TestAdaptiveRateCombinesWithARateLimiter(t *testing.T) {
 		ok, throttled := srv.created(0, time.Hour)
 		assert.Equal(t, 40, ok)
 		assert.Zero(t, throttled, "the limiter's budget is under the cap: never throttled, never paced")
-		assert.False(t, c.pacer.active())
+		assert.False(t, c.pacer.Active())
 	})
 }
 
@@ -426,37 +376,4 @@ func TestWithAdaptiveRateIsAnOption(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, c.adaptiveOff, "on by default")
 	assert.False(t, errors.Is(err, ErrInvalidOption))
-}
-
-// TestAThrottleAtTheHoldStepsUnderItThenCuts: one 429 at the held rate is
-// most likely two creates bunched by the network (a strict cap leaves a few
-// ms of slack): the hold steps just under it and the probe schedule stays.
-// A second one means the cap fell: cut by 30 %, probe again soon.
-func TestAThrottleAtTheHoldStepsUnderItThenCuts(t *testing.T) {
-	now := time.Unix(1_700_000_000, 0)
-	p := &pacer{on: true, hold: 19, ceiling: 20, epoch: 8 * time.Second, probeAt: now.Add(5 * time.Second)}
-	probeAt := p.probeAt
-	p.throttled(19, now, now.Add(time.Second))
-	assert.InDelta(t, under(19), p.hold, 1e-9)
-	assert.Equal(t, 8*time.Second, p.epoch, "the probe schedule stays")
-	assert.Equal(t, probeAt, p.probeAt)
-	assert.Equal(t, 20.0, p.ceiling, "and so does the ceiling")
-
-	now = now.Add(3 * time.Second)
-	p.probeAt = now.Add(5 * time.Second)
-	held := p.hold
-	p.throttled(held, now, now.Add(time.Second))
-	assert.InDelta(t, held*paceCutHolding, p.hold, 1e-9)
-	assert.Equal(t, paceFirstEpoch, p.epoch)
-
-	// A probe's throttle in between resets it: the next one at the hold is
-	// again taken for jitter.
-	now = now.Add(10 * time.Second)
-	p.okRate = 15
-	p.throttled(16, now, now.Add(time.Second))
-	assert.InDelta(t, under(15), p.hold, 1e-9)
-	now = now.Add(time.Second)
-	p.probeAt = now.Add(5 * time.Second)
-	p.throttled(p.hold, now, now.Add(time.Second))
-	assert.InDelta(t, under(under(15)), p.hold, 1e-9)
 }

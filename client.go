@@ -9,6 +9,8 @@ import (
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/heliumid/heliumid-go/internal/pace"
 )
 
 // DefaultBaseURL is the production API. Every endpoint path is relative to it.
@@ -25,7 +27,7 @@ type Client struct {
 	auth   *credentials          // behind a pointer: fmt prints nested pointers as addresses, never their contents
 	config                       // the settings of every call; a call's own Options apply to a copy
 	cool   [classCount]*cooldown // one 429 pause per request class: creates, reads
-	pacer  *pacer                // adaptive pacing of creates
+	pacer  *pace.Pacer           // adaptive pacing of creates
 }
 
 // credentials holds the API key ready to be put on a request. The header
@@ -61,7 +63,7 @@ func NewClient(apiKey string, opts ...Option) (*Client, error) {
 		auth:   &credentials{key: key, header: []string{key}},
 		config: defaultConfig(),
 		cool:   [classCount]*cooldown{new(cooldown), new(cooldown)},
-		pacer:  new(pacer),
+		pacer:  new(pace.Pacer),
 	}
 	for _, opt := range opts {
 		if opt == nil {

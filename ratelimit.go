@@ -62,6 +62,12 @@ func (cd *cooldown) extend(until time.Time, cause *APIError) {
 	}
 }
 
+// end is when the pause ends.
+func (cd *cooldown) end() time.Time {
+	until, _ := cd.current()
+	return until
+}
+
 func (cd *cooldown) current() (time.Time, *APIError) {
 	cd.mu.Lock()
 	defer cd.mu.Unlock()

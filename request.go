@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/heliumid/heliumid-go/internal/ctxwait"
+	"github.com/heliumid/heliumid-go/internal/pace"
 	"github.com/heliumid/heliumid-go/internal/unsent"
 )
 
@@ -85,15 +86,18 @@ func (c *Client) do(ctx context.Context, cfg *config, r *call, out any) error {
 func (c *Client) run(ctx context.Context, cfg *config, r *call, out any) (o outcome, sent int, err error) {
 	adaptive := r.create && !cfg.adaptiveOff
 	for attempt := 1; ; attempt++ {
-		var slot paceSlot
-		if !adaptive || !c.pacer.active() {
+		var slot pace.Slot
+		if !adaptive || !c.pacer.Active() {
 			err = c.cool[r.class()].wait(ctx, cfg.retryAfterCap)
 		}
 		// Once pacing is on, the pacer serves the create class's cool-down
 		// too, so that its end releases the waiters at the learned rate,
 		// including those that began waiting just before it was on.
-		if err == nil && adaptive && c.pacer.active() {
-			slot, err = c.pacer.wait(ctx, attempt, c.cool[classCreate], cfg.retryAfterCap)
+		if err == nil && adaptive && c.pacer.Active() {
+			cool := c.cool[classCreate]
+			if _, err = cool.check(ctx, cfg.retryAfterCap); err == nil {
+				slot, err = c.pacer.Wait(ctx, attempt, cool.end)
+			}
 		}
 		if err != nil {
 			return o, sent, c.annotate(r, err)
@@ -112,7 +116,7 @@ func (c *Client) run(ctx context.Context, cfg *config, r *call, out any) (o outc
 		if r.create && o.status != 0 {
 			throttled := o.status == http.StatusTooManyRequests
 			if adaptive {
-				c.pacer.observe(slot, throttled, pausedUntil)
+				c.pacer.Observe(slot, throttled, pausedUntil)
 			}
 			if fb, ok := cfg.limiter.(RateFeedback); ok {
 				fb.Feedback(throttled)

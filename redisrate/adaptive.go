@@ -34,7 +34,7 @@ import (
 // While Redis is down, nothing is learned and the local fallback paces at
 // the configured Limit, as it always did.
 
-// The control law's constants, as in the core's adaptive.go.
+// The control law's constants, as in the core's internal/pace.
 const (
 	adaptBackoff     = 0.97 // hold at this share of the highest rate that succeeded
 	adaptCutHolding  = 0.7  // a second throttle while holding: the cap fell; cut this much more
