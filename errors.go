@@ -119,38 +119,26 @@ func (e *APIError) Error() string {
 	var b strings.Builder
 	b.WriteString("heliumid: ")
 	if e.method != "" {
-		b.WriteString(e.method)
-		b.WriteByte(' ')
-		b.WriteString(e.path)
-		b.WriteString(": ")
+		b.WriteString(e.method + " " + e.path + ": ")
 	}
 	b.WriteString(strconv.Itoa(e.StatusCode))
 	if t := http.StatusText(e.StatusCode); t != "" {
-		b.WriteByte(' ')
-		b.WriteString(t)
+		b.WriteString(" " + t)
 	}
 	if e.Message != "" {
-		b.WriteString(": ")
-		b.WriteString(e.Message)
+		b.WriteString(": " + e.Message)
 	}
 	if e.Code != 0 && e.Code != e.StatusCode {
-		b.WriteString(" (code ")
-		b.WriteString(strconv.Itoa(e.Code))
-		b.WriteByte(')')
+		b.WriteString(" (code " + strconv.Itoa(e.Code) + ")")
 	}
 	if e.RequestID != "" {
-		b.WriteString(" (request id ")
-		b.WriteString(e.RequestID)
-		b.WriteByte(')')
+		b.WriteString(" (request id " + e.RequestID + ")")
 	}
 	if e.attempts > 1 {
-		b.WriteString(" after ")
-		b.WriteString(strconv.Itoa(e.attempts))
-		b.WriteString(" attempts")
+		b.WriteString(" after " + strconv.Itoa(e.attempts) + " attempts")
 	}
 	if hint := e.hint(); hint != "" {
-		b.WriteString("; ")
-		b.WriteString(hint)
+		b.WriteString("; " + hint)
 	}
 	return b.String()
 }
