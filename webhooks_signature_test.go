@@ -183,7 +183,7 @@ func FuzzWebhookSignatureHeader(f *testing.F) {
 		}, junk)
 		forms := []string{hex.EncodeToString(mac), "v1," + base64.StdEncoding.EncodeToString(mac), "sha256=" + strings.ToUpper(hex.EncodeToString(mac))}
 		value := junk + " " + forms[int(form>>1)%len(forms)] + " " + junk
-		if len(value) > whsig.MaxHeader {
+		if len(value) > whsig.MaxHeaderSize {
 			return
 		}
 		h[header] = []string{value}

@@ -26,7 +26,7 @@ func (cfg *webhookConfig) verify(body []byte, header http.Header, now time.Time)
 		return time.Time{}, invalidSignature("Webhook-Timestamp is %v in the future, beyond the tolerance of %v: check this machine's clock (NTP)", (-age).Round(time.Millisecond), cfg.tolerance)
 	}
 
-	var sigs [whsig.Max][whsig.Size]byte
+	var sigs [whsig.MaxSignatures][whsig.Size]byte
 	name, n, err := whsig.Signatures(header, &sigs)
 	if err != nil {
 		return time.Time{}, invalidSignature("%v", err)

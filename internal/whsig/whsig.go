@@ -21,7 +21,7 @@ import (
 const (
 	HeaderTimestamp     = "Webhook-Timestamp"
 	HeaderSignature     = "Webhook-Signature"
-	HeaderHMACSignature = "X-Hmac-Signature"
+	headerHMACSignature = "X-Hmac-Signature"
 )
 
 // Bounds on the authentication headers, checked before anything is decoded:
@@ -30,8 +30,8 @@ const (
 const (
 	Size               = sha256.Size // of a signature
 	maxTimestampHeader = 19          // digits; the longest int64 has 19
-	MaxHeader          = 1024        // bytes, over every line of the signature header
-	Max                = 8           // well-formed signatures in it
+	MaxHeaderSize      = 1024        // bytes, over every line of the signature header
+	MaxSignatures      = 8           // well-formed signatures in it
 )
 
 // strictBase64 refuses non-canonical padding bits, so one signature has one
@@ -74,12 +74,12 @@ func Timestamp(header http.Header) (string, int64, error) {
 // their own (Stripe's "t=…", Standard Webhooks' "v1a,…"), and skipping them
 // accepts nothing more, since only a signature made with the key matches. A
 // header without a single well-formed signature is rejected.
-func Signatures(header http.Header, sigs *[Max][Size]byte) (name string, n int, err error) {
+func Signatures(header http.Header, sigs *[MaxSignatures][Size]byte) (name string, n int, err error) {
 	name = HeaderSignature
 	vals := header.Values(HeaderSignature)
 	if len(vals) == 0 {
-		if vals = header.Values(HeaderHMACSignature); len(vals) > 0 {
-			name = HeaderHMACSignature
+		if vals = header.Values(headerHMACSignature); len(vals) > 0 {
+			name = headerHMACSignature
 		}
 	}
 	size := 0
@@ -88,19 +88,19 @@ func Signatures(header http.Header, sigs *[Max][Size]byte) (name string, n int, 
 	}
 	switch {
 	case len(vals) == 0:
-		return name, 0, fmt.Errorf("missing %s header, and no %s either (an http.Header built by hand needs canonical keys: use Header.Set)", HeaderSignature, HeaderHMACSignature)
-	case size > MaxHeader:
-		return name, 0, fmt.Errorf("%s is %d bytes long; at most %d are accepted", name, size, MaxHeader)
+		return name, 0, fmt.Errorf("missing %s header, and no %s either (an http.Header built by hand needs canonical keys: use Header.Set)", HeaderSignature, headerHMACSignature)
+	case size > MaxHeaderSize:
+		return name, 0, fmt.Errorf("%s is %d bytes long; at most %d are accepted", name, size, MaxHeaderSize)
 	}
 	items := 0
 	for _, v := range vals {
 		for item := range strings.FieldsFuncSeq(v, isSeparator) {
 			items++
-			if !decode(sigs[min(n, Max-1)][:], item) {
+			if !decode(sigs[min(n, MaxSignatures-1)][:], item) {
 				continue // a label ("v1", "t=…") or a scheme this SDK does not use
 			}
-			if n == Max {
-				return name, 0, fmt.Errorf("%s lists more than %d signatures", name, Max)
+			if n == MaxSignatures {
+				return name, 0, fmt.Errorf("%s lists more than %d signatures", name, MaxSignatures)
 			}
 			n++
 		}

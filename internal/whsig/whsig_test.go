@@ -24,7 +24,7 @@ func TestMACAndSignatures(t *testing.T) {
 	hexSig, b64 := hex.EncodeToString(want), base64.StdEncoding.EncodeToString(want)
 	h := http.Header{}
 	h.Set(HeaderSignature, "t=1, sha256="+hexSig+" v1,"+b64+" v1="+b64)
-	var sigs [Max][Size]byte
+	var sigs [MaxSignatures][Size]byte
 	name, n, err := Signatures(h, &sigs)
 	require.NoError(t, err)
 	assert.Equal(t, HeaderSignature, name)
@@ -34,10 +34,10 @@ func TestMACAndSignatures(t *testing.T) {
 	}
 
 	h = http.Header{}
-	h.Set(HeaderHMACSignature, hexSig)
+	h.Set(headerHMACSignature, hexSig)
 	name, n, err = Signatures(h, &sigs)
 	require.NoError(t, err)
-	assert.Equal(t, HeaderHMACSignature, name)
+	assert.Equal(t, headerHMACSignature, name)
 	assert.Equal(t, 1, n)
 
 	h = http.Header{}
