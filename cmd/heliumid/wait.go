@@ -25,11 +25,12 @@ which decision:
   130  interrupted (Ctrl-C)
 
 The status line goes to standard error: on a terminal, one line rewritten in
-place, with the time elapsed, cut to the terminal's width; otherwise (a pipe,
-a file) a plain line per change, with no \r or escape sequences. The result goes to standard output: the id, the
-status and the reason, or with --json the session as "heliumid get --json"
-prints it (on a timeout, the last status read). Personal data is left out
-unless you pass --show-personal-data.
+place, with the time elapsed, cut to the terminal's width (the id is cut
+first, never the status); otherwise (a pipe, a file) a plain line per change,
+with no \r or escape sequences. The result goes to standard output: the id,
+the status and the reason, or with --json the session as "heliumid get
+--json" prints it (on a timeout, the last status read). Personal data is left
+out unless you pass --show-personal-data.
 
 Examples:
   heliumid wait ID
