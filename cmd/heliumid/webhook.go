@@ -93,7 +93,10 @@ func (c *cli) webhookSend(ctx context.Context, args []string) int {
 	body := heliumidtest.WebhookBody(*id, st, now, *vendorData)
 	fmt.Fprintf(c.stdout, "POST %s\nverification.status: %s is %s\n", target.Redacted(), clean(*id), clean(string(st)))
 	resp, elapsed, err := postWebhook(ctx, target, body, signatureHeaders(heliumid.SignWebhook(body, key, now), *format), *timeout)
-	if err != nil {
+	switch {
+	case errors.Is(err, context.Canceled):
+		return c.fail(name, err) // interrupted
+	case err != nil:
 		return c.report(name, err, "is your endpoint listening at "+target.Redacted()+"?")
 	}
 	fmt.Fprintf(c.stdout, "%s in %v\n", resp.status, elapsed.Round(time.Millisecond))
