@@ -28,17 +28,19 @@ func TestBinaryWaitOnANarrowTerminal(t *testing.T) {
 	c := exec.Command(heliumidBinary(t), "wait", "--interval", "2ms", id)
 	c.Env = environ(env)
 	c.Stdout, c.Stderr = terminal, terminal
+	before := len(srv.Requests())
 	require.NoError(t, c.Start())
 	out := make(chan string, 1)
 	go func() {
 		b, _ := io.ReadAll(controller) // until EIO: the terminal is closed
 		out <- string(b)
 	}()
-	before := len(srv.Requests())
 	for _, st := range []heliumid.Status{heliumid.StatusStarted, heliumid.StatusSubmitted, heliumid.StatusSuccessful} {
-		waitForRequests(t, srv, before+2) // the line has shown the status before
-		before = len(srv.Requests())
+		// Two polls that arrived after the last change, so that the line
+		// has shown it.
+		waitForRequests(t, srv, before+2)
 		require.NoError(t, srv.SetStatus(id, st))
+		before = len(srv.Requests())
 	}
 	require.NoError(t, c.Wait())
 	terminal.Close() // the last one open: the reader sees the end
