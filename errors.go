@@ -144,6 +144,10 @@ func (e *APIError) Error() string {
 }
 
 func (e *APIError) hint() string {
+	if e.method == http.MethodPost && e.path == "/v1/verifications" && e.mayHaveCreated() {
+		// Not retried for that reason: see CreateVerification.
+		return "the session may exist: look it up by VendorData (ListVerifications) before creating it again"
+	}
 	switch e.sentinel() {
 	case ErrUnauthorized:
 		return "check the API key given to NewClient (test and live keys are different integrations)"
@@ -160,6 +164,14 @@ func (e *APIError) hint() string {
 		return "the response was not what the API documents; report it with the request id"
 	}
 	return ""
+}
+
+// mayHaveCreated reports whether Helium ID may have acted on the request
+// that got e: it failed after receiving it (5xx), or answered 2xx in a way
+// the SDK could not use.
+func (e *APIError) mayHaveCreated() bool {
+	s := e.sentinel()
+	return s == ErrServer || (s == ErrUnexpectedResponse && e.StatusCode >= 200 && e.StatusCode < 300)
 }
 
 // humanDuration prints d the way a person reads a wait: rounded up to whole

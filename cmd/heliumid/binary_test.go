@@ -536,8 +536,8 @@ func TestBinaryErrorsAreWordedForTheCLI(t *testing.T) {
 
 	srv.FailNext(1, heliumidtest.Failure{Status: 502})
 	require.NoError(t, srv.SetRateLimit(100, time.Second))
-	r = runBinary(t, env, "create")
-	assert.Contains(t, r.stderr, "the session may exist: look for it with \"heliumid list --vendor-data V\"")
+	r = runBinary(t, env, "create", "--vendor-data", "user-42")
+	assert.Contains(t, r.stderr, "the session may exist: look for it with \"heliumid list --vendor-data user-42\"")
 
 	for _, out := range []string{r.stderr, runBinary(t, wrongKey, "list").stderr, runBinary(t, noAPI, "get", id).stderr} {
 		for _, goOnly := range []string{"NewClient", "Server.URL", "WithRateLimiter", "verification id"} {

@@ -30,6 +30,17 @@ type configError struct{ err error }
 func (e *configError) Error() string { return e.err.Error() }
 func (e *configError) Unwrap() error { return e.err }
 
+// rewordedError is an SDK error worded for the command line (msg), with a
+// hint to print after it ("" for none). errors.Is still sees the SDK's.
+type rewordedError struct {
+	err  error
+	msg  string
+	hint string
+}
+
+func (e *rewordedError) Error() string { return e.msg }
+func (e *rewordedError) Unwrap() error { return e.err }
+
 // keyFlag registers --api-key-file on fs and returns where its value goes.
 func keyFlag(fs *flag.FlagSet) *string {
 	return fs.String("api-key-file", "", "read the API key from `FILE` (\"-\": standard input) instead of $"+envAPIKey)
@@ -96,10 +107,39 @@ func (c *cli) client(keyFile string) (*heliumid.Client, error) {
 	}
 	client, err := heliumid.NewClient(key, append(opts, c.clientOptions...)...)
 	if err != nil {
-		if errors.Is(err, heliumid.ErrInvalidOption) {
-			err = fmt.Errorf("%w (from %s, or its default)", err, envBaseURL)
-		}
-		return nil, &configError{err}
+		return nil, newClientError(err, keyFile)
 	}
 	return client, nil
+}
+
+// optionSources names, for each SDK option the commands set from the
+// environment or a flag, where its value came from: an error about the
+// option is about that.
+var optionSources = map[string]struct{ name, hint string }{
+	"WithBaseURL": {envBaseURL, envBaseURL + " is the API's base URL: " + heliumid.DefaultBaseURL +
+		", or http://127.0.0.1:8080/api for \"heliumid fake\""},
+}
+
+// newClientError words an error of heliumid.NewClient for the command
+// line: in terms of the environment variable or flag that set the value
+// (HELIUMID_BASE_URL, --api-key-file), not of the Go option (WithBaseURL).
+// It never contains the key.
+func newClientError(err error, keyFile string) error {
+	msg := strings.TrimPrefix(err.Error(), "heliumid: ")
+	if detail, ok := strings.CutPrefix(err.Error(), heliumid.ErrInvalidOption.Error()+": "); ok {
+		option, detail, _ := strings.Cut(detail, ": ")
+		if src, known := optionSources[option]; known {
+			return &configError{&rewordedError{err: err, msg: src.name + ": " + detail, hint: src.hint}}
+		}
+	}
+	// The SDK's message says what is wrong with the key after advice for
+	// code that calls NewClient.
+	if problem, ok := strings.CutPrefix(err.Error(), heliumid.ErrMissingAPIKey.Error()+": "); ok {
+		src := envAPIKey
+		if keyFile != "" {
+			src = "--api-key-file " + keyFile
+		}
+		return &configError{&rewordedError{err: err, msg: "the API key from " + src + ": " + problem}}
+	}
+	return &configError{&rewordedError{err: err, msg: msg}}
 }

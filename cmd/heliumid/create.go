@@ -16,8 +16,9 @@ the link where the end-user verifies: open it on your phone, or send it.
 attempt=2" stores "2"). With --json the output is {"id": ..., "link": ...}.
 
 A create is not retried when the server may have acted on it (a timeout, a
-5xx): if that happens, look for the session with "heliumid list" before
-creating another.
+5xx, a connection lost after sending): the session may exist, and the error
+says how to look for it ("heliumid list --vendor-data V") before creating
+another, which would be a second session, billed.
 
 Examples:
   heliumid create --vendor-data user-42
@@ -64,7 +65,7 @@ func (c *cli) create(ctx context.Context, args []string) int {
 	defer client.CloseIdleConnections()
 	created, err := client.CreateVerification(ctx, req)
 	if err != nil {
-		return c.fail("create", err)
+		return c.failCreate(err, *vendorData)
 	}
 	if *asJSON {
 		err = writeJSON(c.stdout, createOutput{ID: created.ID, Link: created.Link})

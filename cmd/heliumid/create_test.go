@@ -1,8 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
+	"time"
+
+	heliumid "github.com/heliumid/heliumid-go"
+	"github.com/heliumid/heliumid-go/heliumidtest"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -60,4 +66,19 @@ func TestCreateUsageErrorsSendNothing(t *testing.T) {
 		})
 	}
 	assert.Empty(t, srv.Requests())
+}
+
+// A create that timed out after sending may have created the session: the
+// hint says so, as after a 5xx.
+func TestCreateTimeoutSaysTheSessionMayExist(t *testing.T) {
+	srv, env := newFake(t)
+	srv.FailNext(1, heliumidtest.Failure{Delay: 5 * time.Second})
+	var stdout, stderr bytes.Buffer
+	c := &cli{env: lookup(env), stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr,
+		clientOptions: []heliumid.Option{heliumid.WithRequestTimeout(50 * time.Millisecond)}}
+	code := c.main(t.Context(), []string{"create", "--vendor-data", "user-42"})
+	assert.Equal(t, exitFailure, code)
+	assert.Contains(t, stderr.String(), "heliumid create: POST /v1/verifications: context deadline exceeded\n")
+	assert.Contains(t, stderr.String(), `hint: the server did not answer in time, so the session may exist: look for it with "heliumid list --vendor-data user-42" before creating another`)
+	assert.Len(t, srv.Requests(), 1, "not retried")
 }

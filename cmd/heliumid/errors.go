@@ -13,6 +13,7 @@ import (
 	"time"
 
 	heliumid "github.com/heliumid/heliumid-go"
+	"github.com/heliumid/heliumid-go/internal/unsent"
 )
 
 // fail reports err, which ended command cmd, on stderr with a hint where one
@@ -58,6 +59,11 @@ func exitCode(err error) int {
 // APIError's message is composed here from its fields, and the hint names
 // what the command line reads: HELIUMID_API_KEY, HELIUMID_BASE_URL, flags.
 func (c *cli) describe(err error) (msg, hint string) {
+	if errors.Is(err, context.Canceled) {
+		// Only Ctrl-C or SIGTERM cancel a command's context: "context
+		// canceled" would say it in Go's terms.
+		return "interrupted", ""
+	}
 	var apiErr *heliumid.APIError
 	if errors.As(err, &apiErr) {
 		return apiMessage(err, apiErr), c.apiHint(err, apiErr)
@@ -126,9 +132,6 @@ func (c *cli) apiHint(err error, e *heliumid.APIError) string {
 		}
 		return what + ": try again in a while"
 	case errors.Is(err, heliumid.ErrServer):
-		if strings.HasPrefix(call, http.MethodPost) {
-			return "the server failed after receiving the request, so the session may exist: look for it with \"heliumid list --vendor-data V\" before creating another"
-		}
 		return "Helium ID had a server error: try again later"
 	case errors.Is(err, heliumid.ErrUnexpectedResponse):
 		return "the answer is not what the API documents: is " + envBaseURL + " (" + c.baseURL() + ") the Helium ID API? If so, report it with the request id"
@@ -155,9 +158,14 @@ func roundWait(d time.Duration) string {
 // can fix, where the SDK's message does not say it.
 func (c *cli) hint(err error) string {
 	var cfg *configError
+	var reworded *rewordedError
 	var netErr net.Error
 	switch {
-	case errors.As(err, &cfg), errors.Is(err, context.Canceled), errors.Is(err, heliumid.ErrInvalidRequest):
+	case errors.As(err, &reworded):
+		return reworded.hint
+	case errors.As(err, &cfg):
+		return ""
+	case errors.Is(err, context.Canceled), errors.Is(err, heliumid.ErrInvalidRequest):
 		return "" // the message says it all
 	case errors.Is(err, heliumid.ErrRateLimited): // a wait the client refused, without a response
 		return "the session-creation cap was hit: try again later"
@@ -167,4 +175,46 @@ func (c *cli) hint(err error) string {
 		return "could not reach " + c.baseURL() + ": check " + envBaseURL + " and that the server is up"
 	}
 	return ""
+}
+
+// failCreate reports a failed create. One that may have reached Helium ID
+// may have created the session, which the SDK therefore did not retry:
+// the hint says how to look for it, since creating another would make a
+// second, billed session.
+func (c *cli) failCreate(err error, vendorData string) int {
+	why := mayHaveCreated(err)
+	if why == "" {
+		return c.fail("create", err)
+	}
+	look := `"heliumid list --vendor-data ` + shellQuote(vendorData) + `"`
+	if vendorData == "" {
+		look = `"heliumid list" (a session created with --vendor-data V is found with "heliumid list --vendor-data V")`
+	}
+	return c.report("create", err, why+"the session may exist: look for it with "+look+" before creating another")
+}
+
+// mayHaveCreated says why the create that failed with err may have
+// created its session anyway, as the start of a hint, or "" when it cannot
+// have: Helium ID refused it, or it was never sent.
+func mayHaveCreated(err error) string {
+	var apiErr *heliumid.APIError
+	var netErr net.Error
+	switch {
+	case errors.As(err, &apiErr):
+		if errors.Is(err, heliumid.ErrServer) {
+			return "Helium ID failed after receiving the request, so "
+		}
+		if errors.Is(err, heliumid.ErrUnexpectedResponse) && apiErr.StatusCode >= 200 && apiErr.StatusCode < 300 {
+			return "Helium ID answered 2xx but not as documented, so "
+		}
+		return "" // refused: 4xx, a redirect
+	case errors.Is(err, context.Canceled):
+		return "if the request had reached Helium ID, "
+	case errors.As(err, new(*configError)), errors.Is(err, heliumid.ErrInvalidRequest), errors.Is(err, heliumid.ErrRateLimited),
+		errors.Is(err, heliumid.ErrUnexpectedResponse), unsent.Proven(err):
+		return "" // not sent, or a redirect refused
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
+		return "the server did not answer in time, so "
+	}
+	return "the connection failed after the request was sent, so "
 }

@@ -39,8 +39,8 @@ through the admin endpoints, which need no key:
         "handled": false}   make the next count API requests fail like that;
         any count up to 9223372036854775807 ("until cleared") costs the same;
         {"count": 0} clears the failures queued
-  POST /admin/ratelimit  {"tokenBucket": 40, "burst": 1} or {"rateLimit": "10/1m"}
-        change the creation cap while the fake runs
+  POST /admin/ratelimit  {"tokenBucket": 40, "burst": 1} or
+        {"rateLimit": "10/1m"}   change the creation cap while the fake runs
   POST /admin/reset    forget every session, request, failure and webhook
         (the clock, the cap and the id counters stay)
   GET  /admin/requests   the last 1000 API requests received (headers, and
@@ -70,10 +70,11 @@ stops it (exit code 0).
 
 Examples:
   heliumid fake
-  heliumid fake --addr 127.0.0.1:0 --webhook-url http://localhost:3000/webhooks/heliumid
-  heliumid fake --token-bucket 10 --burst 1     # a strict cap of 10 creates/s, 429 + Retry-After: 1
+  heliumid fake --addr 127.0.0.1:0 \
+      --webhook-url http://localhost:3000/webhooks/heliumid
+  heliumid fake --token-bucket 10 --burst 1  # 10 creates/s, then 429
   heliumid fake --clock virtual --rate-limit 5/1m
-  heliumid fake --addr 0.0.0.0:8080      # in a container; reachable from the network
+  heliumid fake --addr 0.0.0.0:8080  # in a container: reachable from outside
 `
 
 // Timeouts and bounds of the fake's HTTP server: Ctrl-C waits this long for

@@ -7,6 +7,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 // newFlagSet returns a FlagSet for command name that reports parse errors on
@@ -48,11 +49,25 @@ func (c *cli) parse(fs *flag.FlagSet, help string, args []string) (positional []
 	}
 }
 
-// printHelp writes a command's help: its text, then its flags, spelled
-// with two dashes as the usage lines and examples spell them (the flag
-// package accepts either).
+// helpWidth is the widest line of a command's help, in columns: the help
+// must read on an 80-column terminal without wrapping mid-word.
+const helpWidth = 80
+
+// printHelp writes a command's help: its usage line wrapped to helpWidth,
+// the rest of its text as written (kept within helpWidth by hand), then its
+// flags, spelled with two dashes as the usage lines and examples spell them
+// (the flag package accepts either), their descriptions wrapped.
 func printHelp(w io.Writer, fs *flag.FlagSet, help string) {
-	fmt.Fprint(w, help)
+	usage, rest, _ := strings.Cut(help, "\n\n")
+	// The usage paragraph is one line in the source, listing every flag;
+	// its continuation lines line up after the command's name.
+	prefix := "Usage: " + fs.Name() + " "
+	if words, ok := strings.CutPrefix(strings.Join(strings.Fields(usage), " "), prefix); ok {
+		fmt.Fprint(w, wrapWords(words, prefix, strings.Repeat(" ", utf8.RuneCountInString(prefix))))
+	} else {
+		fmt.Fprintln(w, usage)
+	}
+	fmt.Fprint(w, "\n"+rest)
 	first := true
 	fs.VisitAll(func(f *flag.Flag) {
 		if first {
@@ -67,8 +82,59 @@ func printHelp(w io.Writer, fs *flag.FlagSet, help string) {
 		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" && f.DefValue != "0s" {
 			usage += fmt.Sprintf(" (default %s)", f.DefValue)
 		}
-		fmt.Fprintf(w, "%s\n    \t%s\n", line, strings.ReplaceAll(usage, "\n", "\n    \t"))
+		const indent = "        " // where a tab after 4 spaces would be, as the flag package prints
+		fmt.Fprintf(w, "%s\n%s", line, wrapWords(strings.Join(strings.Fields(usage), " "), indent, indent))
 	})
+}
+
+// wrapWords breaks text into lines of at most helpWidth columns, the first
+// starting with first and the others with indent, and ends each with a
+// newline. It breaks at spaces outside brackets, so that "[--burst N]"
+// stays whole; a word wider than a line gets a line of its own. It counts
+// runes as columns: help text holds no wide characters.
+func wrapWords(text, first, indent string) string {
+	var b strings.Builder
+	line, n := first, utf8.RuneCountInString(first)
+	empty := true // the line holds no word yet
+	for _, word := range bracketWords(text) {
+		wn := utf8.RuneCountInString(word)
+		if !empty && n+1+wn > helpWidth {
+			b.WriteString(line + "\n")
+			line, n, empty = indent, utf8.RuneCountInString(indent), true
+		}
+		if !empty {
+			line += " "
+			n++
+		}
+		line += word
+		n += wn
+		empty = false
+	}
+	b.WriteString(line + "\n")
+	return b.String()
+}
+
+// bracketWords splits s at the spaces that are not inside [ ].
+func bracketWords(s string) []string {
+	var words []string
+	depth, start := 0, 0
+	for i, r := range s {
+		switch {
+		case r == '[':
+			depth++
+		case r == ']' && depth > 0:
+			depth--
+		case r == ' ' && depth == 0:
+			if i > start {
+				words = append(words, s[start:i])
+			}
+			start = i + 1
+		}
+	}
+	if start < len(s) {
+		words = append(words, s[start:])
+	}
+	return words
 }
 
 // usageError reports a bad command line and returns exitUsage.

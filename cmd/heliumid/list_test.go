@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 
@@ -81,24 +82,54 @@ func TestListLimitSpansPages(t *testing.T) {
 		require.NoError(t, err)
 	}
 	before := len(srv.Requests())
+	list := func(args ...string) ([]map[string]any, string) {
+		t.Helper()
+		r := cmd(t, env, append([]string{"list", "--json"}, args...)...)
+		require.Equal(t, exitOK, r.code, "stderr: %s", r.stderr)
+		var out []map[string]any
+		require.NoError(t, json.Unmarshal([]byte(r.stdout), &out))
+		return out, r.stderr
+	}
 
-	r := cmd(t, env, "list", "--limit", "3", "--json")
-	require.Equal(t, exitOK, r.code, "stderr: %s", r.stderr)
-	var out []map[string]any
-	require.NoError(t, json.Unmarshal([]byte(r.stdout), &out))
+	out, note := list("--limit", "3")
 	assert.Len(t, out, 3)
+	assert.Equal(t, "sessions 1–3 of at least 6 shown, in the server's order; the next ones: heliumid list --json --limit 3 --page 2\n", note)
 
-	r = cmd(t, env, "list", "--limit", "104", "--json")
-	require.Equal(t, exitOK, r.code, "stderr: %s", r.stderr)
-	require.NoError(t, json.Unmarshal([]byte(r.stdout), &out))
+	out, note = list("--limit", "104")
 	assert.Len(t, out, 104)
 	assert.Equal(t, "user-103", out[103]["vendorData"])
+	assert.Equal(t, "sessions 1–104 of 105 shown, in the server's order; the next 1: heliumid list --json --limit 104 --page 2\n", note)
+
+	out, note = list("--limit", "104", "--page", "2")
+	require.Len(t, out, 1)
+	assert.Equal(t, "user-104", out[0]["vendorData"], "the 105th: the second API page of 100, after 4 of it")
+	assert.Equal(t, "session 105 of 105 shown, in the server's order\n", note)
+
+	out, note = list("--page", "9")
+	assert.Empty(t, out)
+	assert.Equal(t, "no sessions from number 161 on: the list ends before\n", note)
 
 	assert.Equal(t, []string{
 		"GET /api/v1/verifications?limit=3",
+		"GET /api/v1/verifications?limit=3&page=2", // how many more
 		"GET /api/v1/verifications?limit=100",
 		"GET /api/v1/verifications?limit=100&page=2",
+		"GET /api/v1/verifications?limit=100&page=2",
+		"GET /api/v1/verifications?limit=20&page=9",
 	}, apiRequests(srv)[before:])
+}
+
+func TestNextPageCommandIsShellQuoted(t *testing.T) {
+	c := &cli{stdout: io.Discard, stderr: io.Discard}
+	fs := c.newFlagSet("list")
+	fs.String("status", "", "")
+	fs.String("vendor-data", "", "")
+	fs.Int("page", 1, "")
+	fs.Bool("json", false, "")
+	fs.Bool("show-personal-data", false, "")
+	_, _, done := c.parse(fs, "", []string{"--status", "not started", "--vendor-data", "it's $HOME", "--page", "3", "--json=false", "--show-personal-data"})
+	require.False(t, done)
+	assert.Equal(t, `heliumid list --show-personal-data --status 'not started' --vendor-data 'it'\''s $HOME' --page 4`, nextPageCommand(fs, 4))
 }
 
 func TestListUsageErrors(t *testing.T) {

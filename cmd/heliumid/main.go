@@ -85,7 +85,7 @@ func commands() []command {
 		{"list", "list sessions", (*cli).list},
 		{"wait", "wait for a session's decision, with a live status line", (*cli).wait},
 		{"webhook send", "send a signed test webhook to your endpoint", (*cli).webhookSend},
-		{"fake", "run a fake Helium ID API (heliumidtest) for local and integration tests", (*cli).fake},
+		{"fake", "run a fake Helium ID API for local and integration tests", (*cli).fake},
 		{"version", "print the version", (*cli).version},
 		{"help", "show help for a command", (*cli).help},
 	}
@@ -139,9 +139,10 @@ Environment:
   HELIUMID_API_KEY   your integration's API key; or pass --api-key-file FILE
                      ("-" reads it from standard input). There is no flag
                      for the key itself: it would land in your shell history.
-  HELIUMID_BASE_URL  the API's base URL (default ` + heliumid.DefaultBaseURL + `);
-                     http is allowed for loopback hosts only, such as
-                     http://127.0.0.1:8080/api for "heliumid fake"
+  HELIUMID_BASE_URL  the API's base URL, by default
+                     ` + heliumid.DefaultBaseURL + `; http is allowed for
+                     loopback hosts only, such as http://127.0.0.1:8080/api
+                     for "heliumid fake"
 
 Exit codes:
   0    success; wait: the session is successful
@@ -151,7 +152,8 @@ Exit codes:
   4    the command failed: network error, error from the API, webhook
        receiver answered other than 2xx, fake server could not listen
   64   usage error: unknown command, bad flag or argument
-  78   configuration error: no API key, unreadable key file, bad HELIUMID_BASE_URL
+  78   configuration error: no API key, unreadable key file, bad
+       HELIUMID_BASE_URL
   130  interrupted (Ctrl-C)
 
 Run 'heliumid <command> --help' for a command's flags and examples.
@@ -164,7 +166,7 @@ func (c *cli) help(ctx context.Context, args []string) int {
 	case len(args) == 0:
 		fmt.Fprint(c.stdout, mainUsage())
 		return exitOK
-	case args[0] == "help":
+	case args[0] == "help" || isHelpFlag(args[0]):
 		fmt.Fprint(c.stdout, "Usage: heliumid help [command]\n\nShows the commands, environment and exit codes, or a command's help.\n")
 		return exitOK
 	case args[0] == "webhook":

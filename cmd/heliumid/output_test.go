@@ -65,7 +65,8 @@ func TestStatusLineOnATerminal(t *testing.T) {
 }
 
 // A status line wider than the terminal wraps, and \r then rewrites only
-// its last row: every line must fit.
+// its last row: every line must fit, and what is cut is the id, never the
+// status.
 func TestStatusLineFitsTheTerminal(t *testing.T) {
 	var buf bytes.Buffer
 	id := "7e570000-0000-4000-8000-000000000001"
@@ -73,15 +74,28 @@ func TestStatusLineFitsTheTerminal(t *testing.T) {
 	l.show(heliumid.StatusStarted, "retrying: GET /v1/verifications/"+id+": 503 Service Unavailable")
 	l.show(heliumid.StatusSubmitted, "")
 	l.close()
-	for _, line := range strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\r\x1b[K")[1:] {
-		assert.LessOrEqual(t, utf8.RuneCountInString(line), 39, "%q", line)
-		assert.True(t, strings.HasSuffix(line, ", 1m30s elapsed"), "the time waited stays: %q", line)
-		assert.True(t, strings.HasPrefix(line, "7e57"), line)
-	}
-	assert.Contains(t, buf.String(), "…")
+	assert.Equal(t, "\r\x1b[K7e57000…: started, 1m30s elapsed"+
+		"\r\x1b[K7e570000-000…: submitted, 1m30s elapsed\n", buf.String())
 
-	assert.Equal(t, "abc…", fitLine("abcdefgh", "", 5))
-	assert.Equal(t, "abc…", fitLine("abcdefgh", ", 1s elapsed", 5), "too narrow for the suffix: the text alone")
+	note := "retrying: 503 Service Unavailable"
+	for width := 1; width <= 120; width++ {
+		for _, st := range []string{"not started", "successful"} {
+			line := fitStatus(id, st, note, "1m30s", width)
+			assert.Contains(t, line, st, "width %d: the status is never cut", width)
+			if utf8.RuneCountInString(st) < width {
+				assert.LessOrEqual(t, utf8.RuneCountInString(line), width-1, "width %d: %q", width, line)
+			}
+		}
+	}
+	assert.Equal(t, id+": started ("+note+"), 1m30s elapsed", fitStatus(id, "started", note, "1m30s", 120))
+	assert.Equal(t, "7e570000-0…: started (retrying: 503 Service Unavailable), 1m30s elapsed", fitStatus(id, "started", note, "1m30s", 72),
+		"the id cut first")
+	assert.Equal(t, "7e57000…: started (retrying: 503…), 1m30s elapsed", fitStatus(id, "started", note, "1m30s", 50),
+		"then the note")
+	assert.Equal(t, "7e57000…: not started, 1m30s elapsed", fitStatus(id, "not started", note, "1m30s", 40), "then the note dropped")
+	assert.Equal(t, "7e57000…: not started", fitStatus(id, "not started", note, "1m30s", 30), "then the time")
+	assert.Equal(t, "7e…: not started", fitStatus(id, "not started", note, "1m30s", 17), "then the rest of the id")
+	assert.Equal(t, "not started", fitStatus(id, "not started", note, "1m30s", 8), "the status alone, whole, however narrow")
 }
 
 func TestTerminalWidthFromCOLUMNS(t *testing.T) {

@@ -37,3 +37,17 @@ func (c *cli) terminal(w io.Writer) (tty bool, width int) {
 	}
 	return true, width
 }
+
+// sameFile reports whether a and b write to the same file: the same
+// terminal, pipe or file, as when standard error and output both go to a
+// terminal, or "2>&1" joins them.
+func sameFile(a, b io.Writer) bool {
+	fa, ok := a.(*os.File)
+	fb, ok2 := b.(*os.File)
+	if !ok || !ok2 {
+		return false
+	}
+	sa, err := fa.Stat()
+	sb, err2 := fb.Stat()
+	return err == nil && err2 == nil && os.SameFile(sa, sb)
+}

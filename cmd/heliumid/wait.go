@@ -25,11 +25,12 @@ which decision:
   130  interrupted (Ctrl-C)
 
 The status line goes to standard error: on a terminal, one line rewritten in
-place, with the time elapsed, cut to the terminal's width; otherwise (a pipe,
-a file) a plain line per change, with no \r or escape sequences. The result goes to standard output: the id, the
-status and the reason, or with --json the session as "heliumid get --json"
-prints it (on a timeout, the last status read). Personal data is left out
-unless you pass --show-personal-data.
+place, with the time elapsed, cut to the terminal's width (the id is cut
+first, never the status); otherwise (a pipe, a file) a plain line per change,
+with no \r or escape sequences. The result goes to standard output: the id,
+the status and the reason, or with --json the session as "heliumid get
+--json" prints it (on a timeout, the last status read). Personal data is left
+out unless you pass --show-personal-data.
 
 Examples:
   heliumid wait ID
@@ -73,7 +74,7 @@ func (c *cli) wait(ctx context.Context, args []string) int {
 		defer cancel()
 	}
 
-	line := c.newStatusLine(c.stderr, id)
+	line := c.newStatusLine(c.stderr, c.stdout, id)
 	var last *heliumid.Verification
 	tick := time.NewTimer(0)
 	defer tick.Stop()
@@ -85,11 +86,11 @@ func (c *cli) wait(ctx context.Context, args []string) int {
 			switch {
 			case err == nil:
 				last = v
-				line.show(v.Status, "")
 				if v.Status.IsDecided() {
-					line.close()
+					line.end(v.Status)
 					return c.decided(v, *asJSON, *showPII)
 				}
+				line.show(v.Status, "")
 			case wctx.Err() != nil: // reported below
 			case !heliumid.IsTransient(err): // asking again cannot help: unknown id, wrong key, …
 				line.close()
@@ -107,7 +108,7 @@ func (c *cli) wait(ctx context.Context, args []string) int {
 		if wctx.Err() != nil {
 			line.close()
 			if ctx.Err() != nil {
-				return c.fail("wait", fmt.Errorf("interrupted: %w", ctx.Err()))
+				return c.fail("wait", ctx.Err())
 			}
 			return c.timedOut(id, *timeout, last, *asJSON, *showPII)
 		}
@@ -170,30 +171,34 @@ func (c *cli) printResult(v *heliumid.Verification, asJSON, showPII bool) error 
 // its last row, leaving stale copies above); elsewhere (a pipe, a file), a
 // plain line per change, with no \r or escape sequence.
 type statusLine struct {
-	w     io.Writer
-	id    string
-	tty   bool
-	width int // columns of the terminal
-	start time.Time
-	last  string // the text last shown
-	open  bool   // a terminal line awaits its newline
+	w          io.Writer
+	id         string
+	tty        bool
+	width      int  // columns of the terminal
+	resultHere bool // the result goes where the line does: it says the decision, the line need not
+	start      time.Time
+	last       string // the text last shown
+	open       bool   // a terminal line awaits its newline
 }
 
-func (c *cli) newStatusLine(w io.Writer, id string) *statusLine {
+// newStatusLine returns the status line for session id on w; results
+// are printed on result.
+func (c *cli) newStatusLine(w, result io.Writer, id string) *statusLine {
 	tty, width := c.terminal(w)
-	return &statusLine{w: w, id: clean(id), tty: tty, width: width, start: time.Now()}
+	return &statusLine{w: w, id: clean(id), tty: tty, width: width, resultHere: sameFile(w, result), start: time.Now()}
 }
 
 // show displays status, with note in parentheses when not empty.
 func (l *statusLine) show(status heliumid.Status, note string) {
+	if l.tty {
+		elapsed := time.Since(l.start).Round(time.Second).String()
+		fmt.Fprintf(l.w, "\r\x1b[K%s", fitStatus(l.id, orDash(string(status)), clean(note), elapsed, l.width))
+		l.open = true
+		return
+	}
 	text := l.id + ": " + orDash(string(status))
 	if note != "" {
 		text += " (" + clean(note) + ")"
-	}
-	if l.tty {
-		fmt.Fprintf(l.w, "\r\x1b[K%s", fitLine(text, ", "+time.Since(l.start).Round(time.Second).String()+" elapsed", l.width))
-		l.open = true
-		return
 	}
 	if text != l.last {
 		fmt.Fprintln(l.w, text)
@@ -201,16 +206,19 @@ func (l *statusLine) show(status heliumid.Status, note string) {
 	l.last = text
 }
 
-// fitLine joins text and suffix within width-1 columns (the last column
-// would make some terminals wrap), cutting text with "…" to keep the
-// suffix. It counts runes as columns: the text is an id, a status and a
-// message, not wide characters.
-func fitLine(text, suffix string, width int) string {
-	room := width - 1 - utf8.RuneCountInString(suffix)
-	if room < 2 {
-		return cell(text, max(width-1, 2))
+// end shows the decided status, unless the result, printed next, goes
+// to the same terminal, pipe or file and says it: then a terminal's line
+// is erased, so that the decision is printed once.
+func (l *statusLine) end(status heliumid.Status) {
+	if !l.resultHere {
+		l.show(status, "")
+		l.close()
+		return
 	}
-	return cell(text, room) + suffix
+	if l.open {
+		fmt.Fprint(l.w, "\r\x1b[K")
+		l.open = false
+	}
 }
 
 // close ends an open terminal line, so what follows starts on its own.
@@ -219,4 +227,52 @@ func (l *statusLine) close() {
 		fmt.Fprintln(l.w)
 		l.open = false
 	}
+}
+
+// minIDCell is the fewest characters of the id a status line keeps before
+// it drops anything else: enough to tell sessions apart.
+const minIDCell = 8
+
+// fitStatus lays out "ID: STATUS (NOTE), ELAPSED elapsed" within width-1
+// columns (the last column would make some terminals wrap). What does not
+// fit goes in this order: the id beyond its first characters, the note,
+// the elapsed time, the rest of the id. The status is never cut: it is
+// what the line is for. It counts runes as columns: the text is an id, a
+// status and a message, not wide characters.
+func fitStatus(id, status, note, elapsed string, width int) string {
+	room := width - 1
+	compose := func(id, note string, withElapsed bool) string {
+		s := status
+		if id != "" {
+			s = id + ": " + s
+		}
+		if note != "" {
+			s += " (" + note + ")"
+		}
+		if withElapsed {
+			s += ", " + elapsed + " elapsed"
+		}
+		return s
+	}
+	left := func(s string) int { return room - utf8.RuneCountInString(s) }
+
+	if s := compose(id, note, true); left(s) >= 0 {
+		return s
+	}
+	if n := left(compose("", note, true)) - len(": "); n >= minIDCell {
+		return compose(cell(id, n), note, true)
+	}
+	short := cell(id, minIDCell)
+	if n := left(compose(short, "", true)) - len(" ()"); note != "" && n >= minIDCell {
+		return compose(short, cell(note, n), true)
+	}
+	for _, s := range []string{compose(short, "", true), compose(short, "", false)} {
+		if left(s) >= 0 {
+			return s
+		}
+	}
+	if n := left(status) - len(": "); n >= 2 {
+		return compose(cell(id, n), "", false)
+	}
+	return status
 }

@@ -36,9 +36,10 @@ accepts each:
   hex     Webhook-Signature: <hex>              (the default)
   sha256  Webhook-Signature: sha256=<hex>
   v1      Webhook-Signature: v1,<base64>        (Standard Webhooks)
-  x-hmac  X-Hmac-Signature: <hex>, and no Webhook-Signature It prints the response's status and the first 4 KiB of its
-body, and exits 0 when the endpoint answered 2xx, 4 otherwise. Redirects are
-not followed.
+  x-hmac  X-Hmac-Signature: <hex>, and no Webhook-Signature
+
+It prints the response's status and the first 4 KiB of its body, and exits 0
+when the endpoint answered 2xx, 4 otherwise. Redirects are not followed.
 
 The body is what "heliumid fake" sends (heliumidtest.WebhookBody), about a
 made-up session: method auto, createdAt and updatedAt now, the status code of
@@ -51,8 +52,10 @@ passport of Utopia), so your handler sees what a real decision carries.
 to check that your handler survives a status Helium ID may add later.
 
 Examples:
-  heliumid webhook send --to http://localhost:3000/webhooks/heliumid --status successful --id 7e570000-0000-4000-8000-000000000001
-  heliumid webhook send --to http://localhost:3000/hook --status not_started --id test-1 --vendor-data user-42
+  heliumid webhook send --to http://localhost:3000/webhooks/heliumid \
+      --status successful --id 7e570000-0000-4000-8000-000000000001
+  heliumid webhook send --to http://localhost:3000/hook \
+      --status not_started --id test-1 --vendor-data user-42
 `
 
 // maxPrintedBody bounds how much of the endpoint's response is printed.
@@ -90,7 +93,10 @@ func (c *cli) webhookSend(ctx context.Context, args []string) int {
 	body := heliumidtest.WebhookBody(*id, st, now, *vendorData)
 	fmt.Fprintf(c.stdout, "POST %s\nverification.status: %s is %s\n", target.Redacted(), clean(*id), clean(string(st)))
 	resp, elapsed, err := postWebhook(ctx, target, body, signatureHeaders(heliumid.SignWebhook(body, key, now), *format), *timeout)
-	if err != nil {
+	switch {
+	case errors.Is(err, context.Canceled):
+		return c.fail(name, err) // interrupted
+	case err != nil:
 		return c.report(name, err, "is your endpoint listening at "+target.Redacted()+"?")
 	}
 	fmt.Fprintf(c.stdout, "%s in %v\n", resp.status, elapsed.Round(time.Millisecond))

@@ -198,3 +198,22 @@ func TestWebhookSendSignatureFormats(t *testing.T) {
 	assertUsage(t, cmd(t, env, "webhook", "send", "--to", srv.URL, "--status", "started", "--id", "s-1", "--signature-format", "md5"),
 		`--signature-format "md5": want one of hex, sha256, v1, x-hmac`)
 }
+
+// Interrupted while the endpoint has not answered: "interrupted", with no
+// hint that the endpoint is down.
+func TestWebhookSendInterrupted(t *testing.T) {
+	arrived := make(chan struct{})
+	release := make(chan struct{})
+	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(arrived)
+		<-release
+	}))
+	defer rc.Close()
+	defer close(release)
+	ctx, cancel := context.WithCancel(t.Context())
+	go func() { <-arrived; cancel() }()
+	r := invocation{env: map[string]string{envAPIKey: "k"}, ctx: ctx}.run(t, "webhook", "send", "--to", rc.URL, "--status", "started", "--id", "s-1")
+	assert.Equal(t, exitInterrupted, r.code)
+	assert.True(t, strings.HasSuffix(r.stderr, "heliumid webhook send: interrupted\n"), r.stderr)
+	assert.NotContains(t, r.stderr, "listening")
+}

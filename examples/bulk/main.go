@@ -98,7 +98,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return fmt.Errorf("no vendor ids in %s", name)
 	}
 	if repeated > 0 {
-		fmt.Fprintf(stderr, "Skipping %d repeated vendor ids: one session each is enough.\n", repeated)
+		fmt.Fprintf(stderr, "Skipping %s: one session each is enough.\n", plural(repeated, "repeated vendor id", "repeated vendor ids"))
 	}
 
 	// One limiter for the whole run (burst 1: no spike at the start). The
@@ -160,14 +160,67 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	notAttempted := len(ids) - created - len(failed)
 	fmt.Fprintf(stderr, "Done in %v: created %d, failed %d, not attempted %d\n",
 		time.Since(start).Round(time.Millisecond), created, len(failed), notAttempted)
-	fmt.Fprintf(stderr, "The server answered 429 (rate limited) %d times: the client paused creation for each Retry-After (up to -max-wait %v) and tried again.\n",
-		throttled.n.Load(), *maxWait)
-	fmt.Fprintf(stderr, "The rate limiter made %d requests wait (at %g/s).\n", limiter.waits.Load(), *perSecond)
+	gaveUp := 0
+	for _, r := range failed {
+		if errors.Is(r.err, heliumid.ErrRateLimited) {
+			gaveUp++
+		}
+	}
+	fmt.Fprintln(stderr, throttleSummary(int(throttled.n.Load()), gaveUp, *maxWait))
+	fmt.Fprintln(stderr, limiterSummary(int(limiter.waits.Load()), *perSecond))
 	if created == len(ids) {
 		return nil
 	}
 	report(stderr, failed)
 	return fmt.Errorf("%d of %d sessions not created: re-run with the vendor ids missing from the output", len(ids)-created, len(ids))
+}
+
+// throttleSummary says how often the server answered 429 and what the
+// client did about it: paused creation for the Retry-After and tried
+// again, unless the wait was longer than maxWait or the 429s outlasted the
+// retries, in which case gaveUp sessions were not created for it.
+func throttleSummary(answered, gaveUp int, maxWait time.Duration) string {
+	if answered == 0 {
+		return "The server never answered 429 (rate limited)."
+	}
+	s := "The server answered 429 (rate limited) " + times(answered) + ": the client paused creation for "
+	if answered == 1 {
+		s += "its Retry-After"
+	} else {
+		s += "each Retry-After"
+	}
+	s += fmt.Sprintf(" (up to -max-wait %v) and tried again", maxWait)
+	if gaveUp > 0 {
+		s += ", but gave up on " + plural(gaveUp, "session", "sessions") + " (see the failures below)"
+	}
+	return s + "."
+}
+
+// limiterSummary says how many requests the rate limiter held back.
+func limiterSummary(waits int, perSecond float64) string {
+	if waits == 0 {
+		return fmt.Sprintf("The rate limiter made no request wait (at %g/s).", perSecond)
+	}
+	return fmt.Sprintf("The rate limiter made %s wait (at %g/s).", plural(waits, "request", "requests"), perSecond)
+}
+
+// plural is "1 thing" or "n things".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// times is "once", "twice" or "n times".
+func times(n int) string {
+	switch n {
+	case 1:
+		return "once"
+	case 2:
+		return "twice"
+	}
+	return fmt.Sprintf("%d times", n)
 }
 
 // result is the outcome of one creation.

@@ -47,12 +47,13 @@ func TestEmbeddedFake(t *testing.T) {
 
 	log := stderr.String()
 	assert.Contains(t, log, "Using the embedded fake Helium ID at http://127.0.0.1:")
-	assert.Contains(t, log, "Skipping 1 repeated vendor ids")
+	assert.Contains(t, log, "Skipping 1 repeated vendor id: one session each is enough.")
 	assert.NotContains(t, log, "\r", "no \r unless stderr is a terminal")
 	assert.NotContains(t, log, "\x1b")
 	assert.Regexp(t, `Done in \S+: created 5, failed 0, not attempted 0\n`, log)
-	assert.Contains(t, log, "The server answered 429 (rate limited) 0 times", "5 fit in the fake's burst")
-	m := regexp.MustCompile(`The rate limiter made (\d+) requests wait \(at 50/s\)\.\n$`).FindStringSubmatch(log)
+	assert.Contains(t, log, "The server never answered 429 (rate limited).\n", "5 fit in the fake's burst")
+	assert.NotContains(t, log, "paused")
+	m := regexp.MustCompile(`The rate limiter made (\d+) requests? wait \(at 50/s\)\.\n$`).FindStringSubmatch(log)
 	require.NotNil(t, m, log)
 	waits, _ := strconv.Atoi(m[1])
 	assert.Positive(t, waits, "4 workers, burst 1: the limiter must hold some back")
@@ -69,10 +70,8 @@ func TestEmbeddedFakeShows429Handling(t *testing.T) {
 	assert.Len(t, readCSV(t, stdout.String()), 1+8)
 	log := stderr.String()
 	assert.Contains(t, log, "created 8, failed 0, not attempted 0")
-	m := regexp.MustCompile(`The server answered 429 \(rate limited\) (\d+) times: the client paused creation for each Retry-After`).FindStringSubmatch(log)
-	require.NotNil(t, m, log)
-	n, _ := strconv.Atoi(m[1])
-	assert.Positive(t, n, "the sample shows the 429 handling it is there to show")
+	assert.Regexp(t, `The server answered 429 \(rate limited\) (once|twice|\d+ times): the client paused creation for (its|each) Retry-After \(up to -max-wait 30s\) and tried again\.\n`, log,
+		"the sample shows the 429 handling it is there to show")
 }
 
 // Without -csv, a terminal on stdin is not read: bulk says how to give it
@@ -226,3 +225,23 @@ func column(rows [][]string, i int) []string {
 }
 
 var _ heliumid.RateLimiter = (*countingLimiter)(nil)
+
+// The summary counts in words that fit the count: no pause claimed for
+// no 429, "once" rather than "1 times", and the sessions given up on said.
+func TestSummaryPhrasesCounts(t *testing.T) {
+	for _, tt := range []struct {
+		answered, gaveUp int
+		want             string
+	}{
+		{0, 0, "The server never answered 429 (rate limited)."},
+		{1, 0, "The server answered 429 (rate limited) once: the client paused creation for its Retry-After (up to -max-wait 30s) and tried again."},
+		{2, 0, "The server answered 429 (rate limited) twice: the client paused creation for each Retry-After (up to -max-wait 30s) and tried again."},
+		{7, 1, "The server answered 429 (rate limited) 7 times: the client paused creation for each Retry-After (up to -max-wait 30s) and tried again, but gave up on 1 session (see the failures below)."},
+		{3, 2, "The server answered 429 (rate limited) 3 times: the client paused creation for each Retry-After (up to -max-wait 30s) and tried again, but gave up on 2 sessions (see the failures below)."},
+	} {
+		assert.Equal(t, tt.want, throttleSummary(tt.answered, tt.gaveUp, 30*time.Second))
+	}
+	assert.Equal(t, "The rate limiter made no request wait (at 10/s).", limiterSummary(0, 10))
+	assert.Equal(t, "The rate limiter made 1 request wait (at 10/s).", limiterSummary(1, 10))
+	assert.Equal(t, "The rate limiter made 12 requests wait (at 2.5/s).", limiterSummary(12, 2.5))
+}
