@@ -39,7 +39,7 @@ type config struct {
 	webhookBackoff  time.Duration
 	webhookObserver func(Delivery)
 	resubmission    bool
-	pageOrigin      string // "": the Server's own listener
+	pageOrigin      string   // "": the Server's own listener
 	errs            []string // invalid option values, reported by NewServer
 }
 

@@ -215,9 +215,9 @@ type dispatcher struct {
 	done      chan struct{} // closed when the worker returns
 
 	mu       sync.Mutex
-	on       bool   // a webhook URL was set: changes are queued
-	url      string // where attempts go; "" while urlErr is set
-	urlErr   error  // the URL set is invalid: attempts fail with it
+	on       bool        // a webhook URL was set: changes are queued
+	url      string      // where attempts go; "" while urlErr is set
+	urlErr   error       // the URL set is invalid: attempts fail with it
 	all      []*delivery // every delivery kept, in order of the changes
 	pending  []*delivery // queued or waiting for a retry, in order of the changes
 	inFlight *delivery
