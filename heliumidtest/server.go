@@ -111,9 +111,14 @@ func NewServer(opts ...Option) *Server {
 // Handler returns the Server's API handler, the one its own listener
 // serves: the endpoints under "/api", the envelope, the key check, the
 // faults of [Server.FailNext] (Drop included, by hijacking the connection)
-// and the request log of [Server.Requests]. It is for serving the fake from
-// your own listener or mux, as "heliumid fake" does; Server.URL still points
-// at the Server's own loopback listener.
+// and the request log of [Server.Requests], and the hosted verification
+// page at "/?processId=<id>" (see the package documentation). It is for
+// serving the fake from your own listener or mux, as "heliumid fake" does;
+// Server.URL still points at the Server's own loopback listener, and the
+// sessions' links too unless [WithPageURL] points them at yours. The
+// handler does not check the Host header as the Server's own listener
+// does: whoever listens decides ("heliumid fake", listening on loopback,
+// refuses a Host that is not a loopback name).
 //
 // The handler expects the API's paths as they are, "/api" prefix included:
 // mount it at "/" or "/api/", not under http.StripPrefix. Requests through
