@@ -47,7 +47,7 @@
 // http.Handler, to serve the fake from a listener or mux of your own (as
 // "heliumid fake" does next to its admin endpoints; [WithPageURL] then
 // points the links at it). The Server's own listener answers only requests
-// whose Host is a loopback name (127.0.0.1, [::1], localhost), with 421
+// whose Host is a loopback name (127.0.0.1, [::1], localhost, *.localhost), with 421
 // otherwise: it listens on 127.0.0.1, so another name can only be a web
 // page's DNS rebinding.
 //

@@ -93,9 +93,9 @@ fake refuses, with 403, every request from another site that is not GET or
 HEAD, on every path (the page's buttons, /admin/, the API): one whose
 Sec-Fetch-Site is cross-site or same-site, or whose Origin is not the host
 it asked for. Listening on loopback, it also answers only requests for
-127.0.0.1, [::1] or localhost (421 Misdirected Request for any other Host:
-a guard against DNS rebinding). curl and the SDK send neither header and
-are not affected.
+127.0.0.1, [::1], localhost or a name under .localhost (421 Misdirected
+Request for any other Host: a guard against DNS rebinding). curl and the
+SDK send neither header and are not affected.
 
 Each request is logged on standard error, and each webhook attempt. Ctrl-C
 stops it (exit code 0).

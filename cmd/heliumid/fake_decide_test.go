@@ -166,7 +166,7 @@ func TestFakeHelpFitsIn80Columns(t *testing.T) {
 	assert.Contains(t, fakeHelp, "data-session-status")
 	assert.Contains(t, fakeHelp, `data-status="<the status it moves to>"`)
 	assert.Contains(t, fakeHelp, "/admin/webhooks?view=compact")
-	assert.Contains(t, fakeHelp, "421 Misdirected Request")
+	assert.Contains(t, fakeHelp, "(421 Misdirected\nRequest for any other Host")
 }
 
 func TestDecideUsageAndConfigErrors(t *testing.T) {

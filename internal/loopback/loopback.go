@@ -55,5 +55,5 @@ func Refuse(w http.ResponseWriter, name, host string) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(http.StatusMisdirectedRequest)
-	fmt.Fprintf(w, "%s: refused: the Host header names %q, which is not a loopback name. This server listens on loopback and answers only requests for 127.0.0.1, [::1] or localhost: a guard against DNS rebinding, by which a web page could reach it under a name of its own.\n", name, host)
+	fmt.Fprintf(w, "%s: refused: the Host header names %q, which is not a loopback name. This server listens on loopback and answers only requests for 127.0.0.1, [::1] or localhost (or a name under .localhost): a guard against DNS rebinding, by which a web page could reach it under a name of its own.\n", name, host)
 }
