@@ -16,13 +16,6 @@ import (
 // a decision or that the session cannot reach.
 var ErrInvalidTransition = errors.New("heliumidtest: transition not allowed by the lifecycle")
 
-// allStatuses lists the canonical statuses, to name the allowed next ones
-// in an error.
-var allStatuses = []heliumid.Status{
-	heliumid.StatusNotStarted, heliumid.StatusStarted, heliumid.StatusSubmitted, heliumid.StatusSuccessful,
-	heliumid.StatusFailed, heliumid.StatusExpired, heliumid.StatusAbandoned, heliumid.StatusReview,
-}
-
 // lifecycle is the fake's session lifecycle, one step at a time. It is
 // spelled out here rather than read from heliumid.Status.CanTransitionTo so
 // that what the fake plays stays what SetStatus documents, whatever the

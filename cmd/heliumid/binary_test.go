@@ -834,7 +834,9 @@ func TestBinaryFakeServesTheHostedPage(t *testing.T) {
 		defer mu.Unlock()
 		return len(statuses) == 3
 	}, 10*time.Second, 2*time.Millisecond)
+	mu.Lock()
 	assert.Equal(t, []heliumid.Status{"started", "submitted", "successful"}, statuses)
+	mu.Unlock()
 	assert.Contains(t, f.stderr.String(), "POST /?processId="+c.ID+" → 303")
 }
 
@@ -875,7 +877,9 @@ func TestBinaryDecide(t *testing.T) {
 		defer mu.Unlock()
 		return len(statuses) == 3
 	}, 10*time.Second, 2*time.Millisecond)
+	mu.Lock()
 	assert.Equal(t, []heliumid.Status{"started", "submitted", "successful"}, statuses)
+	mu.Unlock()
 
 	r = runBinary(t, noKey, "decide", "--json", newID(), "review")
 	require.Equal(t, exitOK, r.code, r.stderr)
