@@ -29,22 +29,9 @@ const webhookAttemptTimeout = 5 * time.Second
 // [Server.Deliveries] reports: the oldest finished ones are forgotten first.
 const maxDeliveriesKept = 1000
 
-// Delivery is a webhook the Server sends, as [Server.Deliveries] reports it.
-type Delivery struct {
-	ID             string          // "whk_1", "whk_2", … in the order of the changes: what Server.Redeliver takes
-	Event          string          // always WebhookEvent
-	VerificationID string          // the session that changed
-	Status         heliumid.Status // the status it changed to
-	Body           []byte          // the signed body: {"event": ..., "data": <the session as GET returns it>}, as WebhookBody builds it
-	Attempts       int             // requests made so far, redeliveries included (0 when none was made yet)
-	StatusCode     int             // HTTP status of the last attempt; 0 when it got no response
-	Err            error           // why the last attempt failed; nil when the receiver answered 2xx, or before any attempt
-	Pending        bool            // queued, being sent, or waiting for its next attempt; false once delivered or given up
-	NextAttempt    time.Time       // while Pending, when the next attempt is due (wall clock); zero while one is in flight, and once not Pending
-}
-
-// A Delivery is in one of these states, and code that reads one (a log
-// line, a status page) must expect each:
+// Delivery is a webhook the Server sends, as [Server.Deliveries] reports it
+// (and [WithWebhookObserver] sees it). It is in one of these states, and
+// code that reads one (a log line, a status page) must expect each:
 //
 //   - queued: Pending, no attempt yet (Attempts 0, Err nil);
 //   - in flight: Pending, NextAttempt zero; the other fields describe the
@@ -57,6 +44,20 @@ type Delivery struct {
 //   - delivered: not Pending, Err nil ([Delivery.Delivered]);
 //   - given up: not Pending, Err says why the last attempt failed, or that
 //     Close abandoned it.
+//
+// Pending alone says nothing about Err: test Err itself.
+type Delivery struct {
+	ID             string          // "whk_1", "whk_2", … in the order of the changes: what Server.Redeliver takes
+	Event          string          // always WebhookEvent
+	VerificationID string          // the session that changed
+	Status         heliumid.Status // the status it changed to
+	Body           []byte          // the signed body: {"event": ..., "data": <the session as GET returns it>}, as WebhookBody builds it
+	Attempts       int             // requests made so far, redeliveries included (0 when none was made yet)
+	StatusCode     int             // HTTP status of the last attempt; 0 when it got no response
+	Err            error           // why the last attempt failed; nil when the receiver answered 2xx, or before any attempt
+	Pending        bool            // queued, being sent, or waiting for its next attempt; false once delivered or given up
+	NextAttempt    time.Time       // while Pending, when the next attempt is due (wall clock); zero while one is in flight, and once not Pending
+}
 
 // Delivered reports whether the receiver accepted the webhook: its last
 // attempt was answered 2xx and none is pending.

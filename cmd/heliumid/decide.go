@@ -7,13 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
 	heliumid "github.com/heliumid/heliumid-go"
+	"github.com/heliumid/heliumid-go/internal/loopback"
 	"github.com/heliumid/heliumid-go/internal/safetext"
 )
 
@@ -114,21 +114,13 @@ func (c *cli) fakeOrigin() (string, error) {
 	switch {
 	case err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https"):
 		return "", &configError{fmt.Errorf("%s %q is not an absolute http(s) URL: set it to the URL \"heliumid fake\" printed, such as http://127.0.0.1:8080/api", envBaseURL, safetext.Truncate(clean(raw), 200))}
-	case u.Scheme == "http" && !isLoopbackHost(u.Hostname()):
+	case u.Scheme == "http" && !loopback.IsHost(u.Hostname()):
 		return "", &configError{fmt.Errorf("%s %q uses plain http; https is required except for loopback hosts", envBaseURL, u.Redacted())}
 	}
 	if def, _ := url.Parse(heliumid.DefaultBaseURL); strings.EqualFold(u.Hostname(), def.Hostname()) {
 		return "", &configError{errors.New(envBaseURL + " is Helium ID's API, which decides by itself: decide works only with \"heliumid fake\" (set " + envBaseURL + " to the URL it printed)")}
 	}
 	return u.Scheme + "://" + u.Host, nil
-}
-
-func isLoopbackHost(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // postDecide asks the fake to decide and returns the session it answers,
