@@ -48,10 +48,12 @@ func ExampleClient_CreateVerification() {
 		log.Fatal(err)
 	}
 	fmt.Println(session.ID)
-	fmt.Println(session.Link) // in a handler: http.Redirect(w, r, session.Link, http.StatusSeeOther)
+	// Send the end-user to session.Link; in a handler:
+	// http.Redirect(w, r, session.Link, http.StatusSeeOther). Helium ID's
+	// link is https://verify.heliumid.io/?processId=<id>; the fake's leads to
+	// its own page, http://127.0.0.1:<port>/?processId=<id>.
 	// Output:
 	// 7e570000-0000-4000-8000-000000000001
-	// https://verify.heliumid.io/?processId=7e570000-0000-4000-8000-000000000001
 }
 
 // Read a session's status and, once submitted, what was read off the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -25,7 +26,7 @@ func TestClientCreatesAndGets(t *testing.T) {
 		Method:     heliumid.MethodManual,
 	})
 	require.NoError(t, err)
-	assert.Equal(t, "https://verify.heliumid.io/?processId="+created.ID, created.Link)
+	assert.Equal(t, strings.TrimSuffix(srv.URL, "/api")+"/?processId="+created.ID, created.Link, "the link leads to the Server's own page")
 
 	v, err := client.GetVerification(ctx, created.ID)
 	require.NoError(t, err)

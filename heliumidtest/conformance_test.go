@@ -43,7 +43,7 @@ func TestCreateAnswersTheDocumentedEnvelope(t *testing.T) {
 	require.Len(t, data, 2, "data: %s", r.env.Data)
 	id := data["verificationId"].(string)
 	link := data["link"].(string)
-	assert.Equal(t, "https://verify.heliumid.io/?processId="+id, link)
+	assert.Equal(t, strings.TrimSuffix(srv.URL, "/api")+"/?processId="+id, link, "the Server's own hosted page, as the real link leads to Helium ID's")
 	u, err := url.Parse(link)
 	require.NoError(t, err)
 	assert.Equal(t, id, u.Query().Get("processId"))

@@ -17,7 +17,9 @@
 // prefix of the real base URL (so a client that drops the prefix gets 404):
 //
 //   - POST /v1/verifications creates a session (200, data {"link",
-//     "verificationId"}; the link is https://verify.heliumid.io/?processId=<id>).
+//     "verificationId"}). Where Helium ID's link is
+//     https://verify.heliumid.io/?processId=<id>, the fake's leads to its
+//     own hosted page, http://127.0.0.1:<port>/?processId=<id> (see below).
 //     The body must be a JSON object with Content-Type application/json:
 //     vendorData a string, meta an object, method "auto" (the default) or
 //     "manual"; anything else is a 400 saying why, a body over 1 MiB a 413,
@@ -41,17 +43,29 @@
 // Retry-After. [Server.SetRateLimit] and [Server.SetTokenBucket] change the
 // cap while the Server runs.
 //
-// [Server.Handler] is the same API as an http.Handler, to serve the fake
-// from a listener or mux of your own (as "heliumid fake" does next to its
-// admin endpoints).
+// [Server.Handler] is the same API, and the hosted page, as an
+// http.Handler, to serve the fake from a listener or mux of your own (as
+// "heliumid fake" does next to its admin endpoints; [WithPageURL] then
+// points the links at it). The Server's own listener answers only requests
+// whose Host is a loopback name (127.0.0.1, [::1], localhost, *.localhost), with 421
+// otherwise: it listens on 127.0.0.1, so another name can only be a web
+// page's DNS rebinding.
 //
 // # Sessions and the lifecycle
 //
 // A new session is "not started" (statusCode 1001). Nothing happens to it
 // by itself: the test plays the end-user and Helium ID with
-// [Server.SetStatus], one lifecycle step at a time, and moves the Server's
-// virtual clock with [Server.Advance], which applies the 7-day expiry (not
-// started becomes expired, started becomes abandoned). From "submitted" on
+// [Server.SetStatus], one lifecycle step at a time, or [Server.Decide],
+// every step to a decision at once (each step with its webhook), or
+// through the hosted page; and moves the Server's virtual clock with
+// [Server.Advance], which applies the 7-day expiry (not started becomes
+// expired, started becomes abandoned). Failed is final unless the Server
+// was started [WithResubmission]: then a failed session accepts one
+// resubmission (failed → started), as Helium ID's session-decisions page
+// allows, to test that your code applies a decision that follows a
+// failure. Each change of a session carries an updatedAt strictly later
+// than the one before it (at least 1 ms, on the virtual clock too), so an
+// apply rule by updatedAt can tell successive changes apart. From "submitted" on
 // a session carries personal data, all fake: JANE DOE, born 1990-01-01,
 // passport X0000000 of Utopia ("UTO", the ICAO specimen country), images on
 // verify.heliumid.io that do not exist. It lets a test check that your code
@@ -63,9 +77,48 @@
 // (Advance still adds), for benchmarks of a client's pacing and for servers
 // left running, as "heliumid fake" does.
 //
+// # The hosted verification page
+//
+// A session's link opens the end-user's side of the session in a browser:
+// "This is the Helium ID fake: you play the end-user". The page shows the
+// session's status and one button per step the lifecycle allows next
+// (start; submit the document and selfie; then approve, decline or send to
+// review; try again after a failure, with [WithResubmission]). A press
+// moves the session exactly as SetStatus does, webhook included, and
+// answers 303 to the page (POST-redirect-GET). The page is plain HTML
+// forms, working with JavaScript off; it shows the session's id, status,
+// vendor data, reason and timestamps, escaped, and neither the API key nor
+// any personal data. An unknown id is a 404 page, a step the lifecycle
+// does not allow now a 409 page.
+//
+// Its selectors are a contract, for browser tests in any language:
+//
+//   - the element showing the current status carries the attribute
+//     data-session-status; its text is the status as heliumid.Status
+//     spells it ("not started", "successful", …);
+//   - each action is a submit button with data-status="<status>", naming
+//     the status it moves the session to: started from not started (and
+//     from failed, with WithResubmission); submitted from started;
+//     successful, failed and review from submitted; successful and failed
+//     from review. Expired and abandoned are not buttons: time brings them.
+//
+// With chromedp, for instance:
+//
+//	chromedp.Navigate(created.Link),
+//	chromedp.Click(`button[data-status="started"]`),
+//	chromedp.WaitVisible(`[data-session-status="started"]`),
+//
+// A press from another web site is refused with 403 (net/http's
+// CrossOriginProtection: a Sec-Fetch-Site other than same-origin or none,
+// or an Origin that is not the page's host), so a page the developer
+// happens to visit cannot move a session; a test's http.Client and curl,
+// which send neither header, are not affected. The page is not the API:
+// its requests are not in [Server.Requests] and are not met by the
+// failures of [Server.FailNext].
+//
 // # Webhooks
 //
-// With [WithWebhookURL], every status change (SetStatus, and expiry in
+// With [WithWebhookURL] or [Server.SetWebhookURL], every status change (SetStatus, and expiry in
 // Advance; not creation) is POSTed as a verification.status event
 // (heliumid.EventVerificationStatus) signed with the API key, the way
 // heliumid.ParseWebhook verifies. Delivery is asynchronous, in order,
@@ -75,6 +128,24 @@
 // waits for them and [Server.Deliveries] reports how it went. To test a
 // webhook handler on its own, [WebhookBody] builds the body the Server
 // would send, for heliumid.SignWebhook to sign.
+//
+// A service under test usually needs srv.Client() before it has a URL,
+// and its URL is what the Server must send webhooks to. Start the Server
+// first, then the service, then tell the Server where the service listens:
+//
+//	srv := heliumidtest.NewServer()
+//	defer srv.Close()
+//	svc := httptest.NewServer(newService(srv.Client())) // your handlers
+//	defer svc.Close()
+//	srv.SetWebhookURL(svc.URL + "/webhooks/heliumid")
+//
+//	created, _ := srv.Client().CreateVerification(ctx, req) // or through svc
+//	srv.Decide(created.ID, heliumid.StatusSuccessful)   // three webhooks
+//	srv.WaitWebhooks(ctx)                               // all delivered
+//	// assert on what svc stored
+//
+// An invalid URL given to SetWebhookURL does not panic: each attempt fails
+// with an error saying so, in [Delivery].Err.
 //
 // # Failures and the request log
 //

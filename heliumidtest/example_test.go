@@ -26,9 +26,10 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(created.Link)
-
-	// The end-user opens the link, submits a document, and passes.
+	fmt.Println(created.ID)
+	// created.Link is the Server's hosted page for the end-user,
+	// http://127.0.0.1:<port>/?processId=<id>: a browser test clicks
+	// through it. Here the test plays the end-user, who passes:
 	for _, st := range []heliumid.Status{heliumid.StatusStarted, heliumid.StatusSubmitted, heliumid.StatusSuccessful} {
 		if err := srv.SetStatus(created.ID, st); err != nil {
 			fmt.Println(err)
@@ -43,7 +44,7 @@ func Example() {
 	}
 	fmt.Println(v.Status, v.StatusCode, v.DocumentInfo.FirstName, v.DocumentInfo.LastName)
 	// Output:
-	// https://verify.heliumid.io/?processId=7e570000-0000-4000-8000-000000000001
+	// 7e570000-0000-4000-8000-000000000001
 	// successful 2010 JANE DOE
 }
 

@@ -30,7 +30,14 @@ const (
 
 // serveHTTP is the Server's whole HTTP side: log the request, apply an
 // injected failure if one is queued, then route.
+//
+// The hosted verification page is not part of the API: its requests are
+// neither logged nor met by injected failures.
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if isPageRequest(r) {
+		s.page.ServeHTTP(w, r)
+		return
+	}
 	body, tooLarge, readErr := readBody(r)
 	entry := s.record(r, body, s.validKey(r.Header.Get("X-Api-Key")))
 	sw := &statuswriter.Writer{ResponseWriter: w}
@@ -195,7 +202,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, body []byte, too
 	writeEnvelope(w, http.StatusOK, true, "Created verification", struct {
 		Link           string `json:"link"`
 		VerificationID string `json:"verificationId"`
-	}{link(sess.id), sess.id})
+	}{s.link(sess.id), sess.id})
 }
 
 // parseCreate validates a create body; msg says what is wrong, or is "".

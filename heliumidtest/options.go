@@ -38,6 +38,8 @@ type config struct {
 	webhookAttempts int
 	webhookBackoff  time.Duration
 	webhookObserver func(Delivery)
+	resubmission    bool
+	pageOrigin      string   // "": the Server's own listener
 	errs            []string // invalid option values, reported by NewServer
 }
 
@@ -136,19 +138,27 @@ func WithWallClock() Option {
 // httptest.Server's URL plus your handler's path.
 func WithWebhookURL(rawURL string) Option {
 	return func(c *config) {
-		// Messages show the URL without its password (u.Redacted), and not
-		// at all when it does not parse: a receiver's URL may carry a secret.
-		u, err := url.Parse(rawURL)
-		switch {
-		case err != nil:
-			c.invalid("WithWebhookURL: the URL does not parse; want an absolute http(s) URL")
-			return
-		case (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
-			c.invalid("WithWebhookURL(%q): want an absolute http(s) URL", u.Redacted())
+		if msg := checkWebhookURL(rawURL); msg != "" {
+			c.invalid("WithWebhookURL%s", msg)
 			return
 		}
 		c.webhookURL = rawURL
 	}
+}
+
+// checkWebhookURL says what is wrong with a webhook URL, after the name of
+// the function that got it, or "" when it is an absolute http(s) URL. The
+// message shows the URL without its password (u.Redacted), and not at all
+// when it does not parse: a receiver's URL may carry a secret.
+func checkWebhookURL(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	switch {
+	case err != nil:
+		return ": the URL does not parse; want an absolute http(s) URL"
+	case (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		return fmt.Sprintf("(%q): want an absolute http(s) URL", u.Redacted())
+	}
+	return ""
 }
 
 // WithWebhookRetries sets how webhook deliveries are retried: at most
@@ -192,5 +202,41 @@ func WithStartTime(t time.Time) Option {
 			return
 		}
 		c.start = t
+	}
+}
+
+// WithResubmission lets a failed session be resubmitted once, as Helium
+// ID's session-decisions page allows: [Server.SetStatus] (and the hosted
+// page's button) moves it from failed to started, once, within its 7-day
+// lifetime, and it walks to a decision again. A second resubmission is
+// refused with [ErrInvalidTransition] ("limit exceeded"), and a session
+// that fails again carries a reason saying the resubmission is used.
+// Without this option failed is final, as Helium ID's statuses page says:
+// use it to test that your code applies a decision that follows a failure.
+func WithResubmission() Option {
+	return func(c *config) { c.resubmission = true }
+}
+
+// WithPageURL makes the links of new sessions point at the hosted
+// verification page (see the package documentation) on origin, such as
+// "http://127.0.0.1:8080", instead of the Server's own listener: for
+// serving [Server.Handler] from a listener of your own, as "heliumid fake"
+// does on its --addr. Links are then origin + "/?processId=" + the id, and
+// whatever serves origin must pass "/" to Handler. origin is an absolute
+// http or https URL with no path (or "/"), query, fragment or user
+// information.
+func WithPageURL(origin string) Option {
+	return func(c *config) {
+		u, err := url.Parse(origin)
+		if err == nil && u.User != nil {
+			c.invalid("WithPageURL: the origin must not carry user information (not shown); want one such as \"http://127.0.0.1:8080\"")
+			return
+		}
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+			(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
+			c.invalid("WithPageURL(%q): want an origin such as \"http://127.0.0.1:8080\": http or https, a host, no path, query or fragment", origin)
+			return
+		}
+		c.pageOrigin = u.Scheme + "://" + u.Host
 	}
 }

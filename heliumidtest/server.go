@@ -10,6 +10,7 @@ import (
 	"time"
 
 	heliumid "github.com/heliumid/heliumid-go"
+	"github.com/heliumid/heliumid-go/internal/loopback"
 )
 
 // apiPrefix is where the API is mounted, like the real base URL's "/api": a
@@ -38,7 +39,9 @@ type Server struct {
 
 	cfg       config
 	ts        *httptest.Server
-	hooks     *dispatcher   // nil without WithWebhookURL
+	hooks     *dispatcher   // idle until a webhook URL is set
+	page      http.Handler  // the hosted verification page
+	pageBase  string        // origin of the page in session links: "http://127.0.0.1:PORT"
 	closing   chan struct{} // closed when Close starts: cuts injected delays short
 	closeOnce sync.Once
 	closeWait time.Duration // how long Close waits for webhooks; tests shorten it
@@ -87,11 +90,20 @@ func NewServer(opts ...Option) *Server {
 	if cfg.creations != nil {
 		s.creations = cfg.creations(s.clock.now())
 	}
+	s.hooks = newDispatcher(cfg.apiKey, cfg.webhookAttempts, cfg.webhookBackoff, cfg.webhookObserver)
 	if cfg.webhookURL != "" {
-		s.hooks = newDispatcher(cfg.webhookURL, cfg.apiKey, cfg.webhookAttempts, cfg.webhookBackoff, cfg.webhookObserver)
-		s.hooks.start()
+		s.hooks.setURL(cfg.webhookURL)
 	}
-	s.ts = httptest.NewServer(s.Handler())
+	s.hooks.start()
+	s.page = s.pageHandler()
+	// The listener exists before the server starts, so the page's origin
+	// is set before any request can read it.
+	s.ts = httptest.NewUnstartedServer(loopbackOnly(s.Handler()))
+	s.pageBase = cfg.pageOrigin
+	if s.pageBase == "" {
+		s.pageBase = "http://" + s.ts.Listener.Addr().String()
+	}
+	s.ts.Start()
 	s.URL = s.ts.URL + apiPrefix
 	return s
 }
@@ -99,9 +111,14 @@ func NewServer(opts ...Option) *Server {
 // Handler returns the Server's API handler, the one its own listener
 // serves: the endpoints under "/api", the envelope, the key check, the
 // faults of [Server.FailNext] (Drop included, by hijacking the connection)
-// and the request log of [Server.Requests]. It is for serving the fake from
-// your own listener or mux, as "heliumid fake" does; Server.URL still points
-// at the Server's own loopback listener.
+// and the request log of [Server.Requests], and the hosted verification
+// page at "/?processId=<id>" (see the package documentation). It is for
+// serving the fake from your own listener or mux, as "heliumid fake" does;
+// Server.URL still points at the Server's own loopback listener, and the
+// sessions' links too unless [WithPageURL] points them at yours. The
+// handler does not check the Host header as the Server's own listener
+// does: whoever listens decides ("heliumid fake", listening on loopback,
+// refuses a Host that is not a loopback name).
 //
 // The handler expects the API's paths as they are, "/api" prefix included:
 // mount it at "/" or "/api/", not under http.StripPrefix. Requests through
@@ -127,9 +144,7 @@ func (s *Server) Close() {
 		s.mu.Unlock()
 		close(s.closing)
 		s.ts.Close()
-		if s.hooks != nil {
-			s.hooks.close(s.closeWait)
-		}
+		s.hooks.close(s.closeWait)
 	})
 }
 
@@ -169,9 +184,7 @@ func (s *Server) Reset() {
 	if s.creations != nil {
 		s.creations.reset(s.tick())
 	}
-	if s.hooks != nil {
-		s.hooks.reset()
-	}
+	s.hooks.reset()
 }
 
 // Client returns a *heliumid.Client wired to s: its API key, its URL, and an
@@ -228,3 +241,9 @@ func (t failingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	return nil, t.err
 }
+
+// loopbackOnly guards the Server's own listener, which is on 127.0.0.1,
+// against DNS rebinding: a request whose Host is not a loopback name is
+// answered 421. Handler has no such guard: whoever serves it on a listener
+// of their own decides (as "heliumid fake" does).
+func loopbackOnly(h http.Handler) http.Handler { return loopback.Only("heliumidtest", h) }

@@ -12,28 +12,27 @@ import (
 // timeLayout is how the API writes timestamps: RFC 3339 with milliseconds.
 const timeLayout = "2006-01-02T15:04:05.000Z07:00"
 
-// linkBase is the documented shape of a session's link; the id goes last.
-const linkBase = "https://verify.heliumid.io/?processId="
-
 // Reasons the Server gives for sessions that were not successful. They say
 // they are fake so nobody mistakes a fixture for a real decision.
 const (
 	reasonFailed    = "heliumidtest: the document could not be verified (fake decision)"
+	reasonRefailed  = "heliumidtest: the document could not be verified again; limit exceeded: the one resubmission is used (fake decision)"
 	reasonExpired   = "heliumidtest: the end-user did not start the session within 7 days"
 	reasonAbandoned = "heliumidtest: the end-user started but did not finish within 7 days"
 )
 
 // session is one verification session as the Server stores it.
 type session struct {
-	id         string
-	status     heliumid.Status
-	method     heliumid.Method
-	vendorData string
-	meta       json.RawMessage // compact JSON object, nil when not given
-	createdAt  time.Time
-	updatedAt  time.Time
-	reason     string
-	submitted  bool // the end-user's data exists: docInfo, doc and selfie are served
+	id          string
+	status      heliumid.Status
+	method      heliumid.Method
+	vendorData  string
+	meta        json.RawMessage // compact JSON object, nil when not given
+	createdAt   time.Time
+	updatedAt   time.Time
+	reason      string
+	submitted   bool // the end-user's data exists: docInfo, doc and selfie are served
+	resubmitted bool // it went from failed to started once (WithResubmission)
 }
 
 // newID returns the n-th session id: shaped like a UUID, deterministic (so
@@ -42,14 +41,15 @@ func newID(n int) string {
 	return fmt.Sprintf("7e570000-0000-4000-8000-%012d", n)
 }
 
-func link(id string) string { return linkBase + id }
-
 // setStatus moves sess to st at time at, with what the change brings: a
 // reason for an unsuccessful end, and the end-user's (fake) data once it was
 // submitted.
 func (sess *session) setStatus(st heliumid.Status, at time.Time) {
 	sess.status = st
 	sess.updatedAt = at
+	if st == heliumid.StatusStarted { // a resubmission starts over
+		sess.submitted, sess.reason = false, ""
+	}
 	switch st {
 	case heliumid.StatusSubmitted, heliumid.StatusReview, heliumid.StatusSuccessful, heliumid.StatusFailed:
 		sess.submitted = true
@@ -57,6 +57,9 @@ func (sess *session) setStatus(st heliumid.Status, at time.Time) {
 	switch st {
 	case heliumid.StatusFailed:
 		sess.reason = reasonFailed
+		if sess.resubmitted {
+			sess.reason = reasonRefailed
+		}
 	case heliumid.StatusExpired:
 		sess.reason = reasonExpired
 	case heliumid.StatusAbandoned:

@@ -29,7 +29,23 @@ const webhookAttemptTimeout = 5 * time.Second
 // [Server.Deliveries] reports: the oldest finished ones are forgotten first.
 const maxDeliveriesKept = 1000
 
-// Delivery is a webhook the Server sends, as [Server.Deliveries] reports it.
+// Delivery is a webhook the Server sends, as [Server.Deliveries] reports it
+// (and [WithWebhookObserver] sees it). It is in one of these states, and
+// code that reads one (a log line, a status page) must expect each:
+//
+//   - queued: Pending, no attempt yet (Attempts 0, Err nil);
+//   - in flight: Pending, NextAttempt zero; the other fields describe the
+//     attempt before it, if any;
+//   - waiting for a retry: Pending, Err says why the last attempt failed,
+//     NextAttempt when the next is due;
+//   - sent again on request: Pending after an attempt that succeeded
+//     (Err nil, StatusCode 2xx), because [Server.Redeliver] was called
+//     while that attempt was in flight; the next attempt is due at once;
+//   - delivered: not Pending, Err nil ([Delivery.Delivered]);
+//   - given up: not Pending, Err says why the last attempt failed, or that
+//     Close abandoned it.
+//
+// Pending alone says nothing about Err: test Err itself.
 type Delivery struct {
 	ID             string          // "whk_1", "whk_2", … in the order of the changes: what Server.Redeliver takes
 	Event          string          // always WebhookEvent
@@ -84,12 +100,13 @@ func webhookBody(data wireSession) ([]byte, error) {
 	}{WebhookEvent, data})
 }
 
-// Deliveries returns the webhooks of the status changes so far, in the
-// order of the changes: those still pending (queued, being sent, or waiting
+// Deliveries returns the webhooks of the status changes so far (since a
+// webhook URL was set), in the order of the changes: those still pending (queued, being sent, or waiting
 // for a retry) and the finished ones, delivered or given up (at least the
 // 1000 most recent: older finished ones are forgotten).
 //
-// Each is POSTed to the URL of [WithWebhookURL] with Content-Type
+// Each is POSTed to the webhook URL ([WithWebhookURL],
+// [Server.SetWebhookURL]) as it is when the attempt starts, with Content-Type
 // application/json and the headers heliumid.SignWebhook makes: the API key
 // signs it, and Webhook-Timestamp is the wall clock at the attempt (not the
 // Server's clock), so heliumid.ParseWebhook accepts it. A response other
@@ -103,21 +120,15 @@ func webhookBody(data wireSession) ([]byte, error) {
 // some out of order, as from the real service. Call [Server.WaitWebhooks]
 // first to wait until none is pending.
 func (s *Server) Deliveries() []Delivery {
-	if s.hooks == nil {
-		return nil
-	}
 	return s.hooks.deliveries()
 }
 
 // WaitWebhooks blocks until no webhook is pending: none queued, being sent
 // or waiting for a retry, or until ctx ends, when it returns ctx's error.
 // With the default retries that takes at most about 150 ms per failing
-// webhook; with retries spread over minutes, bound it with ctx. Without
-// [WithWebhookURL] it returns nil at once.
+// webhook; with retries spread over minutes, bound it with ctx. Without a
+// webhook URL it returns nil at once.
 func (s *Server) WaitWebhooks(ctx context.Context) error {
-	if s.hooks == nil {
-		return nil
-	}
 	d := s.hooks
 	for {
 		d.mu.Lock()
@@ -142,9 +153,6 @@ func (s *Server) WaitWebhooks(ctx context.Context) error {
 // returns an error matching heliumid.ErrNotFound for an id the Server does
 // not know (or no longer keeps), and [ErrClosed] after Close.
 func (s *Server) Redeliver(id string) error {
-	if s.hooks == nil {
-		return fmt.Errorf("heliumidtest: Redeliver(%q): %w: the Server sends no webhooks (see WithWebhookURL)", id, heliumid.ErrNotFound)
-	}
 	return s.hooks.redeliver(id)
 }
 
@@ -153,10 +161,34 @@ func (s *Server) Redeliver(id string) error {
 // series of attempts). It is what to call after restarting a receiver that
 // missed deliveries. It returns how many it queued.
 func (s *Server) RedeliverFailed() int {
-	if s.hooks == nil {
-		return 0
-	}
 	return s.hooks.redeliverFailed()
+}
+
+// SetWebhookURL sets or changes the URL the Server POSTs webhooks to, while
+// it runs: what [WithWebhookURL] sets at the start. It is the way out of a
+// webhook test's chicken-and-egg, where the service under test needs
+// srv.Client() before its own URL exists:
+//
+//	srv := heliumidtest.NewServer()
+//	defer srv.Close()
+//	svc := httptest.NewServer(newService(srv.Client())) // your handler
+//	defer svc.Close()
+//	srv.SetWebhookURL(svc.URL + "/webhooks/heliumid")
+//
+// Changes from then on are sent (none is sent for earlier ones); every
+// attempt from then on goes to rawURL, retries of earlier webhooks
+// included ([Server.RedeliverFailed] sends those again at once). It is safe
+// to call while webhooks are being delivered: an attempt in flight
+// finishes at the URL it started with.
+//
+// rawURL must be an absolute http or https URL. SetWebhookURL returns
+// nothing, so an invalid one is reported where a test looks for webhooks:
+// each attempt while it is set fails, without a request, with an error in
+// [Delivery].Err (and to [WithWebhookObserver]) saying what is wrong with
+// it, and is retried or given up as any failed attempt. After Close it does
+// nothing.
+func (s *Server) SetWebhookURL(rawURL string) {
+	s.hooks.setURL(rawURL)
 }
 
 // delivery is a Delivery with the dispatcher's bookkeeping.
@@ -169,9 +201,9 @@ type delivery struct {
 	gone   bool      // forgotten by Reset: record nothing more
 }
 
-// dispatcher queues webhooks and delivers them from one goroutine.
+// dispatcher queues webhooks and delivers them from one goroutine. Every
+// Server has one; it queues nothing until a webhook URL is set.
 type dispatcher struct {
-	url       string
 	apiKey    string
 	attempts  int
 	backoff   time.Duration
@@ -184,6 +216,9 @@ type dispatcher struct {
 	done      chan struct{} // closed when the worker returns
 
 	mu       sync.Mutex
+	on       bool        // a webhook URL was set: changes are queued
+	url      string      // where attempts go; "" while urlErr is set
+	urlErr   error       // the URL set is invalid: attempts fail with it
 	all      []*delivery // every delivery kept, in order of the changes
 	pending  []*delivery // queued or waiting for a retry, in order of the changes
 	inFlight *delivery
@@ -193,7 +228,7 @@ type dispatcher struct {
 	seq      int
 }
 
-func newDispatcher(url, apiKey string, attempts int, backoff time.Duration, observe func(Delivery)) *dispatcher {
+func newDispatcher(apiKey string, attempts int, backoff time.Duration, observe func(Delivery)) *dispatcher {
 	// No keep-alives: every attempt has its own connection, closed when
 	// the attempt ends, so nothing of the transport outlives Close.
 	transport := &http.Transport{
@@ -204,7 +239,6 @@ func newDispatcher(url, apiKey string, attempts int, backoff time.Duration, obse
 	idle := make(chan struct{})
 	close(idle)
 	return &dispatcher{
-		url:       url,
 		apiKey:    apiKey,
 		attempts:  attempts,
 		backoff:   backoff,
@@ -226,15 +260,30 @@ func newDispatcher(url, apiKey string, attempts int, backoff time.Duration, obse
 
 func (d *dispatcher) start() { go d.run() }
 
-// enqueue queues the webhook of a change to st. data is the session as GET
-// returns it, taken at the change, so a later change cannot alter it.
-func (d *dispatcher) enqueue(id string, st heliumid.Status, data wireSession) {
-	body, err := webhookBody(data)
+// setURL sets where attempts go from now on, and turns queueing on.
+func (d *dispatcher) setURL(rawURL string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.closing {
 		return
 	}
+	d.on = true
+	d.url, d.urlErr = rawURL, nil
+	if msg := checkWebhookURL(rawURL); msg != "" {
+		d.url, d.urlErr = "", fmt.Errorf("heliumidtest: no attempt made: the URL given to SetWebhookURL%s", msg)
+	}
+}
+
+// enqueue queues the webhook of a change to st, when a webhook URL is set.
+// data returns the session as GET returns it; it is called at once, so a
+// later change cannot alter the webhook.
+func (d *dispatcher) enqueue(id string, st heliumid.Status, data func() wireSession) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closing || !d.on {
+		return
+	}
+	body, err := webhookBody(data())
 	d.seq++
 	del := &delivery{seq: d.seq, due: time.Now(), Delivery: Delivery{
 		ID: "whk_" + strconv.Itoa(d.seq), Event: WebhookEvent, VerificationID: id, Status: st, Body: body,
@@ -317,6 +366,9 @@ func (d *dispatcher) signal() {
 func (d *dispatcher) deliveries() []Delivery {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if len(d.all) == 0 {
+		return nil
+	}
 	out := make([]Delivery, len(d.all))
 	for i, del := range d.all {
 		out[i] = del.snapshot()
@@ -386,9 +438,13 @@ func (d *dispatcher) run() {
 		del.series++
 		del.Attempts++
 		del.NextAttempt = time.Time{} // it is happening now
+		target, urlErr := d.url, d.urlErr
 		d.mu.Unlock()
 
-		status, err := d.post(del.Body)
+		status, err := 0, urlErr
+		if err == nil {
+			status, err = d.post(target, del.Body)
+		}
 
 		d.mu.Lock()
 		d.inFlight = nil
@@ -397,6 +453,10 @@ func (d *dispatcher) run() {
 			d.mu.Unlock()
 			continue
 		}
+		// The attempt's outcome, then what comes next: a redelivery asked
+		// for meanwhile makes it pending again whatever the outcome, so a
+		// successful attempt can leave it pending with Err nil (see the
+		// states listed at Delivery).
 		del.StatusCode, del.Err, del.Pending, del.NextAttempt = status, err, false, time.Time{}
 		switch {
 		case del.again:
@@ -450,10 +510,10 @@ func (d *dispatcher) abandonLocked() []Delivery {
 }
 
 // post sends one attempt, signed at the wall clock's now.
-func (d *dispatcher) post(body []byte) (status int, err error) {
+func (d *dispatcher) post(target string, body []byte) (status int, err error) {
 	ctx, cancel := context.WithTimeout(d.ctx, webhookAttemptTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.url, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
 	if err != nil {
 		return 0, err
 	}
@@ -483,6 +543,9 @@ func (d *dispatcher) redeliver(id string) error {
 		return fmt.Errorf("heliumidtest: Redeliver(%q): %w", id, ErrClosed)
 	}
 	i := slices.IndexFunc(d.all, func(x *delivery) bool { return x.ID == id })
+	if i < 0 && !d.on {
+		return fmt.Errorf("heliumidtest: Redeliver(%q): %w: the Server sends no webhooks (see WithWebhookURL and SetWebhookURL)", id, heliumid.ErrNotFound)
+	}
 	if i < 0 {
 		return fmt.Errorf("heliumidtest: Redeliver(%q): %w: no such webhook (Deliveries lists them)", id, heliumid.ErrNotFound)
 	}

@@ -3,6 +3,7 @@ package heliumidtest
 import (
 	"context"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -170,4 +171,48 @@ func TestWebhookBackoffDoublesUpToAnHour(t *testing.T) {
 	assert.Equal(t, time.Hour, d.wait(2))
 
 	assert.Panics(t, func() { NewServer(WithWebhookRetries(3, 2*time.Hour)) })
+}
+
+// Issue 21 defect 3: Redeliver while an attempt is in flight, which then
+// succeeds. The delivery is then pending again with no error: the state
+// "sent again on request" that "heliumid fake" crashed on, when its log
+// line assumed a pending delivery carries an error. The Server reports it
+// as documented at Delivery, and sends it again.
+func TestRedeliverWhileASuccessfulAttemptIsInFlight(t *testing.T) {
+	arrived := make(chan struct{}, 1)
+	release := make(chan struct{})
+	var once sync.Once
+	unblock := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(unblock)
+	rc := newReceiver(t, DefaultAPIKey, func(n int, _ http.ResponseWriter, _ *http.Request) {
+		if n == 1 { // answer 200 only once Redeliver was called
+			arrived <- struct{}{}
+			<-release
+		}
+	})
+	watch, seen := observed()
+	srv := newTestServer(t, WithWebhookURL(rc.url), fastRetries(), watch)
+	id := createRaw(t, srv, `{}`)
+	walk(t, srv, id, heliumid.StatusStarted)
+
+	<-arrived
+	require.NoError(t, srv.Redeliver("whk_1"))
+	inFlight := srv.Deliveries()[0]
+	assert.True(t, inFlight.Pending)
+	assert.True(t, inFlight.NextAttempt.IsZero(), "in flight")
+	unblock()
+
+	first := <-seen
+	assert.Equal(t, 1, first.Attempts)
+	assert.Equal(t, http.StatusOK, first.StatusCode)
+	assert.NoError(t, first.Err, "the attempt succeeded")
+	assert.True(t, first.Pending, "and another is due, as asked")
+	assert.False(t, first.NextAttempt.IsZero(), "at once")
+	assert.False(t, first.Delivered(), "not final while another attempt is due")
+
+	second := <-seen
+	assert.True(t, second.Delivered())
+	assert.Equal(t, 2, second.Attempts)
+	waitWebhooks(t, srv)
+	assert.Len(t, rc.received(), 2, "sent twice, the same body")
 }

@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -629,4 +630,280 @@ func TestBinaryWebhookSendStandardWebhooks(t *testing.T) {
 	require.Equal(t, exitOK, r.code, r.stdout+r.stderr)
 	require.Len(t, rc.received(), 1)
 	assert.Equal(t, heliumid.EventVerificationStatus, rc.received()[0].Event)
+}
+
+// Issue 21 defect 3: POST /admin/webhooks/{id}/redeliver while that
+// webhook's attempt is in flight, which then succeeds. The fake panicked
+// (its log line took a pending delivery for a failed one), losing every
+// session and webhook. The receiver holds the first attempt until the
+// redeliver request has been answered, so the race is played every time.
+func TestBinaryFakeSurvivesARedeliverDuringASuccessfulAttempt(t *testing.T) {
+	arrived := make(chan struct{}, 1)
+	release := make(chan struct{})
+	var once sync.Once
+	unblock := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(unblock)
+	var attempts atomic.Int32
+	rc := newHTTPServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if attempts.Add(1) == 1 {
+			arrived <- struct{}{}
+			<-release
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	f := startBinaryFake(t, nil, "--webhook-url", rc+"/hook")
+	hc := keepAlive(t)
+	key := []string{"X-Api-Key", heliumidtest.DefaultAPIKey}
+	status, _, body := f.do(t, hc, "POST", "/api/v1/verifications", `{}`, append(key, "Content-Type", "application/json")...)
+	require.Equal(t, http.StatusOK, status, body)
+	var created struct {
+		Data struct{ VerificationID string }
+	}
+	require.NoError(t, json.Unmarshal([]byte(body), &created))
+	id := created.Data.VerificationID
+	status, _, body = f.do(t, hc, "POST", "/admin/sessions/"+id+"/status", `{"status":"started"}`)
+	require.Equal(t, http.StatusOK, status, body)
+
+	select {
+	case <-arrived:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("the webhook never arrived; stderr:\n%s", f.stderr)
+	}
+	status, _, body = f.do(t, hc, "POST", "/admin/webhooks/whk_1/redeliver", "")
+	require.Equal(t, http.StatusOK, status, body)
+	unblock() // the attempt in flight now succeeds
+
+	var hooks []adminDelivery
+	require.Eventually(t, func() bool {
+		status, _, body := f.do(t, hc, "GET", "/admin/webhooks", "")
+		require.Equal(t, http.StatusOK, status, "the fake is still up; stderr:\n%s", f.stderr)
+		require.NoError(t, json.Unmarshal([]byte(body), &hooks))
+		return len(hooks) == 1 && hooks[0].State == "delivered" && hooks[0].Attempts == 2
+	}, 10*time.Second, 2*time.Millisecond, "sent again, as asked")
+	status, _, _ = f.do(t, hc, "GET", "/api/v1/verifications/"+id, "", key...)
+	assert.Equal(t, http.StatusOK, status, "the session survived")
+	assert.Equal(t, int32(2), attempts.Load())
+
+	assert.Equal(t, exitOK, f.stop(t))
+	log := f.stderr.String()
+	assert.NotContains(t, log, "panic")
+	assert.Contains(t, log, "webhook whk_1 verification.status "+id+" → started: 204 (attempt 1); sending it again now, as a redelivery asked")
+	assert.Contains(t, log, "webhook whk_1 verification.status "+id+" → started: 204 (attempt 2)")
+}
+
+// Issue 22 item 6: any web page the developer visits can send requests to
+// the fake. A state-changing request from another site is refused on every
+// path, and so is any request naming a host other than loopback (DNS
+// rebinding); curl, which sends neither header, is not affected.
+func TestBinaryFakeRefusesOtherSitesAndOtherHosts(t *testing.T) {
+	f := startBinaryFake(t, nil, "--clock", "virtual")
+	hc := keepAlive(t)
+	apiHeaders := []string{"X-Api-Key", heliumidtest.DefaultAPIKey, "Content-Type", "application/json"}
+	status, _, body := f.do(t, hc, "POST", "/api/v1/verifications", `{}`, apiHeaders...)
+	require.Equal(t, http.StatusOK, status, "curl-like: no Sec-Fetch-Site, no Origin: %s", body)
+	var created struct {
+		Data struct{ VerificationID, Link string }
+	}
+	require.NoError(t, json.Unmarshal([]byte(body), &created))
+	id := created.Data.VerificationID
+	pagePath := strings.TrimPrefix(created.Data.Link, f.base)
+	require.Equal(t, "/?processId="+id, pagePath, "the link is on the address the fake printed")
+
+	writes := []struct{ path, body string }{
+		{pagePath, "status=started"},
+		{"/admin/sessions/" + id + "/status", `{"status":"started"}`},
+		{"/admin/sessions/" + id + "/decide", `{"status":"successful"}`},
+		{"/admin/reset", ""},
+		{"/admin/fail", `{"status":503}`},
+		{"/api/v1/verifications", `{}`},
+	}
+	for _, w := range writes {
+		for _, h := range [][]string{
+			{"Sec-Fetch-Site", "cross-site"},
+			{"Sec-Fetch-Site", "same-site"},
+			{"Origin", "http://evil.example"},
+			{"Origin", "null"},
+		} {
+			status, _, body := f.do(t, hc, "POST", w.path, w.body, append(h, apiHeaders...)...)
+			assert.Equal(t, http.StatusForbidden, status, "POST %s with %v: %s", w.path, h, body)
+			assert.Contains(t, body, "a request from another web site may not change the fake")
+		}
+	}
+	status, _, body = f.do(t, hc, "GET", pagePath, "", "Sec-Fetch-Site", "cross-site")
+	assert.Equal(t, http.StatusOK, status, "a link followed from another site opens the page")
+	assert.Contains(t, body, `data-session-status="not started"`, "nothing changed")
+	status, _, _ = f.do(t, hc, "GET", "/admin/requests", "", "Sec-Fetch-Site", "cross-site")
+	assert.Equal(t, http.StatusOK, status, "GET and HEAD change nothing and pass")
+
+	for _, host := range []string{"rebound.example", "rebound.example:" + strings.Split(f.base, ":")[2], "10.0.0.1"} {
+		for _, r := range []struct{ method, path, body string }{
+			{"GET", pagePath, ""},
+			{"GET", "/api/v1/verifications/" + id, ""},
+			{"POST", "/admin/reset", ""},
+		} {
+			req, err := http.NewRequestWithContext(t.Context(), r.method, f.base+r.path, strings.NewReader(r.body))
+			require.NoError(t, err)
+			req.Host = host
+			req.Header.Set("X-Api-Key", heliumidtest.DefaultAPIKey)
+			resp, err := hc.Do(req)
+			require.NoError(t, err)
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			assert.Equal(t, http.StatusMisdirectedRequest, resp.StatusCode, "%s %s with Host %s: %s", r.method, r.path, host, b)
+			assert.Contains(t, string(b), "a guard against DNS rebinding")
+		}
+	}
+
+	// The page's own form (same origin), localhost, and curl all work.
+	port := strings.Split(f.base, ":")[2]
+	status, h, body := f.do(t, noFollow(hc), "POST", pagePath, "status=started",
+		"Content-Type", "application/x-www-form-urlencoded", "Sec-Fetch-Site", "same-origin", "Origin", f.base)
+	assert.Equal(t, http.StatusSeeOther, status, body)
+	assert.Equal(t, pagePath, h.Get("Location"))
+	req, err := http.NewRequestWithContext(t.Context(), "GET", f.base+pagePath, nil)
+	require.NoError(t, err)
+	req.Host = "localhost:" + port
+	resp, err := hc.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "localhost is a loopback name")
+	status, _, body = f.do(t, hc, "POST", "/admin/sessions/"+id+"/decide", `{"status":"successful"}`)
+	assert.Equal(t, http.StatusOK, status, body)
+	assert.Equal(t, exitOK, f.stop(t))
+}
+
+// noFollow is c, without following redirects.
+func noFollow(c *http.Client) *http.Client {
+	cp := *c
+	cp.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &cp
+}
+
+// The hosted page on the built fake: the link opens it, presses walk the
+// session to a decision (POST-redirect-GET), each with its webhook.
+func TestBinaryFakeServesTheHostedPage(t *testing.T) {
+	var mu sync.Mutex
+	var statuses []heliumid.Status
+	rc := newHTTPServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		ev, err := heliumid.ParseWebhook(b, r.Header, heliumidtest.DefaultAPIKey)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusUnauthorized)
+			return
+		}
+		mu.Lock()
+		statuses = append(statuses, ev.Data.Status)
+		mu.Unlock()
+	}))
+	f := startBinaryFake(t, nil, "--webhook-url", rc+"/hook")
+	assert.Contains(t, f.banner, "A session's link opens the fake's own page, "+f.base+"/?processId=ID")
+	env := map[string]string{envAPIKey: heliumidtest.DefaultAPIKey, envBaseURL: f.base + "/api"}
+	r := runBinary(t, env, "create", "--json")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	var c createOutput
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &c))
+	require.Equal(t, f.base+"/?processId="+c.ID, c.Link)
+
+	// A browser: it follows the 303 back to the page.
+	browser := &http.Client{Timeout: 10 * time.Second}
+	form := func(st string) *http.Response {
+		resp, err := browser.PostForm(c.Link, map[string][]string{"status": {st}})
+		require.NoError(t, err)
+		return resp
+	}
+	for _, st := range []string{"started", "submitted", "successful"} {
+		resp := form(st)
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode, "%s: %s", st, b)
+		assert.Equal(t, c.Link, resp.Request.URL.String(), "redirected back to the page")
+		assert.Contains(t, string(b), `data-session-status="`+st+`">`+st+`<`)
+	}
+	resp := form("failed")
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusConflict, resp.StatusCode, "successful is final")
+	assert.Contains(t, string(b), "That step is not possible now")
+	resp, err := browser.Get(f.base + "/?processId=nope")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
+
+	require.Eventually(t, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(statuses) == 3
+	}, 10*time.Second, 2*time.Millisecond)
+	mu.Lock()
+	assert.Equal(t, []heliumid.Status{"started", "submitted", "successful"}, statuses)
+	mu.Unlock()
+	assert.Contains(t, f.stderr.String(), "POST /?processId="+c.ID+" → 303")
+}
+
+// heliumid decide, against the built fake: one command to a decision,
+// printed as get prints it, with the webhook of every step.
+func TestBinaryDecide(t *testing.T) {
+	var mu sync.Mutex
+	var statuses []heliumid.Status
+	rc := newHTTPServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		if ev, err := heliumid.ParseWebhook(b, r.Header, heliumidtest.DefaultAPIKey); err == nil {
+			mu.Lock()
+			statuses = append(statuses, ev.Data.Status)
+			mu.Unlock()
+		}
+	}))
+	f := startBinaryFake(t, nil, "--webhook-url", rc+"/hook")
+	withKey := map[string]string{envAPIKey: heliumidtest.DefaultAPIKey, envBaseURL: f.base + "/api"}
+	noKey := map[string]string{envBaseURL: f.base + "/api"}
+	newID := func() string {
+		r := runBinary(t, withKey, "create", "--json", "--vendor-data", "user-42")
+		require.Equal(t, exitOK, r.code, r.stderr)
+		var c createOutput
+		require.NoError(t, json.Unmarshal([]byte(r.stdout), &c))
+		return c.ID
+	}
+	id := newID()
+
+	r := runBinary(t, noKey, "decide", id, "successful")
+	require.Equal(t, exitOK, r.code, "no key needed: %s", r.stderr)
+	assert.Regexp(t, `(?m)^ID\s+`+id+`$`, r.stdout)
+	assert.Regexp(t, `(?m)^Status\s+successful \(2010\)$`, r.stdout)
+	assert.Regexp(t, `(?m)^Vendor data\s+user-42$`, r.stdout)
+	assert.Contains(t, r.stdout, "hidden: pass --show-personal-data to show it")
+	assert.NotContains(t, r.stdout, "JANE")
+	require.Eventually(t, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(statuses) == 3
+	}, 10*time.Second, 2*time.Millisecond)
+	mu.Lock()
+	assert.Equal(t, []heliumid.Status{"started", "submitted", "successful"}, statuses)
+	mu.Unlock()
+
+	r = runBinary(t, noKey, "decide", "--json", newID(), "review")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	var v heliumid.Verification
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &v))
+	assert.Equal(t, heliumid.StatusReview, v.Status)
+	assert.Nil(t, v.DocumentInfo, "personal data hidden")
+	assert.Contains(t, r.stderr, personalDataNote)
+	r = runBinary(t, noKey, "decide", "--show-personal-data", newID(), "failed")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "JANE")
+
+	r = runBinary(t, noKey, "decide", id, "failed")
+	assert.Equal(t, exitFailure, r.code)
+	assert.Contains(t, r.stderr, `heliumid decide: POST /admin/sessions/`+id+`/decide: 409 Conflict: transition not allowed by the lifecycle: session `+id+` cannot reach "failed" from "successful"`)
+	assert.Contains(t, r.stderr, `hint: "heliumid get ID" shows where the session is`)
+	r = runBinary(t, noKey, "decide", "nope", "successful")
+	assert.Equal(t, exitFailure, r.code)
+	assert.Contains(t, r.stderr, "404 Not Found: no session \"nope\"")
+	assert.Contains(t, r.stderr, "hint: check the session id")
+	r = runBinary(t, noKey, "decide", id, "started")
+	assert.Equal(t, exitUsage, r.code)
+	r = runBinary(t, nil, "decide", id, "successful")
+	assert.Equal(t, exitConfig, r.code)
+	assert.Contains(t, r.stderr, envBaseURL+" is not set")
+	assert.Equal(t, exitOK, f.stop(t))
 }

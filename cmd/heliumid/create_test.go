@@ -20,7 +20,7 @@ func TestCreate(t *testing.T) {
 	r := cmd(t, env, "create", "--vendor-data", "user-42", "--method", "manual", "--meta", "plan=pro", "--meta", "attempt=2")
 	require.Equal(t, exitOK, r.code, "stderr: %s", r.stderr)
 	id := "7e570000-0000-4000-8000-000000000001"
-	assert.Equal(t, "id:   "+id+"\nlink: https://verify.heliumid.io/?processId="+id+"\n", r.stdout)
+	assert.Equal(t, "id:   "+id+"\nlink: "+strings.TrimSuffix(srv.URL, "/api")+"/?processId="+id+"\n", r.stdout)
 	assert.Empty(t, r.stderr)
 
 	reqs := srv.Requests()
@@ -43,7 +43,7 @@ func TestCreateJSON(t *testing.T) {
 	var out map[string]string
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &out), r.stdout)
 	id := "7e570000-0000-4000-8000-000000000001"
-	assert.Equal(t, map[string]string{"id": id, "link": "https://verify.heliumid.io/?processId=" + id}, out)
+	assert.Equal(t, map[string]string{"id": id, "link": strings.TrimSuffix(srv.URL, "/api") + "/?processId=" + id}, out)
 	assert.JSONEq(t, `{}`, string(srv.Requests()[0].Body), "no flags, no fields")
 }
 

@@ -17,37 +17,59 @@ import (
 	"github.com/heliumid/heliumid-go/heliumidtest"
 )
 
-const fakeHelp = `Usage: heliumid fake [--addr HOST:PORT] [--webhook-url URL] [--webhook-attempts N] [--webhook-backoff D]
-                     [--clock real|virtual] [--rate-limit N/D | --token-bucket R [--burst N]] [--api-key-file FILE]
+const fakeHelp = `Usage: heliumid fake [--addr HOST:PORT] [--webhook-url URL]
+                     [--webhook-attempts N] [--webhook-backoff D]
+                     [--clock real|virtual]
+                     [--rate-limit N/D | --token-bucket R [--burst N]]
+                     [--api-key-file FILE]
 
 Runs the fake Helium ID API of package heliumidtest as a standalone server,
-for trying the other commands and for integration tests in any language. It
-serves the whole API under /api, keeps sessions in memory, never decides
-anything by itself, and holds only fake personal data (JANE DOE, a specimen
-passport). New sessions are "not started"; you play the end-user and Helium ID
-through the admin endpoints, which need no key:
+for trying the other commands, for your own service during development, and
+for integration tests in any language. It serves the whole API under /api,
+keeps sessions in memory, never decides anything by itself, and holds only
+fake personal data (JANE DOE, a specimen passport).
 
-  POST /admin/sessions/{id}/status  {"status": "started"}   one lifecycle step:
-        not started → started | expired; started → submitted | abandoned;
-        submitted → successful | failed | review; review → successful | failed
-        (404 unknown id, 409 step not allowed; answers the session)
+A session's link leads to the fake's own page, on the address it prints:
+http://127.0.0.1:8080/?processId=ID. Open it in a browser: this is the
+Helium ID fake, you play the end-user. The page shows the session's status
+and one button per step the lifecycle allows next (start, submit the
+document and selfie, then approve, decline or send to review); each press
+moves the session and sends its webhook, as Helium ID would. It works with
+JavaScript off. For browser tests: the element showing the status carries
+data-session-status, each button data-status="<the status it moves to>".
+
+The admin endpoints do the same from a script, and need no key:
+
+  POST /admin/sessions/{id}/decide  {"status": "successful"}
+        walk a session through every step to a decision (successful,
+        failed or review), one webhook per step (400 not a decision,
+        404 unknown id, 409 not reachable from its status; answers the
+        session). "heliumid decide ID STATUS" calls it.
+  POST /admin/sessions/{id}/status  {"status": "started"}
+        one lifecycle step: not started → started | expired;
+        started → submitted | abandoned; submitted → successful | failed |
+        review; review → successful | failed (404 unknown id, 409 step not
+        allowed; answers the session)
   POST /admin/advance  {"duration": "168h"}   move the fake's clock forward;
         sessions past 7 days expire (not started → expired, started →
         abandoned); a negative duration, or one past the year 9999, is a 400
   POST /admin/fail  {"status": 503, "count": 2, "retryAfter": "1s",
         "message": "...", "body": "<html>...", "delay": "2s", "drop": false,
         "handled": false}   make the next count API requests fail like that;
-        any count up to 9223372036854775807 ("until cleared") costs the same;
-        {"count": 0} clears the failures queued
-  POST /admin/ratelimit  {"tokenBucket": 40, "burst": 1} or
-        {"rateLimit": "10/1m"}   change the creation cap while the fake runs
+        any count up to 9223372036854775807 ("until cleared") costs the
+        same; {"count": 0} clears the failures queued
+  POST /admin/ratelimit  {"tokenBucket": 40, "burst": 1}
+        or {"rateLimit": "10/1m"}: change the creation cap while it runs
   POST /admin/reset    forget every session, request, failure and webhook
         (the clock, the cap and the id counters stay)
   GET  /admin/requests   the last 1000 API requests received (headers, and
         bodies cut to 4 KiB; never the key)
-  GET  /admin/webhooks   the webhooks sent, pending and given up, with their ids
+  GET  /admin/webhooks   the webhooks sent, pending and given up, with their
+        ids and bodies (JSON)
+  GET  /admin/webhooks?view=compact   one line per webhook: id, session,
+        status, state, attempts, next attempt (text; no bodies)
   POST /admin/webhooks/{id}/redeliver   send that webhook again now
-  POST /admin/webhooks/redeliver        send every undelivered webhook again now
+  POST /admin/webhooks/redeliver        send every undelivered webhook again
   GET  /admin/           this list
 
 Form values work too: curl -d status=started .../admin/sessions/ID/status.
@@ -60,10 +82,20 @@ after --webhook-backoff, then twice as long each time, --webhook-attempts
 attempts in all (by default 8: after 5s, 10s, 20s ... about 10 minutes), so
 a receiver you restart meanwhile still gets it.
 
-Its clock runs in real time (--clock real): sessions carry the time they were
-created and changed, and the creation cap frees as time passes. --clock
-virtual stops it: time then moves only with POST /admin/advance, for
-reproducible timestamps. /admin/advance works with either.
+Its clock runs in real time (--clock real): sessions carry the time they
+were created and changed, and the creation cap frees as time passes.
+--clock virtual stops it: time then moves only with POST /admin/advance,
+for reproducible timestamps. /admin/advance works with either. Each change
+of a session is stamped at least 1 ms after the one before it.
+
+Any web page you visit can send requests to a port on your machine, so the
+fake refuses, with 403, every request from another site that is not GET or
+HEAD, on every path (the page's buttons, /admin/, the API): one whose
+Sec-Fetch-Site is cross-site or same-site, or whose Origin is not the host
+it asked for. Listening on loopback, it also answers only requests for
+127.0.0.1, [::1], localhost or a name under .localhost (421 Misdirected
+Request for any other Host: a guard against DNS rebinding). curl and the
+SDK send neither header and are not affected.
 
 Each request is logged on standard error, and each webhook attempt. Ctrl-C
 stops it (exit code 0).
@@ -72,9 +104,11 @@ Examples:
   heliumid fake
   heliumid fake --addr 127.0.0.1:0 \
       --webhook-url http://localhost:3000/webhooks/heliumid
-  heliumid fake --token-bucket 10 --burst 1  # 10 creates/s, then 429
+  heliumid fake --token-bucket 10 --burst 1
+      # a strict cap of 10 creates/s: 429 with Retry-After: 1
   heliumid fake --clock virtual --rate-limit 5/1m
-  heliumid fake --addr 0.0.0.0:8080  # in a container: reachable from outside
+  heliumid fake --addr 0.0.0.0:8080
+      # in a container: reachable from the network, any Host accepted
 `
 
 // Timeouts and bounds of the fake's HTTP server: Ctrl-C waits this long for
@@ -127,13 +161,17 @@ func (c *cli) fake(ctx context.Context, args []string) int {
 	if ff.webhookURL != "" {
 		opts = append(opts, heliumidtest.WithWebhookURL(ff.webhookURL),
 			heliumidtest.WithWebhookRetries(ff.retries, ff.backoff),
-			heliumidtest.WithWebhookObserver(func(d heliumidtest.Delivery) { logDelivery(logger, d, ff.retries) }))
+			heliumidtest.WithWebhookObserver(func(d heliumidtest.Delivery) { logDelivery(logger, d) }))
 	}
+	// Session links lead to the hosted page on the address the banner
+	// prints, which serves it.
+	base := "http://" + publicHostPort(ln.Addr())
+	opts = append(opts, heliumidtest.WithPageURL(base))
 	// The options were checked above, so NewServer does not panic. The
 	// Server also listens on a loopback port of its own, which the front
 	// does not use: it serves srv.Handler() on ln.
 	srv := heliumidtest.NewServer(opts...)
-	front := newFakeFront(srv, logger)
+	front := newFakeFront(srv, logger, isLoopbackAddr(ln.Addr()))
 	hs := &http.Server{
 		Handler:           front,
 		ReadHeaderTimeout: fakeHeaderTimeout,
@@ -143,7 +181,7 @@ func (c *cli) fake(ctx context.Context, args []string) int {
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 
-	c.fakeBanner(ln.Addr(), ownKey, key, ff)
+	c.fakeBanner(base, ownKey, key, ff)
 	if !isLoopbackAddr(ln.Addr()) {
 		fmt.Fprintln(c.stderr, "heliumid fake: warning: listening beyond loopback: whoever reaches this port can use the fake and its admin endpoints")
 	}
@@ -171,11 +209,11 @@ func (c *cli) fakeFlags(args []string) (ff fakeFlags, keyFile string, code int, 
 	fs.StringVar(&ff.addr, "addr", "127.0.0.1:8080", "listen on `HOST:PORT` (port 0: any free port)")
 	fs.StringVar(&ff.webhookURL, "webhook-url", "", "POST a signed webhook to `URL` on every status change")
 	fs.IntVar(&ff.retries, "webhook-attempts", fakeWebhookAttempts, "attempts per webhook, `N` in all, before giving up")
-	fs.DurationVar(&ff.backoff, "webhook-backoff", fakeWebhookBackoff, "wait `D` before the first retry of a webhook, doubling after each (at most 1h)")
-	clockMode := fs.String("clock", "real", "`real`: the clock runs in real time; virtual: only /admin/advance moves it")
-	window := fs.String("rate-limit", "", "cap session creation at `N/D` (a sliding window: 10/1m is 10 per minute)")
-	bucket := fs.Float64("token-bucket", 0, "cap session creation with a strict token bucket of `R` creates per second")
-	burst := fs.Int("burst", 1, "the token bucket's burst: `N` creates at once at most (with --token-bucket)")
+	fs.DurationVar(&ff.backoff, "webhook-backoff", fakeWebhookBackoff, "wait `D` before a webhook's first retry,\ndoubling after each (at most 1h)")
+	clockMode := fs.String("clock", "real", "`real`: the clock runs in real time;\nvirtual: only /admin/advance moves it")
+	window := fs.String("rate-limit", "", "cap session creation at `N/D`, a sliding window:\n10/1m is 10 per minute")
+	bucket := fs.Float64("token-bucket", 0, "cap session creation with a strict token bucket\nof `R` creates per second")
+	burst := fs.Int("burst", 1, "the token bucket's burst: `N` creates at once at most\n(with --token-bucket)")
 	pos, code, done := c.parse(fs, fakeHelp, args)
 	if done {
 		return ff, "", code, true
@@ -282,21 +320,38 @@ func listenHint(err error) string {
 	return "pass --addr 127.0.0.1:0 for any free port"
 }
 
-// logDelivery logs one webhook attempt of the fake, or its abandonment.
-func logDelivery(logger *log.Logger, d heliumidtest.Delivery, retries int) {
+// logDelivery logs one webhook attempt of the fake, or its abandonment. It
+// expects every state a Delivery can be in (see heliumidtest.Delivery):
+// pending says nothing about an error, which is nil before any attempt
+// and after a successful one that a redelivery asked to repeat.
+func logDelivery(logger *log.Logger, d heliumidtest.Delivery) {
 	head := fmt.Sprintf("webhook %s %s %s → %s:", d.ID, d.Event, clean(d.VerificationID), clean(string(d.Status)))
 	switch {
 	case d.Delivered():
 		logger.Printf("%s %d (attempt %d)", head, d.StatusCode, d.Attempts)
+	case d.Pending && d.Err == nil && d.Attempts == 0:
+		logger.Printf("%s queued", head)
+	case d.Pending && d.Err == nil:
+		logger.Printf("%s %d (attempt %d); sending it again %s, as a redelivery asked", head, d.StatusCode, d.Attempts, nextAttempt(d))
 	case d.Pending:
-		logger.Printf("%s failed: %s (attempt %d); next attempt in %v", head, clean(d.Err.Error()), d.Attempts, time.Until(d.NextAttempt).Round(time.Second))
+		logger.Printf("%s failed: %s (attempt %d); next attempt %s", head, clean(d.Err.Error()), d.Attempts, nextAttempt(d))
 	default:
-		reason := "<nil>"
+		reason := "no answer"
 		if d.Err != nil {
 			reason = clean(d.Err.Error())
 		}
 		logger.Printf("%s failed: %s (attempt %d); given up: POST /admin/webhooks/%s/redeliver sends it again", head, reason, d.Attempts, d.ID)
 	}
+}
+
+// nextAttempt says when a pending delivery's next attempt goes: "now", or
+// "in 5s".
+func nextAttempt(d heliumidtest.Delivery) string {
+	wait := time.Until(d.NextAttempt).Round(time.Second)
+	if d.NextAttempt.IsZero() || wait <= 0 {
+		return "now"
+	}
+	return "in " + wait.String()
 }
 
 // fakeKey returns the key the fake accepts: the user's (from
@@ -316,8 +371,7 @@ func (c *cli) fakeKey(keyFile string) (key string, own bool, err error) {
 }
 
 // fakeBanner prints how to use the running fake.
-func (c *cli) fakeBanner(addr net.Addr, ownKey bool, key string, ff fakeFlags) {
-	base := "http://" + publicHostPort(addr)
+func (c *cli) fakeBanner(base string, ownKey bool, key string, ff fakeFlags) {
 	keyLine := "  export " + envAPIKey + "=" + key
 	if ownKey {
 		keyLine = "  # " + envAPIKey + ": the key you gave (not printed)"
@@ -340,17 +394,21 @@ Not the real service: sessions live in memory, personal data is fake.
   export %[2]s=%[1]s/api
 %[3]s
 
+A session's link opens the fake's own page, %[1]s/?processId=ID:
+you play the end-user there, one button per step, in any browser.
+
 %[4]s
 %[5]s
 %[6]s
 
 Admin (no key needed; GET %[1]s/admin/ lists everything):
+  curl -X POST %[1]s/admin/sessions/ID/decide -d '{"status":"successful"}'
   curl -X POST %[1]s/admin/sessions/ID/status -d '{"status":"started"}'
   curl -X POST %[1]s/admin/advance -d '{"duration":"168h"}'
   curl -X POST %[1]s/admin/fail -d '{"status":503,"count":1}'
   curl -X POST %[1]s/admin/reset
   curl %[1]s/admin/requests
-  curl %[1]s/admin/webhooks
+  curl '%[1]s/admin/webhooks?view=compact'
 
 Requests are logged on standard error. Ctrl-C stops.
 `, base, envBaseURL, keyLine, hooks, clockLine, capLine)

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	heliumid "github.com/heliumid/heliumid-go"
@@ -49,6 +50,7 @@ func (f *fakeFront) routeAdmin() {
 		"/admin/{$}":                     {http.MethodGet: f.adminIndex},
 		"/admin":                         {http.MethodGet: f.adminIndex},
 		"/admin/sessions/{id}/status":    {http.MethodPost: f.adminSetStatus},
+		"/admin/sessions/{id}/decide":    {http.MethodPost: f.adminDecide},
 		"/admin/advance":                 {http.MethodPost: f.adminAdvance},
 		"/admin/fail":                    {http.MethodPost: f.adminFail},
 		"/admin/ratelimit":               {http.MethodPost: f.adminRateLimit},
@@ -71,6 +73,8 @@ func (f *fakeFront) adminIndex(w http.ResponseWriter, _ *http.Request) {
 	fmt.Fprint(w, `heliumid fake: admin endpoints (the API is under /api)
 
 POST /admin/sessions/{id}/status  {"status": "started"}   move a session one lifecycle step
+POST /admin/sessions/{id}/decide  {"status": "successful"}   walk a session through every step to a decision:
+                                  successful, failed or review, one webhook per step
 POST /admin/advance               {"duration": "168h"}    move the fake's clock forward (7 days expire sessions)
 POST /admin/fail                  {"status": 503, "count": 1, "retryAfter": "1s", "message": "", "body": "",
                                    "delay": "0s", "drop": false, "handled": false}   fail the next count API requests
@@ -78,9 +82,13 @@ POST /admin/fail                  {"status": 503, "count": 1, "retryAfter": "1s"
 POST /admin/ratelimit             {"tokenBucket": 40, "burst": 1} or {"rateLimit": "10/1m"}   change the creation cap
 POST /admin/reset                 forget every session, request, failure and webhook
 GET  /admin/requests              the last 1000 API requests received (bodies cut to 4 KiB)
-GET  /admin/webhooks              the webhooks: delivered, pending (with their next attempt) and given up
+GET  /admin/webhooks              the webhooks: delivered, pending (with their next attempt) and given up, in full (JSON)
+GET  /admin/webhooks?view=compact one line each: id, session, status, state, attempts, next attempt (text)
 POST /admin/webhooks/{id}/redeliver   send webhook {id} ("whk_1") again now
 POST /admin/webhooks/redeliver        send every webhook not delivered again now
+
+A session's link, /?processId={id}, is its hosted page: the end-user's side, one button per next step.
+Form values work as well as JSON: curl -d status=successful .../admin/sessions/ID/decide
 `)
 }
 
@@ -112,6 +120,41 @@ func (f *fakeFront) adminSetStatus(w http.ResponseWriter, r *http.Request) {
 	}
 	v, _ := f.srv.Verification(id)
 	adminJSON(w, http.StatusOK, v)
+}
+
+// adminDecide serves POST /admin/sessions/{id}/decide: Server.Decide. It
+// answers the session as the API now serves it.
+func (f *fakeFront) adminDecide(w http.ResponseWriter, r *http.Request) {
+	in, ok := readAdminInput(w, r)
+	if !ok {
+		return
+	}
+	raw := in["status"]
+	st := heliumid.ParseStatus(raw)
+	if !isDecision(st) {
+		adminError(w, http.StatusBadRequest, fmt.Sprintf("status %q is not a decision: want successful, failed or review (POST /admin/sessions/{id}/status moves a session one step)", safetext.Truncate(raw, 100)))
+		return
+	}
+	id := r.PathValue("id")
+	err := f.srv.Decide(id, st)
+	switch {
+	case errors.Is(err, heliumid.ErrNotFound):
+		adminError(w, http.StatusNotFound, fmt.Sprintf("no session %q", safetext.Truncate(id, 100)))
+		return
+	case errors.Is(err, heliumidtest.ErrInvalidTransition):
+		adminError(w, http.StatusConflict, strings.TrimPrefix(err.Error(), "heliumidtest: "))
+		return
+	case err != nil:
+		adminError(w, http.StatusServiceUnavailable, err.Error())
+		return
+	}
+	v, _ := f.srv.Verification(id)
+	adminJSON(w, http.StatusOK, v)
+}
+
+// isDecision reports whether st is a status Decide walks to.
+func isDecision(st heliumid.Status) bool {
+	return st == heliumid.StatusSuccessful || st == heliumid.StatusFailed || st == heliumid.StatusReview
 }
 
 // adminAdvance serves POST /admin/advance: Server.Advance. It refuses a
@@ -302,20 +345,24 @@ type adminDelivery struct {
 	Body           json.RawMessage `json:"body"`
 }
 
-// adminWebhooks serves GET /admin/webhooks: Server.Deliveries.
-func (f *fakeFront) adminWebhooks(w http.ResponseWriter, _ *http.Request) {
+// adminWebhooks serves GET /admin/webhooks: Server.Deliveries, in full
+// (JSON), or one line each with ?view=compact (text).
+func (f *fakeFront) adminWebhooks(w http.ResponseWriter, r *http.Request) {
+	switch view := r.URL.Query().Get("view"); view {
+	case "":
+	case "compact":
+		f.adminWebhooksCompact(w)
+		return
+	default:
+		adminError(w, http.StatusBadRequest, fmt.Sprintf("view %q: want compact (one line per webhook), or no view for the full JSON", safetext.Truncate(view, 100)))
+		return
+	}
 	out := []adminDelivery{}
 	for _, d := range f.srv.Deliveries() {
 		ad := adminDelivery{ID: d.ID, Event: d.Event, VerificationID: d.VerificationID, Status: d.Status,
-			State: "failed", Attempts: d.Attempts, StatusCode: d.StatusCode, Body: d.Body}
-		switch {
-		case d.Pending:
-			ad.State = "pending"
-			if next := d.NextAttempt; !next.IsZero() {
-				ad.NextAttempt = &next
-			}
-		case d.Delivered():
-			ad.State = "delivered"
+			State: deliveryState(d), Attempts: d.Attempts, StatusCode: d.StatusCode, Body: d.Body}
+		if next := d.NextAttempt; d.Pending && !next.IsZero() {
+			ad.NextAttempt = &next
 		}
 		if d.Err != nil {
 			ad.Error = d.Err.Error()
@@ -326,6 +373,40 @@ func (f *fakeFront) adminWebhooks(w http.ResponseWriter, _ *http.Request) {
 		out = append(out, ad)
 	}
 	adminJSON(w, http.StatusOK, out)
+}
+
+// deliveryState names a delivery's state for the admin views: delivered,
+// pending (queued, in flight, or waiting for its next attempt) or failed
+// (given up).
+func deliveryState(d heliumidtest.Delivery) string {
+	switch {
+	case d.Pending:
+		return "pending"
+	case d.Delivered():
+		return "delivered"
+	}
+	return "failed"
+}
+
+// adminWebhooksCompact writes the webhooks as a table, one line each,
+// without bodies (so without personal data): to find the one pending
+// delivery among many at a glance.
+func (f *fakeFront) adminWebhooksCompact(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tSESSION\tSTATUS\tSTATE\tATTEMPTS\tNEXT ATTEMPT")
+	for _, d := range f.srv.Deliveries() {
+		next := "-"
+		switch {
+		case d.Pending && d.NextAttempt.IsZero():
+			next = "in flight"
+		case d.Pending:
+			next = nextAttempt(d) + " (" + d.NextAttempt.UTC().Format(time.TimeOnly) + " UTC)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", cell(d.ID, maxShortCell), cell(d.VerificationID, maxIDCell),
+			cell(string(d.Status), maxShortCell), deliveryState(d), d.Attempts, next)
+	}
+	_ = tw.Flush()
 }
 
 // adminRedeliver serves POST /admin/webhooks/{id}/redeliver: Server.Redeliver.

@@ -7,24 +7,45 @@ import (
 	"time"
 
 	"github.com/heliumid/heliumid-go/heliumidtest"
+	"github.com/heliumid/heliumid-go/internal/loopback"
 	"github.com/heliumid/heliumid-go/internal/safetext"
 	"github.com/heliumid/heliumid-go/internal/statuswriter"
 )
 
 // fakeFront is what "heliumid fake" serves on --addr: the admin endpoints
-// under /admin/, and everything else to the heliumidtest.Server's API
-// handler, which answers "/api" and a 404 naming it elsewhere. Every request
-// is logged (webhook attempts are logged by the Server's observer).
+// under /admin/, and everything else to the heliumidtest.Server's handler,
+// which answers the API under "/api", the hosted verification page at
+// "/?processId=ID", and a 404 naming "/api" elsewhere. Every request is
+// logged (webhook attempts are logged by the Server's observer).
+//
+// In front of all of it stand two guards, because any web page the
+// developer visits can send requests to a port on their machine: a request
+// from another site that is not GET or HEAD (Sec-Fetch-Site: cross-site,
+// or an Origin other than the Host) is refused with 403, on every path;
+// and a fake listening on loopback answers only requests whose Host is a
+// loopback name (421 otherwise), which DNS rebinding cannot fake. curl and
+// the SDK send neither header and are unaffected.
 type fakeFront struct {
-	srv *heliumidtest.Server
-	log *log.Logger
-	mux *http.ServeMux
+	srv     *heliumidtest.Server
+	log     *log.Logger
+	mux     *http.ServeMux
+	guarded http.Handler // mux behind the guards
 }
 
-func newFakeFront(srv *heliumidtest.Server, logger *log.Logger) *fakeFront {
+// newFakeFront serves srv; loopbackOnly says the fake listens on loopback,
+// so that a Host naming anything else is refused.
+func newFakeFront(srv *heliumidtest.Server, logger *log.Logger, loopbackOnly bool) *fakeFront {
 	f := &fakeFront{srv: srv, log: logger, mux: http.NewServeMux()}
 	f.mux.Handle("/", srv.Handler())
 	f.routeAdmin()
+	csrf := http.NewCrossOriginProtection()
+	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		adminError(w, http.StatusForbidden, "refused: a request from another web site may not change the fake (only GET and HEAD may come from one); curl, the SDK and the fake's own page are not affected")
+	}))
+	f.guarded = csrf.Handler(f.mux)
+	if loopbackOnly {
+		f.guarded = loopback.Only("heliumid fake", f.guarded)
+	}
 	return f
 }
 
@@ -44,5 +65,5 @@ func (f *fakeFront) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		f.log.Printf("%s %s → %s (%v)%s", safetext.Truncate(clean(r.Method), 16), safetext.Truncate(clean(r.URL.RequestURI()), 200), status, time.Since(start).Round(10*time.Microsecond), reqID)
 	}()
-	f.mux.ServeHTTP(sw, r)
+	f.guarded.ServeHTTP(sw, r)
 }

@@ -2,7 +2,7 @@
 // API: create a session and open its link, check a status, wait for a
 // decision, send a signed test webhook to a local endpoint, and run the fake
 // Helium ID server of package heliumidtest for integration tests in any
-// language.
+// language (and decide its sessions).
 //
 //	go install github.com/heliumid/heliumid-go/cmd/heliumid@latest
 //	heliumid help
@@ -86,6 +86,7 @@ func commands() []command {
 		{"wait", "wait for a session's decision, with a live status line", (*cli).wait},
 		{"webhook send", "send a signed test webhook to your endpoint", (*cli).webhookSend},
 		{"fake", "run a fake Helium ID API for local and integration tests", (*cli).fake},
+		{"decide", "walk a fake session to a decision (successful, failed, review)", (*cli).decide},
 		{"version", "print the version", (*cli).version},
 		{"help", "show help for a command", (*cli).help},
 	}

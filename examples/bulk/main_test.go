@@ -42,7 +42,7 @@ func TestEmbeddedFake(t *testing.T) {
 	assert.Equal(t, []string{"vendor_id", "verification_id", "link"}, rows[0])
 	assert.ElementsMatch(t, []string{"v-1", "v-2", "v-3", "v-4", "v-5"}, column(rows[1:], 0))
 	for _, row := range rows[1:] {
-		assert.Equal(t, "https://verify.heliumid.io/?processId="+row[1], row[2])
+		assert.Regexp(t, `^http://127\.0\.0\.1:\d+/\?processId=`+row[1]+`$`, row[2], "the embedded fake's hosted page")
 	}
 
 	log := stderr.String()

@@ -31,14 +31,17 @@ func TestEmbeddedFake(t *testing.T) {
 	lines := strings.Split(out.String(), "\n")
 	require.Len(t, lines, 12, out.String())
 	assert.Regexp(t, `^Using the embedded fake Helium ID at http://127\.0\.0\.1:\d+/api`, lines[0])
+	// The fake's links lead to its own page, on a port of its own.
+	base := strings.TrimPrefix(lines[0], "Using the embedded fake Helium ID at ")
+	base = base[:strings.Index(base, "/api")]
 	assert.Equal(t, []string{
 		"Session 1 of at most 3: 7e570000-0000-4000-8000-000000000001 (new)",
-		"  Send the end-user to: https://verify.heliumid.io/?processId=7e570000-0000-4000-8000-000000000001",
+		"  Send the end-user to: " + base + "/?processId=7e570000-0000-4000-8000-000000000001",
 		"  (fake) Nobody opens the link; a week passes.",
 		"  Waiting up to 10m0s for a decision...",
 		`  Decision: expired, which is final. Reason: "heliumidtest: the end-user did not start the session within 7 days"`,
 		"Session 2 of at most 3: 7e570000-0000-4000-8000-000000000002 (new)",
-		"  Send the end-user to: https://verify.heliumid.io/?processId=7e570000-0000-4000-8000-000000000002",
+		"  Send the end-user to: " + base + "/?processId=7e570000-0000-4000-8000-000000000002",
 		"  (fake) The end-user opens the link, submits a document and passes.",
 		"  Waiting up to 10m0s for a decision...",
 		"  Decision: successful. The end-user is verified.",

@@ -31,7 +31,7 @@ func TestEmbeddedFake(t *testing.T) {
 	want := []string{
 		`Using the embedded fake Helium ID at http://127\.0\.0\.1:\d+/api \(set HELIUMID_API_KEY to use the real API\)`,
 		`Created session 7e570000-0000-4000-8000-000000000001`,
-		`Send the end-user to: https://verify\.heliumid\.io/\?processId=7e570000-0000-4000-8000-000000000001`,
+		`Send the end-user to: http://127\.0\.0\.1:\d+/\?processId=7e570000-0000-4000-8000-000000000001`,
 		`The fake plays the end-user; each status as the SDK reads it back:`,
 		`  status: started`,
 		`  status: submitted`,
@@ -62,7 +62,7 @@ func TestRealAPI(t *testing.T) {
 
 	assert.Equal(t, "Using the Helium ID API at "+srv.URL+"\n"+
 		"Created session 7e570000-0000-4000-8000-000000000001\n"+
-		"Send the end-user to: https://verify.heliumid.io/?processId=7e570000-0000-4000-8000-000000000001\n"+
+		"Send the end-user to: "+strings.TrimSuffix(srv.URL, "/api")+"/?processId=7e570000-0000-4000-8000-000000000001\n"+
 		"Set its status in the dashboard, then wait for the decision: go run ./examples/poller -id 7e570000-0000-4000-8000-000000000001\n",
 		out.String())
 	assert.NotContains(t, out.String(), "live_secret_123")
