@@ -67,11 +67,13 @@ func openStore(ctx context.Context, path string) (*store, error) {
 	if path == "" || strings.ContainsAny(path, "?#") {
 		return nil, fmt.Errorf("-db %q: give a file name without '?' or '#'", path)
 	}
-	// WAL lets the pages read while a webhook writes; busy_timeout makes a
-	// writer wait for another instead of failing at once; _txlock=immediate
+	// WAL lets the pages read while a webhook writes (and, with synchronous
+	// NORMAL, a commit survives a crash of this process, if not of the
+	// machine's power); busy_timeout makes a writer wait for another instead
+	// of failing at once; _txlock=immediate
 	// takes the write lock when a transaction begins, so two transactions
 	// never both read and then both try to write.
-	dsn := path + "?_journal_mode=WAL&_busy_timeout=5000&_foreign_keys=1&_txlock=immediate"
+	dsn := path + "?_journal_mode=WAL&_synchronous=NORMAL&_busy_timeout=5000&_foreign_keys=1&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, err
