@@ -46,14 +46,13 @@ func recorded(t *testing.T, st *store, id string) session {
 
 var t0 = time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 
-// A session's history with a resubmission: failed, then started again and
-// successful, each change later than the one before. Whatever order the
+// A session's history with a resubmission: submitted, failed, then started
+// again, submitted and successful, each change later than the one before. Whatever order the
 // deliveries arrive in (webhooks, repeats, the sweep's fetches), what is
 // recorded at the end is the latest: successful at its own updatedAt.
 func TestApplyKeepsTheLatestInEveryOrder(t *testing.T) {
 	st, _ := testStore(t)
 	history := []*heliumid.Verification{
-		event("", heliumid.StatusStarted, t0.Add(1*time.Millisecond)),
 		event("", heliumid.StatusSubmitted, t0.Add(2*time.Millisecond)),
 		event("", heliumid.StatusFailed, t0.Add(3*time.Millisecond)),
 		event("", heliumid.StatusStarted, t0.Add(4*time.Millisecond)), // the resubmission
@@ -61,7 +60,7 @@ func TestApplyKeepsTheLatestInEveryOrder(t *testing.T) {
 		event("", heliumid.StatusSuccessful, t0.Add(6*time.Millisecond)),
 	}
 	orders := permutations(len(history))
-	require.Len(t, orders, 720)
+	require.Len(t, orders, 120)
 	for n, order := range orders {
 		id := fmt.Sprintf("s%03d", n)
 		addTestSession(t, st, id)
@@ -138,6 +137,8 @@ func TestAStaleWebhookAfterTheSweepChangesNothing(t *testing.T) {
 // side, earlier, equal and later.
 func TestTheSQLRuleIsTheSDKsRule(t *testing.T) {
 	st, _ := testStore(t)
+	u, err := st.signUp(t.Context(), "ann")
+	require.NoError(t, err)
 	times := map[string]struct{ stored, incoming time.Time }{
 		"neither has one":    {},
 		"only stored has":    {t0, time.Time{}},
@@ -153,8 +154,8 @@ func TestTheSQLRuleIsTheSDKsRule(t *testing.T) {
 			for name, tt := range times {
 				n++
 				id := fmt.Sprintf("s%d", n)
-				addTestSession(t, st, id)
-				_, err := st.db.ExecContext(t.Context(), `UPDATE sessions SET status = ?, updated_at = ? WHERE id = ?`, stored, nanos(tt.stored), id)
+				_, err := st.db.ExecContext(t.Context(), `INSERT INTO sessions (id, user_id, link, status, updated_at, created_at) VALUES (?, ?, '', ?, ?, 0)`,
+					id, u.ID, stored, nanos(tt.stored))
 				require.NoError(t, err)
 
 				v := event(id, incoming, tt.incoming)
