@@ -33,6 +33,7 @@ func TestSignUpListsTheUserOnTheIndex(t *testing.T) {
 	res = w.get(t, "/")
 	assert.Equal(t, 1, strings.Count(res.Body, `<tr data-user="alice">`), "signed up once:\n%s", res.Body)
 	assert.Contains(t, res.Body, `data-verification-status="">not verified</td>`)
+	assert.Contains(t, res.Body, `<input type="hidden" name="user" value="alice"><button type="submit" data-verify>Verify my identity</button>`)
 
 	res = w.get(t, "/status.html?user=alice")
 	require.Equal(t, http.StatusOK, res.StatusCode)
@@ -94,7 +95,9 @@ func TestTheDecisionArrivesByWebhook(t *testing.T) {
 	assert.Contains(t, page, "You are verified.")
 	assert.NotContains(t, page, `http-equiv="refresh"`, "a decision: nothing more to wait for")
 	assert.NotContains(t, page, "data-verify", "nothing to verify again")
-	assert.Contains(t, w.get(t, "/").Body, `data-verification-status="successful">successful</td>`)
+	index := w.get(t, "/").Body
+	assert.Contains(t, index, `data-verification-status="successful">successful</td>`)
+	assert.NotContains(t, index, "data-verify", "no Verify button for a verified user")
 
 	res := w.get(t, "/verify?user=carol")
 	require.Equal(t, http.StatusSeeOther, res.StatusCode)

@@ -52,23 +52,32 @@ type statusView struct {
 	Updated string // when Helium ID last changed the session, if it said
 }
 
+// VerifyLabel is the label of the user's Verify button, or "" when there is
+// nothing for them to do (being checked, or verified): what /verify does
+// for them.
+func (us userStatus) VerifyLabel() string {
+	if us.Session == nil {
+		return "Verify my identity"
+	}
+	switch us.Session.Status {
+	case heliumid.StatusNotStarted, heliumid.StatusStarted:
+		return "Continue my verification"
+	case heliumid.StatusFailed, heliumid.StatusExpired, heliumid.StatusAbandoned:
+		return "Try again"
+	}
+	return ""
+}
+
 func newStatusView(us userStatus) statusView {
-	v := statusView{Name: us.Name, Session: us.Session}
+	v := statusView{Name: us.Name, Session: us.Session, Verify: us.VerifyLabel()}
 	if us.Session == nil {
 		v.Note = "You have not verified your identity yet."
-		v.Verify = "Verify my identity"
 		return v
 	}
 	st := us.Session.Status
 	v.Note = statusNotes[st]
 	if v.Note == "" {
 		v.Note = "Helium ID reports a status this service does not know yet."
-	}
-	switch st {
-	case heliumid.StatusNotStarted, heliumid.StatusStarted:
-		v.Verify = "Continue my verification"
-	case heliumid.StatusFailed, heliumid.StatusExpired, heliumid.StatusAbandoned:
-		v.Verify = "Try again"
 	}
 	if !st.IsTerminal() {
 		v.Refresh = refreshSeconds
