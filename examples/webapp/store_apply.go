@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -73,7 +74,7 @@ WHERE id = ? AND (
 	var updated sql.NullInt64
 	err = tx.QueryRowContext(ctx, `SELECT user_id, link, status, updated_at FROM sessions WHERE id = ?`, v.ID).
 		Scan(&sess.UserID, &sess.Link, &status, &updated)
-	if err == sql.ErrNoRows {
+	if errors.Is(err, sql.ErrNoRows) {
 		return unknownSession, session{}, nil
 	} else if err != nil {
 		return "", session{}, fmt.Errorf("applying to session %s: %w", v.ID, err)

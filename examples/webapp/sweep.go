@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"iter"
 	"time"
 
@@ -85,6 +86,9 @@ func getVerifications(ctx context.Context, c *heliumid.Client, ids []string) ite
 	return func(yield func(*heliumid.Verification, error) bool) {
 		for _, id := range ids {
 			v, err := c.GetVerification(ctx, id)
+			if err != nil {
+				err = fmt.Errorf("session %s: %w", id, err)
+			}
 			if !yield(v, err) {
 				return
 			}
