@@ -21,9 +21,12 @@ import (
 // A 429 seen by one process pauses every Limiter on the key, in other
 // processes (own connections) and in ones that start later, and no other key.
 func TestShareCooldownHoldsEveryClientSharingTheKey(t *testing.T) {
-	srv := startRedis(t)
+	eachRedis(t, shareCooldownHoldsEveryClientSharingTheKey)
+}
+
+func shareCooldownHoldsEveryClientSharingTheKey(t *testing.T, srv testRedis) {
 	newLimiter := func(key string) *redisrate.Limiter {
-		return redisrate.New(newClient(t, srv.addr), key, redisrate.PerSecond(100).WithBurst(10))
+		return redisrate.New(srv.client(t), key, redisrate.PerSecond(100).WithBurst(10))
 	}
 	sharer := newLimiter("cool")
 	until := time.Now().Add(time.Second)
@@ -50,9 +53,12 @@ func TestShareCooldownHoldsEveryClientSharingTheKey(t *testing.T) {
 }
 
 func TestShareCooldownOnlyExtends(t *testing.T) {
-	srv := startRedis(t)
-	lim := redisrate.New(newClient(t, srv.addr), "extend", redisrate.PerSecond(10))
-	admin := newClient(t, srv.addr)
+	eachRedis(t, shareCooldownOnlyExtends)
+}
+
+func shareCooldownOnlyExtends(t *testing.T, srv testRedis) {
+	lim := redisrate.New(srv.client(t), "extend", redisrate.PerSecond(10))
+	admin := srv.client(t)
 	ttl := func() time.Duration { return admin.PTTL(t.Context(), "heliumid:cooldown:extend").Val() }
 
 	require.NoError(t, lim.ShareCooldown(t.Context(), time.Now().Add(-time.Second)))
@@ -67,17 +73,20 @@ func TestShareCooldownOnlyExtends(t *testing.T) {
 }
 
 func TestWaitRefusesACooldownLongerThanItsCap(t *testing.T) {
-	srv := startRedis(t)
-	sharer := redisrate.New(newClient(t, srv.addr), "long", redisrate.PerSecond(10))
+	eachRedis(t, waitRefusesACooldownLongerThanItsCap)
+}
+
+func waitRefusesACooldownLongerThanItsCap(t *testing.T, srv testRedis) {
+	sharer := redisrate.New(srv.client(t), "long", redisrate.PerSecond(10))
 	require.NoError(t, sharer.ShareCooldown(t.Context(), time.Now().Add(45*time.Second)))
 
 	start := time.Now()
-	err := redisrate.New(newClient(t, srv.addr), "long", redisrate.PerSecond(10)).Wait(t.Context())
+	err := redisrate.New(srv.client(t), "long", redisrate.PerSecond(10)).Wait(t.Context())
 	require.ErrorIs(t, err, heliumid.ErrRateLimited, "45 s is over the default 30 s cap")
 	assert.Contains(t, err.Error(), "WithMaxCooldown")
 	assert.Less(t, time.Since(start), 500*time.Millisecond)
 
-	patient := redisrate.New(newClient(t, srv.addr), "long", redisrate.PerSecond(10), redisrate.WithMaxCooldown(time.Minute))
+	patient := redisrate.New(srv.client(t), "long", redisrate.PerSecond(10), redisrate.WithMaxCooldown(time.Minute))
 	ctx, cancel := context.WithCancel(t.Context())
 	time.AfterFunc(200*time.Millisecond, cancel)
 	require.ErrorIs(t, patient.Wait(ctx), context.Canceled, "with a one-minute cap it waits")
@@ -87,7 +96,10 @@ func TestWaitRefusesACooldownLongerThanItsCap(t *testing.T) {
 // one Redis limiter. The first gets a 429 with Retry-After: 1; the second
 // must not send before that second is over.
 func TestClientsSitOutAnotherProcesssRetryAfter(t *testing.T) {
-	srv := startRedis(t)
+	eachRedis(t, clientsSitOutAnotherProcesssRetryAfter)
+}
+
+func clientsSitOutAnotherProcesssRetryAfter(t *testing.T, srv testRedis) {
 
 	type hit struct {
 		at     time.Time
@@ -124,7 +136,7 @@ func TestClientsSitOutAnotherProcesssRetryAfter(t *testing.T) {
 	t.Cleanup(api.Close)
 
 	newProcess := func(name string) *heliumid.Client {
-		lim := redisrate.New(newClient(t, srv.addr), "e2e", redisrate.PerSecond(50))
+		lim := redisrate.New(srv.client(t), "e2e", redisrate.PerSecond(50))
 		c, err := heliumid.NewClient("test-key", heliumid.WithBaseURL(api.URL+"/api"),
 			heliumid.WithRateLimiter(lim), heliumid.WithUserAgent(name))
 		require.NoError(t, err)
@@ -139,7 +151,7 @@ func TestClientsSitOutAnotherProcesssRetryAfter(t *testing.T) {
 	}()
 	// B starts once A has shared the cool-down, which A does as soon as it
 	// reads the 429.
-	admin := newClient(t, srv.addr)
+	admin := srv.client(t)
 	require.Eventually(t, func() bool { return admin.PTTL(t.Context(), "heliumid:cooldown:e2e").Val() > 0 },
 		2*time.Second, 2*time.Millisecond, "process A should share the 429's cool-down through Redis")
 	_, err := b.CreateVerification(t.Context(), &heliumid.CreateVerificationRequest{VendorData: "b"})
@@ -163,8 +175,11 @@ func TestClientsSitOutAnotherProcesssRetryAfter(t *testing.T) {
 // what time.Duration holds from now (time.Until saturates there), which is
 // where the unclamped arithmetic once overflowed and stored nothing.
 func TestShareCooldownStoresAtMostAnHour(t *testing.T) {
-	srv := startRedis(t)
-	admin := newClient(t, srv.addr)
+	eachRedis(t, shareCooldownStoresAtMostAnHour)
+}
+
+func shareCooldownStoresAtMostAnHour(t *testing.T, srv testRedis) {
+	admin := srv.client(t)
 	for name, until := range map[string]time.Time{
 		"two hours":            time.Now().Add(2 * time.Hour),
 		"year 2318":            time.Date(2318, 1, 1, 0, 0, 0, 0, time.UTC),
@@ -174,7 +189,7 @@ func TestShareCooldownStoresAtMostAnHour(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			key := strings.ReplaceAll(name, " ", "-")
 			var logs syncBuffer
-			sharer := redisrate.New(newClient(t, srv.addr), key, redisrate.PerSecond(10),
+			sharer := redisrate.New(srv.client(t), key, redisrate.PerSecond(10),
 				redisrate.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 			shared := time.Now()
 			require.NoError(t, sharer.ShareCooldown(t.Context(), until))
@@ -190,7 +205,7 @@ func TestShareCooldownStoresAtMostAnHour(t *testing.T) {
 
 			// The sharer's own Wait and another process's both refuse the
 			// hour (over the default 30 s WithMaxCooldown), in words.
-			other := redisrate.New(newClient(t, srv.addr), key, redisrate.PerSecond(10))
+			other := redisrate.New(srv.client(t), key, redisrate.PerSecond(10))
 			for who, lim := range map[string]*redisrate.Limiter{"sharer": sharer, "other process": other} {
 				err := lim.Wait(t.Context())
 				require.ErrorIs(t, err, heliumid.ErrRateLimited, who)
@@ -199,7 +214,7 @@ func TestShareCooldownStoresAtMostAnHour(t *testing.T) {
 		})
 	}
 
-	lim := redisrate.New(newClient(t, srv.addr), "past", redisrate.PerSecond(10))
+	lim := redisrate.New(srv.client(t), "past", redisrate.PerSecond(10))
 	require.NoError(t, lim.ShareCooldown(t.Context(), time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)), "a time long past is a no-op")
 	assert.Equal(t, int64(0), admin.Exists(t.Context(), "heliumid:cooldown:past").Val())
 }
