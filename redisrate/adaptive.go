@@ -359,7 +359,10 @@ func (l *Limiter) checkCooldownAndLearn(ctx context.Context, granted bool) (left
 	if err != nil {
 		return 0, 0, err
 	}
-	return min(time.Duration(ms)*time.Millisecond, maxStoredCooldown), sentAt, nil
+	// The hour, not the millisecond ShareCooldown adds for Redis's clock:
+	// a wait that comes back that millisecond early finds it and sits it
+	// out then.
+	return min(time.Duration(ms)*time.Millisecond, maxSharedCooldown), sentAt, nil
 }
 
 // noScript reports whether cmd failed because Redis did not have its script.

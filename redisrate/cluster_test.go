@@ -17,7 +17,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heliumid/heliumid-go/redisrate"
 	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // testRedis is a Redis the tests run against: one redis-server, or a
@@ -282,4 +285,80 @@ func roundTrip(addr, cmd string, read func(*bufio.Reader) (string, error)) (stri
 		return "", err
 	}
 	return read(bufio.NewReader(conn))
+}
+
+// On Redis Cluster a command or script may touch keys of one hash slot
+// only, and the Limiter's three keys ("rate:heliumid:k",
+// "heliumid:cooldown:k", "heliumid:adaptive:k") hash to different slots:
+// every script must declare exactly one key and touch no other, and no
+// command may name two. A hook checks what the Limiter sends, through
+// every path (a slot, Feedback's report, a shared cool-down, a slot refused
+// during it, a 429 learned), on a single node and on a Cluster, where a
+// second key fails (CROSSSLOT for two declared keys; for a key a script
+// touches undeclared, "Script attempted to access a non local key").
+func TestEveryCommandTouchesOneKey(t *testing.T) {
+	eachRedis(t, func(t *testing.T, srv testRedis) {
+		rdb := srv.client(t)
+		seen := &keysSeen{}
+		rdb.AddHook(seen)
+		lim := redisrate.New(rdb, "one-key", redisrate.PerSecond(100), redisrate.WithMaxCooldown(time.Minute))
+		require.NoError(t, lim.Wait(t.Context()))
+		lim.Feedback(false)
+		require.NoError(t, lim.Wait(t.Context()))
+		lim.Feedback(true)
+		require.NoError(t, lim.ShareCooldown(t.Context(), time.Now().Add(50*time.Millisecond)))
+		other := redisrate.New(srv.client(t), "one-key", redisrate.PerSecond(100))
+		require.NoError(t, other.ShareCooldown(t.Context(), time.Now().Add(100*time.Millisecond)))
+		require.NoError(t, lim.Wait(t.Context()))
+
+		seen.mu.Lock()
+		defer seen.mu.Unlock()
+		require.NotEmpty(t, seen.cmds)
+		want := []string{"rate:heliumid:one-key", "heliumid:cooldown:one-key", "heliumid:adaptive:one-key"}
+		used := map[string]bool{}
+		for _, args := range seen.cmds {
+			name := strings.ToLower(fmt.Sprint(args[0]))
+			require.Contains(t, []string{"evalsha", "eval"}, name, "the Limiter sends scripts only: %v", args)
+			require.GreaterOrEqual(t, len(args), 4, "%v", args)
+			assert.Equal(t, "1", fmt.Sprint(args[2]), "a script declares exactly one key: %v", args)
+			assert.Contains(t, want, fmt.Sprint(args[3]), "the keys' names do not change: %v", args)
+			used[fmt.Sprint(args[3])] = true
+		}
+		assert.Len(t, used, len(want), "every key was used")
+	})
+}
+
+// keysSeen records the arguments of every command sent, in pipelines too,
+// but not go-redis's own connection set-up.
+type keysSeen struct {
+	mu   sync.Mutex
+	cmds [][]any
+}
+
+func (k *keysSeen) add(cmd redis.Cmder) {
+	switch cmd.Name() {
+	case "hello", "client", "auth", "select", "ping", "cluster", "command":
+		return
+	}
+	k.mu.Lock()
+	k.cmds = append(k.cmds, cmd.Args())
+	k.mu.Unlock()
+}
+
+func (k *keysSeen) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (k *keysSeen) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		k.add(cmd)
+		return next(ctx, cmd)
+	}
+}
+
+func (k *keysSeen) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		for _, cmd := range cmds {
+			k.add(cmd)
+		}
+		return next(ctx, cmds)
+	}
 }

@@ -116,12 +116,14 @@ func (l *Limiter) settle(probe, late bool, err error) {
 // markDown makes Redis count as down until a probe finds it answering; err
 // is why (go-redis's error, or errNoAnswer).
 func (l *Limiter) markDown(ctx context.Context, err error) {
-	now := time.Now()
 	l.mu.Lock()
 	was := l.down
 	l.down, l.downErr = true, err
-	if next := now.Add(probeInterval); next.After(l.nextProbe) {
-		l.nextProbe = next
+	if !was {
+		// Only going down sets the next probe: calls begun before then,
+		// failing one by one, must not put it off (a probe that fails set
+		// it when it began, see skipRedis).
+		l.nextProbe = time.Now().Add(probeInterval)
 	}
 	l.mu.Unlock()
 	if was || l.logger == nil {

@@ -24,8 +24,8 @@ type redisServer struct {
 	dir   string
 	extra []string // more redis-server arguments (a Cluster node's)
 	cmd   *exec.Cmd
-	done chan struct{} // closed when the process has exited
-	once sync.Once
+	done  chan struct{} // closed when the process has exited
+	once  sync.Once
 }
 
 // startRedis starts redis-server without persistence on a free loopback
