@@ -70,7 +70,10 @@ const clampCooldown = `
 // later until is clamped to an hour from now (with WithLogger, a warning
 // says so), after which the next create finds out whether the server's
 // window is still closed. A Retry-After of years, sent by mistake or
-// malice, would otherwise stop the whole fleet for as long.
+// malice, would otherwise stop the whole fleet for as long. A longer pause
+// found in Redis (stored by a 0.1 process, which did not clamp, or by any
+// other writer) is shortened to an hour by the first Wait or ShareCooldown
+// that meets it.
 //
 // The pause also holds in this process without Redis, so Waits that fall back
 // to the local limiter honour it. An error (matching ErrRedisUnavailable)

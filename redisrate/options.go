@@ -39,7 +39,8 @@ func WithLocalFallback() Option {
 // set a longer one, Wait fails at once with an error matching
 // heliumid.ErrRateLimited rather than holding the caller for it. d must be
 // positive. No shared cool-down lasts more than an hour (see ShareCooldown),
-// so a d of an hour or more waits out every one.
+// whoever wrote it: one found in Redis with more left counts as an hour and
+// is shortened to it. So a d of an hour or more waits out every one.
 func WithMaxCooldown(d time.Duration) Option {
 	return func(l *Limiter) {
 		if d <= 0 {

@@ -158,5 +158,5 @@ func (l *Limiter) whyDown() error {
 	if l.downErr == nil {
 		return errors.New("no answer")
 	}
-	return fmt.Errorf("%w (Redis counts as down; asked again at most once a second)", l.downErr)
+	return fmt.Errorf("%w; Redis counts as down, and is asked again at most once a second", l.downErr)
 }
