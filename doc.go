@@ -10,11 +10,22 @@
 //	if err != nil { ... }
 //	http.Redirect(w, r, session.Link, http.StatusSeeOther) // the end-user verifies there
 //
-// The decision then arrives at your webhook endpoint (see [WebhookHandler]
-// and [ParseWebhook]), or you poll for it with [Client.GetVerification] or
-// [Client.WaitForDecision]. A session's [Status] moves through the lifecycle
-// described at [Status.CanTransitionTo]; [Status.IsTerminal] tells when it
-// is over.
+// The decision then arrives at your webhook endpoint, or you poll for it
+// with [Client.GetVerification] or [Client.WaitForDecision]:
+//
+//	mux := http.NewServeMux()
+//	mux.Handle("/webhooks/heliumid", heliumid.WebhookHandler(apiKey, handle)) // handle(ctx, ev) stores ev.Data
+//
+// [WebhookHandler] checks each delivery's signature before it calls handle
+// ([ParseWebhook] does the same for another router). Helium ID's docs say it
+// POSTs on status changes but nothing about delivering again after a
+// failure, so never count on a webhook alone: store decisions with one
+// function that applies a session only when [Verification.Supersedes] says
+// it is newer, and call it from the handler and from a periodic sweep of
+// the sessions still undecided ([Client.GetVerifications]). A session's
+// [Status] moves through the lifecycle described at [Status.CanTransitionTo]
+// (this SDK's reading of Helium ID's docs); [Status.IsDecided] tells when
+// waiting can tell you no more.
 //
 // # Errors
 //
@@ -55,4 +66,12 @@
 // Package heliumidtest runs a fake Helium ID on loopback that serves the
 // whole API, moves sessions through their lifecycle on command and sends
 // signed webhooks: use it to test your integration.
+//
+// # What is Helium ID's and what is this SDK's
+//
+// What this package says of Helium ID comes from Helium ID's documentation;
+// everything else (retries, pacing, the webhook event name
+// [EventVerificationStatus], the accepted signature encodings, the lifecycle
+// beyond what the docs name) is this SDK's choice. docs/API.md in the
+// repository lists the pages and marks each fact and each choice.
 package heliumid
