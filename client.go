@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/heliumid/heliumid-go/internal/pace"
@@ -35,6 +36,15 @@ type Client struct {
 type credentials struct {
 	key    string
 	header []string
+
+	formsOnce sync.Once
+	forms     *keyForms // compiled on the first error: a client that never fails never pays for it
+}
+
+// keyForms returns what finds the key in server text (see scrub.go).
+func (cr *credentials) keyForms() *keyForms {
+	cr.formsOnce.Do(func() { cr.forms = newKeyForms(cr.key) })
+	return cr.forms
 }
 
 // Option configures a [Client] in [NewClient] (every call of that client),

@@ -50,7 +50,7 @@ type RateFeedback interface {
 type cooldown struct {
 	mu    sync.Mutex
 	until time.Time
-	cause *APIError // the 429 that set until, for the fail-fast error
+	cause *APIError // the 429 that set until (a copy no caller holds), for the fail-fast error
 }
 
 // extend moves the end of the pause to until, unless it already ends later.
@@ -99,12 +99,12 @@ func (cd *cooldown) check(ctx context.Context, maxWait time.Duration) (time.Dura
 		return 0, nil
 	}
 	if left > maxWait || ctxwait.OutlastsDeadline(ctx, left) {
-		e := *cause
+		e := cause.clone() // the caller's own: it may keep or change it
 		e.RetryAfter = left
 		e.attempts = 0
 		e.kind = ErrRateLimited
 		e.Message = "an earlier 429 paused this client for " + humanDuration(left) + " more, longer than the Retry-After cap or the context allows"
-		return left, &e
+		return left, e
 	}
 	return left, nil
 }
