@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -266,4 +267,69 @@ func TestScrubbingLeavesOtherTextAlone(t *testing.T) {
 	huge := bytes.Repeat([]byte(`\u0073%2F`), 1<<20)
 	kept := c.keep(huge)
 	assert.Len(t, kept, keptErrorBody)
+}
+
+// TestScrubbingOnlyWhatIsKeptEqualsScrubbingAll: replacePrefix, which scans
+// only what the kept bytes need, gives the first bytes that scrubbing the
+// whole text gives, for texts made of the key's forms (each byte in any of
+// its forms, the deepest escapes included), pieces of them and filler, at
+// every size limit the SDK uses and around them.
+func TestScrubbingOnlyWhatIsKeptEqualsScrubbingAll(t *testing.T) {
+	f := newKeyForms(escapedKey)
+	rng := rand.New(rand.NewPCG(21, 4))
+	form := func() string {
+		var b strings.Builder
+		for i := 0; i < len(escapedKey); i++ {
+			c := escapedKey[i]
+			switch rng.IntN(5) {
+			case 0:
+				b.WriteByte(c)
+			case 1:
+				fmt.Fprintf(&b, "%s%s%02X", strings.Repeat(`\`, 1+rng.IntN(maxBackslashes)), "u00", c)
+			case 2:
+				fmt.Fprintf(&b, "%%%s%02x", strings.Repeat("25", rng.IntN(maxPercent25+1)), c)
+			case 3:
+				b.WriteString(strings.Repeat(`\`, maxBackslashes) + fmt.Sprintf("u00%02x", c)) // the longest
+			default:
+				if c == '/' {
+					b.WriteString(`\/`)
+				} else {
+					b.WriteByte(c)
+				}
+			}
+		}
+		return b.String()
+	}
+	var longest strings.Builder
+	for i := 0; i < len(escapedKey); i++ {
+		fmt.Fprintf(&longest, "%su00%02x", strings.Repeat(`\`, maxBackslashes), escapedKey[i])
+	}
+	require.Len(t, longest.String(), f.longest())
+	packed := strings.Repeat(longest.String(), 600) + "tail" // every byte in the longest form: the most input per byte kept
+	require.Greater(t, len(packed), f.enough(keptErrorBody))
+	packedAll := f.replace(packed)
+	for _, limit := range []int{maxMessage, keptErrorBody} {
+		require.Equal(t, packedAll[:limit], f.replacePrefix(packed, limit))
+	}
+	for range 60 {
+		var text strings.Builder
+		for text.Len() < 8000 {
+			switch rng.IntN(4) {
+			case 0:
+				text.WriteString(form())
+			case 1:
+				f := form()
+				text.WriteString(f[:rng.IntN(len(f))]) // a piece
+			case 2:
+				text.WriteString(strings.Repeat(`x%\`, rng.IntN(50)))
+			default:
+				text.WriteString(strings.Repeat(".", rng.IntN(400)))
+			}
+		}
+		s := text.String()
+		all := f.replace(s)
+		for _, limit := range []int{maxRequestID, maxSnippet, maxMessage, keptErrorBody, 1 + rng.IntN(3000)} {
+			require.Equal(t, all[:min(len(all), limit)], f.replacePrefix(s, limit), "limit %d", limit)
+		}
+	}
 }

@@ -21,15 +21,34 @@ import (
 // A middleware never sees the API key, on the request or on resp.Request:
 // the SDK adds it after the last middleware, and only if the request still
 // goes to the base URL's scheme and host. Otherwise nothing is sent and the
-// attempt fails with an error matching [ErrInvalidRequest]. An error a
-// middleware returns is classified as a transport error would be: a network
-// error or a timeout is retried by the usual policy; any other error ends
-// the call, wrapped. Inside a middleware, [OperationFromContext] of
-// req.Context() says which operation and attempt it is.
+// attempt fails with an error matching [ErrInvalidRequest]. Nor does
+// anything it attaches to the request's context observe the keyed request:
+// a [net/http/httptrace.ClientTrace] there (otelhttptrace's, say) hears every header
+// the transport writes but the key, which it hears as "[REDACTED]".
+//
+// A middleware may answer by itself (a circuit breaker, a stub), as a
+// RoundTripper may answer net/http.Client: a response without Body or
+// Header is read as an empty one. Such a response is that call's answer
+// only: only what the API answered pauses the client after a 429 (see
+// [WithRetryAfterCap]), teaches its pacing or reaches its limiter. An
+// error a middleware returns is classified as a transport error would be:
+// a network error or a timeout is retried by the usual policy; any other
+// error ends the call, wrapped. Inside a middleware, [OperationFromContext]
+// of req.Context() says which operation and attempt it is.
 type Middleware func(req *http.Request, next MiddlewareNext) (*http.Response, error)
 
 // MiddlewareNext sends the request on: through the next middleware, or, after
-// the last one, to Helium ID.
+// the last one, to Helium ID. It is safe for concurrent use (hedging): each
+// call sends the request and gets its own answer. Its error wraps the
+// http.Client's, so errors.Is and errors.As find what the transport
+// returned.
+//
+// A session creation goes out once per attempt, however often next is
+// called: while one send of it may have reached the server, another call of
+// next with the same request fails at once with an error matching
+// [ErrInvalidRequest], and nothing is sent (a second session would be
+// billed). A send that provably never arrived (a refused connection) may be
+// made again.
 type MiddlewareNext func(req *http.Request) (*http.Response, error)
 
 // WithMiddleware runs mw around every attempt, the first given outermost.

@@ -25,11 +25,12 @@ type RateLimiter interface {
 
 // CooldownSharer is implemented by a RateLimiter that can spread a
 // server-imposed pause to other processes (the redisrate module does, through
-// Redis). When a create is answered 429 with Retry-After, the Client calls
-// ShareCooldown with the time until which the server asked callers to wait,
-// bounded by the Client's Retry-After cap (see [WithRetryAfterCap]); the
-// limiter's Wait must then not return before that time, in any process
-// sharing it. An error from ShareCooldown is logged and otherwise ignored:
+// Redis). When a create it gated is answered 429 with Retry-After by the
+// client's API (not by a middleware, not at a call's own base URL), the
+// Client calls ShareCooldown with the time until which the server asked
+// callers to wait, bounded by the Client's own Retry-After cap, never a
+// call's (see [WithRetryAfterCap]); the limiter's Wait must then not return
+// before that time, in any process sharing it. An error from ShareCooldown is logged and otherwise ignored:
 // this process waits out the cool-down either way.
 type CooldownSharer interface {
 	ShareCooldown(ctx context.Context, until time.Time) error

@@ -1,7 +1,6 @@
 package heliumid
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -19,8 +18,7 @@ import (
 // removed, then cut to its size. Cutting first could leave part of a key
 // that straddles the cut, and cleaning after removing could join a key that
 // arrived split by control characters. (Only what can be kept is scanned
-// for the key: a form of it that starts there ends within
-// keyForms.longest bytes.)
+// for the key: see keyForms.replacePrefix.)
 
 // keyForms finds an API key in text as is and in the forms JSON and URLs
 // give it, in any mix, byte by byte: a JSON escape ("\/" as PHP writes a
@@ -70,19 +68,56 @@ func (f *keyForms) replace(s string) string {
 	return f.re.ReplaceAllLiteralString(s, redacted)
 }
 
-func (f *keyForms) replaceBytes(b []byte) []byte {
-	if bytes.IndexAny(b, `\%`) < 0 {
-		return bytes.ReplaceAll(b, []byte(f.key), []byte(redacted))
+// replacePrefix returns replace(s) cut to at most limit bytes, scanning
+// only what that needs: on an error path, a hostile server's 10 MiB body
+// must not cost seconds of matching. It reads no further than enough(limit)
+// bytes of s, and scans those a window at a time, taking from each window
+// only the matches that start early enough to end inside it: the matches a
+// scan of the whole of s finds there.
+func (f *keyForms) replacePrefix(s string, limit int) string {
+	s = s[:min(len(s), f.enough(limit))]
+	if !strings.ContainsAny(s, `\%`) {
+		s = strings.ReplaceAll(s, f.key, redacted)
+		return s[:min(len(s), limit)]
 	}
-	return f.re.ReplaceAllLiteral(b, []byte(redacted))
+	var out strings.Builder
+	longest := f.longest()
+	for len(s) > 0 && out.Len() < limit {
+		window := min(len(s), limit+2*longest)
+		settled := window - longest // a match starting before it ends inside the window
+		if window == len(s) {
+			settled = window
+		}
+		done, from := settled, 0
+		for _, m := range f.re.FindAllStringIndex(s[:window], -1) {
+			if m[0] >= settled {
+				break
+			}
+			out.WriteString(s[from:m[0]])
+			out.WriteString(redacted)
+			from, done = m[1], max(done, m[1])
+		}
+		out.WriteString(s[from:done])
+		s = s[done:]
+	}
+	kept := out.String()
+	return kept[:min(len(kept), limit)]
+}
+
+// enough is how much of a text the first limit bytes of its replacement
+// depend on: each form of the key takes at most longest bytes and leaves
+// len(redacted), every other byte stays, so past this the output is
+// already limit bytes long, whatever the text holds.
+func (f *keyForms) enough(limit int) int {
+	return limit + (limit/len(redacted)+2)*f.longest()
 }
 
 // safeText makes server-provided bytes printable (see safetext.Clean), removes
 // the API key and keeps at most limit bytes (then "…").
 func (c *Client) safeText(b []byte, limit int) string {
-	forms := c.auth.keyForms()
-	s := safetext.Truncate(safetext.Clean(b), limit+forms.longest())
-	return safetext.Truncate(forms.replace(s), limit)
+	// One byte more than limit: enough for Truncate to see that the text
+	// goes on, and to cut it between runes.
+	return safetext.Truncate(c.auth.keyForms().replacePrefix(safetext.Clean(b), limit+1), limit)
 }
 
 // keep returns a copy of at most keptErrorBody bytes of body, for
@@ -92,8 +127,7 @@ func (c *Client) keep(body []byte) []byte {
 		return nil
 	}
 	forms := c.auth.keyForms()
-	kept := forms.replaceBytes(body[:min(len(body), keptErrorBody+forms.longest())])
-	return bytes.Clone(kept[:min(len(kept), keptErrorBody)])
+	return []byte(forms.replacePrefix(string(body[:min(len(body), forms.enough(keptErrorBody))]), keptErrorBody))
 }
 
 // scrub removes the API key from text.
