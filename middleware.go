@@ -23,8 +23,9 @@ import (
 // goes to the base URL's scheme and host. Otherwise nothing is sent and the
 // attempt fails with an error matching [ErrInvalidRequest]. Nor does
 // anything it attaches to the request's context observe the keyed request:
-// a [net/http/httptrace.ClientTrace] there (otelhttptrace's, say) hears every header
-// the transport writes but the key, which it hears as "[REDACTED]".
+// a [net/http/httptrace.ClientTrace] there (otelhttptrace's, say) hears
+// every header the transport writes but the key, which it hears as
+// "[REDACTED]".
 //
 // A middleware may answer by itself (a circuit breaker, a stub), as a
 // RoundTripper may answer net/http.Client: a response without Body or
@@ -116,9 +117,12 @@ type exchange struct {
 	body    []byte
 	sdkBody io.ReadCloser
 
-	mu       sync.Mutex
-	bodyOut  bool             // a send of the create is under way, or reached the server
-	answered []*http.Response // what the transport answered, to tell it from a middleware's own response
+	mu      sync.Mutex
+	bodyOut bool // a send of the create is under way, or reached the server
+	// What the transport answered, to tell it from a middleware's own
+	// response: the first answer, and those of further sends (hedging).
+	answered     *http.Response
+	answeredMore []*http.Response
 }
 
 // sendResult is what an attempt's trip through the middleware came to.
@@ -146,15 +150,16 @@ func (x *exchange) send(req *http.Request) sendResult {
 		next = func(r *http.Request) (*http.Response, error) { return mw(r, inner) }
 	}
 	resp, err := next(req)
-	var te *transportError
-	res := sendResult{fromTransport: errors.As(err, &te)}
-	if te != nil && err == error(te) {
-		err = te.err // returned as next gave it: the http.Client's own error
-	}
+	var res sendResult
 	switch {
 	case err != nil:
 		if resp != nil && resp.Body != nil {
 			resp.Body.Close() // net/http.Client also ignores a response that comes with an error
+		}
+		var te *transportError
+		res.fromTransport = errors.As(err, &te)
+		if te != nil && err == error(te) {
+			err = te.err // returned as next gave it: the http.Client's own error
 		}
 		res.err = err
 		return res
@@ -169,7 +174,7 @@ func (x *exchange) send(req *http.Request) sendResult {
 		resp.Header = make(http.Header)
 	}
 	x.mu.Lock()
-	res.fromAPI = slices.Contains(x.answered, resp)
+	res.fromAPI = resp == x.answered || slices.Contains(x.answeredMore, resp)
 	x.mu.Unlock()
 	res.resp = resp
 	return res
@@ -204,7 +209,11 @@ func (x *exchange) last(req *http.Request) (*http.Response, error) {
 	}
 	resp.Request = req // the middleware's request, without the key
 	x.mu.Lock()
-	x.answered = append(x.answered, resp)
+	if x.answered == nil {
+		x.answered = resp
+	} else {
+		x.answeredMore = append(x.answeredMore, resp)
+	}
 	x.mu.Unlock()
 	return resp, nil
 }
