@@ -1,6 +1,7 @@
 package heliumid
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/http"
@@ -141,6 +142,13 @@ func (e *APIError) Error() string {
 		b.WriteString("; " + hint)
 	}
 	return b.String()
+}
+
+// clone returns a copy of e that shares nothing with it.
+func (e *APIError) clone() *APIError {
+	c := *e
+	c.Body = bytes.Clone(e.Body)
+	return &c
 }
 
 func (e *APIError) hint() string {

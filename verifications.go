@@ -120,10 +120,7 @@ func (v *Verification) ExpiresAt() time.Time {
 // is returned, not retried: the session may exist, and a retry would create a
 // second, billed one. Look it up by VendorData with ListVerifications.
 func (c *Client) CreateVerification(ctx context.Context, req *CreateVerificationRequest, opts ...Option) (*CreatedVerification, error) {
-	if ctx == nil {
-		return nil, errNilContext
-	}
-	cfg, err := c.callConfig(opts)
+	cfg, err := c.startCall(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -157,10 +154,7 @@ func (m Method) validate() error {
 // the document data: GET /v1/verifications/{id}. An unknown id returns an
 // error matching ErrNotFound.
 func (c *Client) GetVerification(ctx context.Context, id string, opts ...Option) (*Verification, error) {
-	if ctx == nil {
-		return nil, errNilContext
-	}
-	cfg, err := c.callConfig(opts)
+	cfg, err := c.startCall(ctx, opts)
 	if err != nil {
 		return nil, err
 	}

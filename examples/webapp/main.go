@@ -46,6 +46,25 @@ func main() {
 	}
 }
 
+// newServer returns the server of h, bounded at every stage. Without
+// ReadTimeout a client that sends its headers and then stalls mid-body (or
+// trickles a byte a minute) holds a handler goroutine, and its memory,
+// forever; ReadHeaderTimeout alone bounds only the headers. WriteTimeout
+// bounds a client that stops reading the answer, IdleTimeout a kept-alive
+// connection nobody uses. WriteTimeout runs from the end of the request's
+// headers, so it is longer than /verify's call to Helium ID usually takes
+// (the SDK's own http.Client gives up on an attempt after 60 s).
+func newServer(h http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second, // a webhook body is at most 1 MiB
+		WriteTimeout:      90 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelError),
+	}
+}
+
 // run serves until ctx ends, then shuts down gracefully.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("webapp", flag.ContinueOnError)
@@ -83,11 +102,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		a.client, apiKey = a.fake.Client(), a.fake.APIKey()
 	}
 
-	srv := &http.Server{
-		Handler:           a.routes(apiKey),
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelError),
-	}
+	srv := newServer(a.routes(apiKey), logger)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -108,6 +109,18 @@ func TestRealAPI(t *testing.T) {
 	assert.Equal(t, http.StatusOK, res.StatusCode)
 	assert.Equal(t, status{"carol", id, heliumid.StatusStarted}, w.status(t, "carol"))
 	assert.NotContains(t, w.stdout.String()+w.logs.String(), "live_key_1")
+}
+
+// TestTheServerIsBoundedAtEveryStage: a client that stalls mid-body, or
+// stops reading, or keeps an idle connection, is cut off; headers alone
+// are not enough (a stalled body held a handler goroutine forever).
+func TestTheServerIsBoundedAtEveryStage(t *testing.T) {
+	srv := newServer(http.NotFoundHandler(), slog.New(slog.DiscardHandler))
+	assert.Positive(t, srv.ReadHeaderTimeout)
+	assert.Positive(t, srv.ReadTimeout, "a stalled body")
+	assert.Positive(t, srv.WriteTimeout, "a client that stops reading")
+	assert.Positive(t, srv.IdleTimeout, "an idle kept-alive connection")
+	assert.GreaterOrEqual(t, srv.ReadTimeout, srv.ReadHeaderTimeout)
 }
 
 func TestListenError(t *testing.T) {
