@@ -1,6 +1,7 @@
 package heliumid
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -121,11 +122,17 @@ func (c *config) setBaseURL(rawURL string) error {
 	const option = "WithBaseURL"
 	u, err := url.Parse(strings.TrimSpace(rawURL))
 	if err != nil {
-		return invalidOption(option, "base URL %q does not parse: %v", rawURL, err)
+		// Neither the URL nor url.Error's text (which quotes it): it may
+		// hold a password.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return invalidOption(option, "base URL does not parse: %v", err)
 	}
 	switch {
 	case u.Scheme == "" || u.Host == "":
-		return invalidOption(option, "base URL %q must be absolute, like %q", rawURL, DefaultBaseURL)
+		return invalidOption(option, "base URL must be absolute (a scheme and a host), like %q", DefaultBaseURL)
 	case u.User != nil:
 		return invalidOption(option, "base URL must not carry user info")
 	case u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
