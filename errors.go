@@ -111,6 +111,7 @@ type APIError struct {
 	method, path string // the request, for the message
 	attempts     int    // how many attempts were made, for the message
 	kind         error  // the sentinel, when it cannot be derived from the codes
+	advice       string // replaces the hint, when set (DownloadMedia's errors come from another host)
 }
 
 // Error describes the failure and what to do about it. It never contains the
@@ -144,6 +145,9 @@ func (e *APIError) Error() string {
 }
 
 func (e *APIError) hint() string {
+	if e.advice != "" {
+		return e.advice
+	}
 	switch e.sentinel() {
 	case ErrUnauthorized:
 		return "check the API key given to NewClient (test and live keys are different integrations)"
