@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -477,4 +478,34 @@ func TestDownloadMediaNeverShowsThePathOrQuery(t *testing.T) {
 	for _, secret := range []string{"SECRETPATH", "SECRETSIG", "SECRETCRED", "SECRETLOC", "selfies", "case=", testKey} {
 		assert.NotContains(t, logs.String(), secret)
 	}
+}
+
+// FuzzMediaURL: any URL a response may carry is checked without a panic,
+// and a refusal never quotes its query or path.
+func FuzzMediaURL(f *testing.F) {
+	f.Fuzz(func(t *testing.T, raw string) {
+		u, err := parseMediaURL(raw)
+		if err == nil {
+			if refusedMediaURL(u) != "" || (u.Scheme != "https" && !isLoopback(u.Hostname())) {
+				t.Fatalf("%q accepted", raw)
+			}
+			return
+		}
+		if !errors.Is(err, ErrInvalidRequest) {
+			t.Fatalf("%q: %v does not match ErrInvalidRequest", raw, err)
+		}
+		parsed, perr := url.Parse(raw)
+		if perr != nil {
+			if len(raw) > 8 && strings.Contains(err.Error(), raw) {
+				t.Fatalf("the error quotes the URL %q: %v", raw, err)
+			}
+			return
+		}
+		o := origin(parsed)
+		for _, part := range []string{parsed.RawQuery, parsed.Path} {
+			if len(part) > 3 && !strings.Contains(o, part) && strings.Contains(err.Error(), part) {
+				t.Fatalf("the error quotes %q of %q: %v", part, raw, err)
+			}
+		}
+	})
 }

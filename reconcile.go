@@ -63,8 +63,8 @@ func (e *FetchError) Unwrap() error { return e.Err }
 // At most 8 requests are in flight at once, or as many as
 // [WithConcurrency] says; the goroutines that send them stop with the
 // loop. opts apply to every request; an invalid one is yielded once,
-// before any I/O. [WithResponseInfo] describes the request of the last
-// session or FetchError yielded.
+// before any I/O. [WithResponseInfo] describes the last request whose
+// outcome was yielded (an invalid id's FetchError sends none).
 func (c *Client) GetVerifications(ctx context.Context, ids []string, opts ...Option) iter.Seq2[*Verification, error] {
 	return func(yield func(*Verification, error) bool) {
 		if ctx == nil {
