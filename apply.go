@@ -22,9 +22,9 @@ import "time"
 //
 //  1. Nothing stored: v is applied, unless its Status is empty.
 //  2. Both v and the stored row carry an updatedAt, and they differ: the
-//     newer one wins, whatever the statuses. Helium ID stamps every change,
-//     so this is the rule that settles almost every case, a resubmission's
-//     included.
+//     newer one wins, whatever the statuses. A session as GET returns it
+//     carries updatedAt (docs/API.md), so this is the rule that settles
+//     almost every case, a resubmission's included.
 //  3. Otherwise (a timestamp missing, or both equal) the lifecycle decides:
 //     v wins when its status comes later in the lifecycle than the stored
 //     one, as [Status.Stage] orders them, so a stale status never replaces
