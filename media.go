@@ -47,10 +47,10 @@ const maxMediaRedirects = 10
 //
 // The request carries no credentials and nothing of the SDK's own: not
 // the API key, not the headers of [WithHeader], not the SDK's User-Agent,
-// whatever the host, the base URL's included. Media URLs carry their own
-// authorization (Helium ID's docs show them on S3 storage, whose presigned
-// URLs hold it in the query), and a URL read from a response must not
-// lead the key anywhere. For the same reason [Middleware] does not run
+// whatever the host, the base URL's included: a URL read from a response
+// must not lead the key anywhere, and a media URL is expected to carry its
+// own authorization (the sample in Helium ID's docs shows S3 URLs; a
+// presigned one holds it in the query). For the same reason [Middleware] does not run
 // (middleware may add credentials of a gateway in front of the API), and
 // a media request neither waits for nor causes the pause a 429 of the API
 // imposes on the client's reads: the media host is another server. It
