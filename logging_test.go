@@ -150,9 +150,9 @@ func TestADisabledLoggerCostsNothing(t *testing.T) {
 		_, _ = c2.GetVerification(context.Background(), "v")
 	})
 	assert.Positive(t, h.enabled.Load(), "the client asks before it builds a record")
-	// sync.Pool may drop a buffer between runs (at random under -race),
-	// costing one allocation either side.
-	assert.InDelta(t, allocs, allocsDisabled, 1, "a logger with debug disabled costs nothing per request")
+	// sync.Pool may drop a buffer between runs, costing one allocation
+	// either side (and a few under -race, which drops at random).
+	assert.InDelta(t, allocs, allocsDisabled, poolSlack(1), "a logger with debug disabled costs nothing per request")
 }
 
 func TestVerificationPrintsWithoutPersonalData(t *testing.T) {
