@@ -112,6 +112,7 @@ type APIError struct {
 	method, path string // the request, for the message
 	attempts     int    // how many attempts were made, for the message
 	kind         error  // the sentinel, when it cannot be derived from the codes
+	advice       string // replaces the hint, when set (DownloadMedia's errors come from another host)
 }
 
 // Error describes the failure and what to do about it. It never contains the
@@ -152,6 +153,9 @@ func (e *APIError) clone() *APIError {
 }
 
 func (e *APIError) hint() string {
+	if e.advice != "" {
+		return e.advice
+	}
 	if e.method == http.MethodPost && e.path == "/v1/verifications" && e.mayHaveCreated() {
 		// Not retried for that reason: see CreateVerification.
 		return "the session may exist: look it up by VendorData (ListVerifications) before creating it again"
