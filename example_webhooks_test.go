@@ -84,8 +84,10 @@ func ExampleWebhookHandler() {
 	stored := map[string]row{"66f1": {status: heliumid.StatusStarted}} // your database
 
 	handle := func(ctx context.Context, ev *heliumid.WebhookEvent) error {
-		if ev.Event != heliumid.EventVerificationStatus || ev.Data == nil {
-			return nil // not for us: acknowledge
+		// No filter on ev.Event: Helium ID's docs name no event
+		// (EventVerificationStatus is the fake's name).
+		if ev.Data == nil {
+			return nil // nothing to apply: acknowledge
 		}
 		mu.Lock()
 		defer mu.Unlock()
