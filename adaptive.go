@@ -21,6 +21,12 @@ package heliumid
 // need to know your cap; set WithRateLimiter only to stay below a budget of
 // your own. WithAdaptiveRate(false) restores the behaviour of 0.1: nothing
 // paced, every waiting create sent when a pause ends.
+//
+// Given to one call, it decides whether that call waits in the client's
+// pacing, nothing more: a client that paces still learns from the answers
+// to a call that does not, and on a client that does not pace, the calls
+// given WithAdaptiveRate(true) pace among themselves, without ever holding
+// back the client's other creates.
 func WithAdaptiveRate(on bool) Option {
 	return func(c *config) error {
 		c.adaptiveOff = !on

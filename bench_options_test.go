@@ -73,7 +73,7 @@ func TestACallWithoutOptionsAllocatesNothingForThem(t *testing.T) {
 	withMiddleware := testing.AllocsPerRun(200, get(pass))
 	t.Logf("allocations per GET: beneath the options %.0f, plain %.0f, with a call option %.0f, with a middleware %.0f",
 		beneath, plain, withMaxRetries, withMiddleware)
-	assert.Equal(t, beneath, plain, "a call without options pays nothing for them")
+	assert.InDelta(t, beneath, plain, poolSlack(0), "a call without options pays nothing for them")
 	assert.LessOrEqual(t, withMaxRetries-plain, 2.0, "a call option costs its copy of the settings, whatever they hold")
 	assert.Greater(t, withMiddleware, withMaxRetries, "middleware cost their chain and context, only when used")
 }

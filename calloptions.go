@@ -57,7 +57,8 @@ func isTokenChar(r rune) bool {
 		strings.ContainsRune("!#$%&'*+-.^_`|~", r))
 }
 
-// WithRequestTimeout bounds each attempt of a call (d > 0) while its context
+// WithRequestTimeout bounds each attempt of a call (any d > 0, math.MaxInt64
+// included) while its context
 // bounds the whole call, retries and waits included: a short timeout on the
 // request path of a sign-up page, say. An attempt that runs out of time is a
 // timeout: a read is retried by the usual policy, a create is not (the
@@ -74,8 +75,11 @@ func WithRequestTimeout(d time.Duration) Option {
 
 // WithResponseInfo makes one call fill dst before it returns, on success and
 // on failure: for a support ticket's request id, or a header of a proxy's.
-// It is an option of a call only; given to NewClient it is refused with
-// [ErrInvalidOption].
+// dst describes the call it was given to, whatever the outcome: it is reset
+// when the call starts, so a call that fails before any I/O (an invalid id
+// or option, even one given before WithResponseInfo, a nil context) leaves
+// it zero, never describing an earlier call. It is an option of a call
+// only; given to NewClient it is refused with [ErrInvalidOption].
 func WithResponseInfo(dst *ResponseInfo) Option {
 	return func(c *config) error {
 		if dst == nil {

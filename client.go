@@ -1,6 +1,7 @@
 package heliumid
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -8,6 +9,7 @@ import (
 	"net/url"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/heliumid/heliumid-go/internal/pace"
@@ -35,6 +37,15 @@ type Client struct {
 type credentials struct {
 	key    string
 	header []string
+
+	formsOnce sync.Once
+	forms     *keyForms // compiled on the first error: a client that never fails never pays for it
+}
+
+// keyForms returns what finds the key in server text (see scrub.go).
+func (cr *credentials) keyForms() *keyForms {
+	cr.formsOnce.Do(func() { cr.forms = newKeyForms(cr.key) })
+	return cr.forms
 }
 
 // Option configures a [Client] in [NewClient] (every call of that client),
@@ -95,6 +106,12 @@ func invalidOption(option, format string, args ...any) error {
 // hosts (localhost, 127.0.0.0/8, ::1), where http is allowed for tests. It may
 // carry a path prefix (like the real "/api"), but no user info, query or
 // fragment. The API key is only ever sent to this host.
+//
+// Given to one call, it sends that call (and the key) to rawURL. The
+// client-wide state (the 429 pauses, adaptive pacing, what the limiter
+// shares with a fleet) is about the client's own base URL: such a call
+// neither waits for it nor teaches it, and waits out its own 429s on its
+// own.
 func WithBaseURL(rawURL string) Option {
 	return func(c *config) error {
 		return c.setBaseURL(rawURL)
@@ -105,11 +122,17 @@ func (c *config) setBaseURL(rawURL string) error {
 	const option = "WithBaseURL"
 	u, err := url.Parse(strings.TrimSpace(rawURL))
 	if err != nil {
-		return invalidOption(option, "base URL %q does not parse: %v", rawURL, err)
+		// Neither the URL nor url.Error's text (which quotes it): it may
+		// hold a password.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return invalidOption(option, "base URL does not parse: %v", err)
 	}
 	switch {
 	case u.Scheme == "" || u.Host == "":
-		return invalidOption(option, "base URL %q must be absolute, like %q", rawURL, DefaultBaseURL)
+		return invalidOption(option, "base URL must be absolute (a scheme and a host), like %q", DefaultBaseURL)
 	case u.User != nil:
 		return invalidOption(option, "base URL must not carry user info")
 	case u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
@@ -179,7 +202,8 @@ func WithMaxRetries(n int) Option {
 
 // WithRetryBackoff sets the exponential backoff between retries: base ×
 // 2^attempt with jitter, never more than max (defaults: 500 ms, 10 s). A
-// Retry-After header from the server replaces the backoff.
+// Retry-After header from the server replaces the backoff. Any max ≥ base
+// > 0 is valid, math.MaxInt64 included: the doubling stops at max.
 func WithRetryBackoff(base, max time.Duration) Option {
 	return func(c *config) error {
 		if err := checkGrowth("WithRetryBackoff", base, max); err != nil {
@@ -204,11 +228,19 @@ func checkGrowth(option string, first, max time.Duration) error {
 // long the server asked for, so your code can schedule the retry instead of
 // holding a request open.
 //
-// The cap also bounds the pause a 429 imposes on the other requests of its
-// class (creates, or reads): they wait out the server's Retry-After, but
-// never longer than d; after that the next request finds out whether the
-// window is still closed. A cap of 0 never pauses: every 429 with a
-// Retry-After fails its call at once.
+// The client's cap (given to NewClient) also bounds the pause a 429 imposes
+// on the other requests of its class (creates, or reads), and what
+// [CooldownSharer] hears: they wait out the server's Retry-After, but never
+// longer than d; after that the next request finds out whether the window
+// is still closed. A cap of 0 is valid: it never waits out a Retry-After,
+// and never pauses: every 429 with a Retry-After fails its call at once.
+//
+// Given to one call, the cap is that call's own: the call waits out a
+// Retry-After up to it (the part beyond the client's pause on its own),
+// but the pause of the client's other requests, and of the fleet, stays
+// bounded by the client's cap, whether the call's is longer or shorter. A
+// call's setting never reaches the client-wide state; see [WithBaseURL],
+// [WithAdaptiveRate] and [WithRateLimiter] for the others.
 func WithRetryAfterCap(d time.Duration) Option {
 	return func(c *config) error {
 		if d < 0 {
@@ -222,6 +254,7 @@ func WithRetryAfterCap(d time.Duration) Option {
 // WithPollInterval sets how WaitForDecision polls: first after first, then
 // doubling up to max (defaults: 1 s and 30 s). Shorten it in tests against
 // heliumidtest; in production, polling more often only spends requests.
+// Any max ≥ first > 0 is valid, math.MaxInt64 included.
 func WithPollInterval(first, max time.Duration) Option {
 	return func(c *config) error {
 		if err := checkGrowth("WithPollInterval", first, max); err != nil {
@@ -238,7 +271,10 @@ func WithPollInterval(first, max time.Duration) Option {
 // to guess your plan's cap. A *rate.Limiter from golang.org/x/time/rate fits;
 // for a budget shared by several processes see the redisrate module. Reads
 // (get, list) are not gated. A limiter that implements [RateFeedback] hears
-// every create's outcome.
+// the outcome of every create it gated that the client's API answered; one
+// that implements [CooldownSharer] hears the pauses of those creates'
+// 429s. Given to one call, l gates and hears that call only; the client's
+// limiter then hears nothing of it.
 func WithRateLimiter(l RateLimiter) Option {
 	return func(c *config) error {
 		if l == nil {

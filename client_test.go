@@ -50,12 +50,16 @@ func TestWithBaseURL(t *testing.T) {
 		"", "server.heliumid.io/api", "/api", "http://server.heliumid.io/api", "http://10.0.0.1",
 		"ftp://localhost", "https://user:pass@server.heliumid.io", "https://server.heliumid.io/api?x=1",
 		"https://server.heliumid.io/api#frag", "https://server.heliumid.io/api?", "://bad", "https://%zz",
+		// A URL with a password that does not parse, or is not absolute:
+		// the message must not quote it.
+		"https://user:s3cret@server.heliumid.io:x/api", "user:s3cret@server.heliumid.io", "//user:s3cret@server.heliumid.io",
 	}
 	for _, in := range invalid {
 		_, err := NewClient(testKey, WithBaseURL(in))
 		assert.ErrorIs(t, err, ErrInvalidOption, in)
 		if err != nil {
 			assert.NotContains(t, err.Error(), "pass", "no credentials in the message: %v", err)
+			assert.NotContains(t, err.Error(), "s3cret", "no credentials in the message: %v", err)
 		}
 	}
 }

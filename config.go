@@ -1,6 +1,7 @@
 package heliumid
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"time"
@@ -25,6 +26,7 @@ type config struct {
 	requestTimeout time.Duration // 0: attempts bounded by the call's context only
 	pollFirst      time.Duration
 	pollMax        time.Duration
+	concurrency    int // GetVerifications' requests in flight; 0: defaultConcurrency
 
 	limiter     RateLimiter
 	adaptiveOff bool         // WithAdaptiveRate(false)
@@ -58,22 +60,45 @@ func defaultConfig() config {
 // callConfig returns the settings of one call: the Client's own when the
 // call has no options (no copy, nothing allocated), else a copy with opts
 // applied. An invalid option fails the call here, before any I/O.
+//
+// Every option is applied, even after an invalid one (whose error, the
+// first, is returned): a WithResponseInfo among them is reset at the call's
+// start whatever the outcome, so that a ResponseInfo reused from an earlier
+// call never describes that call instead of this one.
 func (c *Client) callConfig(opts []Option) (*config, error) {
 	if len(opts) == 0 {
 		return &c.config, nil
 	}
 	cfg := c.config
 	cfg.middleware = cfg.middleware[:len(cfg.middleware):len(cfg.middleware)] // a call's WithMiddleware appends to a copy
+	var first error
 	for _, opt := range opts {
 		if opt == nil {
 			continue
 		}
-		if err := opt(&cfg); err != nil {
-			return nil, err
+		if err := opt(&cfg); err != nil && first == nil {
+			first = err
 		}
+	}
+	if cfg.info != nil {
+		*cfg.info = ResponseInfo{}
+	}
+	if first != nil {
+		return nil, first
 	}
 	if cfg.callerHC != c.callerHC {
 		cfg.hc = guardRedirects(cfg.callerHC)
 	}
 	return &cfg, nil
+}
+
+// startCall is how every method begins: its settings (resetting a
+// ResponseInfo it was given), then a nil context refused, then an invalid
+// option, each before any I/O.
+func (c *Client) startCall(ctx context.Context, opts []Option) (*config, error) {
+	cfg, err := c.callConfig(opts)
+	if ctx == nil {
+		return nil, errNilContext
+	}
+	return cfg, err
 }

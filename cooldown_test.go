@@ -3,6 +3,7 @@ package heliumid
 import (
 	"context"
 	"net/http"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -104,4 +105,77 @@ func TestAZeroRetryAfterCapNeverPauses(t *testing.T) {
 		require.NoError(t, err)
 		assert.Zero(t, time.Since(start))
 	})
+}
+
+// slowFeedback is a limiter whose Feedback, on the first throttle, takes a
+// few milliseconds: the caller that met the 429 is held there, between
+// starting the pause and annotating its error, without synchronising with
+// anyone, while other callers build their fail-fast errors from the pause.
+type slowFeedback struct{ once sync.Once }
+
+func (*slowFeedback) Wait(context.Context) error { return nil }
+
+func (l *slowFeedback) Feedback(throttled bool) {
+	if throttled {
+		l.once.Do(func() { time.Sleep(5 * time.Millisecond) })
+	}
+}
+
+// TestConcurrentCreatesMeetingA429ShareNoError: on the plain create path,
+// concurrent creates meet a 429 with Retry-After. The 429 that starts the
+// pause is kept as the pause's own copy: the caller who met it goes on
+// annotating its error (its attempts) while the others build their
+// fail-fast errors from the pause. Run with -race. Every caller's error is
+// its own: what one does with it shows in no other.
+func TestConcurrentCreatesMeetingA429ShareNoError(t *testing.T) {
+	c, mock := newMockClient(t, WithRateLimiter(&slowFeedback{}))
+	inFlight := make(chan struct{})
+	var first sync.Once
+	mock.RegisterNoResponder(func(req *http.Request) (*http.Response, error) {
+		resp, err := respond(429, errEnvelope(429, "cap"), "Retry-After", "10", "X-Request-Id", "r-429")(req)
+		first.Do(func() { close(inFlight) })
+		return resp, err
+	})
+	fromPause := func() *APIError {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second) // shorter than the pause: fail fast
+		defer cancel()
+		_, err := c.CreateVerification(ctx, &CreateVerificationRequest{})
+		var apiErr *APIError
+		require.ErrorAs(t, err, &apiErr)
+		return apiErr
+	}
+
+	var met *APIError
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, err := c.CreateVerification(context.Background(), &CreateVerificationRequest{}, WithMaxRetries(0))
+		require.ErrorAs(t, err, &met)
+	}()
+	<-inFlight
+	var wg sync.WaitGroup
+	errs := make(chan *APIError, 16*8)
+	for range 16 {
+		wg.Go(func() {
+			for range 8 {
+				errs <- fromPause()
+			}
+		})
+	}
+	wg.Wait()
+	<-done
+	close(errs)
+	seen := map[*APIError]bool{met: true}
+	for apiErr := range errs {
+		require.ErrorIs(t, apiErr, ErrRateLimited)
+		assert.False(t, seen[apiErr], "two callers got the same *APIError")
+		seen[apiErr] = true
+	}
+
+	met.RequestID, met.Body[0] = "changed by its caller", 'X'
+	later := fromPause()
+	assert.Equal(t, "r-429", later.RequestID, "the pause's error is not the caller's")
+	assert.Equal(t, byte('{'), later.Body[0])
+	later.Body[0] = 'Y'
+	assert.Equal(t, byte('{'), fromPause().Body[0], "nor is one fail-fast error another's")
 }

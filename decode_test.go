@@ -33,7 +33,12 @@ func TestSessionDecoding(t *testing.T) {
 		wantErr    string // part of the error, when it must fail
 	}{
 		{name: "whitespace", data: "\t{\n\"id\" : \"x\" ,\r\n\"status\":\"started\"}\n", want: Verification{ID: "x", Status: StatusStarted}},
-		{name: "unknown members ignored", data: `{"extra":[1,{"a":null}],"id":"x","n":-1.5e3}`, want: Verification{ID: "x"}},
+		{name: "unknown members kept in Extra", data: `{"extra":[1,{"a":null}],"id":"x","n":-1.5e3}`,
+			want: Verification{ID: "x", Extra: map[string]json.RawMessage{"extra": json.RawMessage(`[1,{"a":null}]`), "n": json.RawMessage(`-1.5e3`)}}},
+		{name: "Extra in the form encoding/json writes", data: `{"id":"x","link":"https://a.test/?a=1&b=<2>","o":{ "k" : [ 1 , 2 ] }}`,
+			want: Verification{ID: "x", Extra: map[string]json.RawMessage{"link": json.RawMessage(`"https://a.test/?a=1\u0026b=\u003c2\u003e"`), "o": json.RawMessage(`{"k":[1,2]}`)}}},
+		{name: "members matched to a field, in any case, are not extra", data: `{"ID":"x","_Id":"m","VerificationID":"v","Extra":1}`,
+			want: Verification{ID: "x", Extra: map[string]json.RawMessage{"Extra": json.RawMessage(`1`)}}},
 		{name: "names match as encoding/json does", data: `{"ID":"x","STATUS":"failed"}`, want: Verification{ID: "x", Status: StatusFailed}},
 		{name: "escaped names and values", data: `{"\u0069d":"a\u0041","reason":"line\nbreak"}`, want: Verification{ID: "aA", Reason: "line\nbreak"}},
 		{name: "a repeated member: the last wins", data: `{"id":"a","id":"b"}`, want: Verification{ID: "b"}},

@@ -10,11 +10,40 @@
 //	if err != nil { ... }
 //	http.Redirect(w, r, session.Link, http.StatusSeeOther) // the end-user verifies there
 //
-// The decision then arrives at your webhook endpoint (see [WebhookHandler]
-// and [ParseWebhook]), or you poll for it with [Client.GetVerification] or
-// [Client.WaitForDecision]. A session's [Status] moves through the lifecycle
-// described at [Status.CanTransitionTo]; [Status.IsTerminal] tells when it
-// is over.
+// The decision then arrives at your webhook endpoint, or you poll for it
+// with [Client.GetVerification] or [Client.WaitForDecision]:
+//
+//	mux := http.NewServeMux()
+//	mux.Handle("/webhooks/heliumid", heliumid.WebhookHandler(apiKey, handle)) // handle(ctx, ev) stores ev.Data
+//
+// [WebhookHandler] checks each delivery's signature before it calls handle
+// ([ParseWebhook] does the same for another router). Helium ID's docs say it
+// POSTs on status changes but nothing about delivering again after a
+// failure, so never count on a webhook alone: store decisions with one
+// function that applies a session only when [Verification.Supersedes] says
+// it is newer, and call it from the handler and from a periodic sweep of
+// the sessions still undecided ([Client.GetVerifications]). A session's
+// [Status] moves through the lifecycle described at [Status.CanTransitionTo]
+// (this SDK's reading of Helium ID's docs); [Status.IsDecided] tells when
+// waiting can tell you no more.
+//
+// # Webhooks and the sweep
+//
+// Helium ID's docs say a webhook goes out when a session's status changes;
+// they say nothing about retrying a delivery that failed (docs/API.md,
+// "Webhooks"). This SDK never relies on redelivery: a decision must reach
+// your database even if every delivery of it fails. Feed one apply rule,
+// [Verification.Supersedes], from two sides: the webhook handler, and a
+// periodic sweep that fetches the sessions your database still holds as
+// undecided with [Client.GetVerifications]. Supersedes keeps the latest
+// read whatever the order: repeats, a sweep racing a webhook, a
+// resubmission after a failure.
+//
+//	for v, err := range client.GetVerifications(ctx, undecidedIDs) {
+//		if err != nil { ... } // a *FetchError names the id; the others go on
+//		row := db.Load(v.ID)
+//		if v.Supersedes(row.Status, row.UpdatedAt) { db.Save(v.ID, v.Status, v.UpdatedAt) }
+//	}
 //
 // # Errors
 //
@@ -47,12 +76,23 @@
 // # Secrets and personal data
 //
 // The API key is never logged, printed (a Client formats as [REDACTED]) or
-// sent to another host than the base URL's. A [Verification]'s String and
-// slog LogValue leave out the document data, selfie and VendorData.
+// sent to another host than the base URL's. A [Verification]'s String,
+// every fmt verb and its slog LogValue leave out the document data, selfie,
+// VendorData, Meta and [Verification.Extra] (what the SDK does not model).
+// [Client.DownloadMedia] fetches a session's images with no credential of
+// the SDK's, and names only the host of their URLs, which may carry one.
 //
 // # Testing without the network
 //
 // Package heliumidtest runs a fake Helium ID on loopback that serves the
 // whole API, moves sessions through their lifecycle on command and sends
 // signed webhooks: use it to test your integration.
+//
+// # What is Helium ID's and what is this SDK's
+//
+// What this package says of Helium ID comes from Helium ID's documentation;
+// everything else (retries, pacing, the webhook event name
+// [EventVerificationStatus], the accepted signature encodings, the lifecycle
+// beyond what the docs name) is this SDK's choice. docs/API.md in the
+// repository lists the pages and marks each fact and each choice.
 package heliumid

@@ -1,6 +1,7 @@
 package heliumid
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/http"
@@ -111,6 +112,7 @@ type APIError struct {
 	method, path string // the request, for the message
 	attempts     int    // how many attempts were made, for the message
 	kind         error  // the sentinel, when it cannot be derived from the codes
+	advice       string // replaces the hint, when set (DownloadMedia's errors come from another host)
 }
 
 // Error describes the failure and what to do about it. It never contains the
@@ -143,7 +145,17 @@ func (e *APIError) Error() string {
 	return b.String()
 }
 
+// clone returns a copy of e that shares nothing with it.
+func (e *APIError) clone() *APIError {
+	c := *e
+	c.Body = bytes.Clone(e.Body)
+	return &c
+}
+
 func (e *APIError) hint() string {
+	if e.advice != "" {
+		return e.advice
+	}
 	if e.method == http.MethodPost && e.path == "/v1/verifications" && e.mayHaveCreated() {
 		// Not retried for that reason: see CreateVerification.
 		return "the session may exist: look it up by VendorData (ListVerifications) before creating it again"

@@ -199,22 +199,17 @@ func ExampleParseStatus() {
 	// "escalated" -> "escalated" known=false terminal=false
 }
 
-// Webhook deliveries repeat and arrive out of order: apply a status only
-// when the stored one can still reach it.
+// Whether a status can still follow another in this SDK's lifecycle. To
+// decide whether to store a status you read, use Verification.Supersedes.
 func ExampleStatus_CanReach() {
 	stored := heliumid.StatusSubmitted
-	for _, incoming := range []heliumid.Status{heliumid.StatusStarted, heliumid.StatusSubmitted, heliumid.StatusSuccessful} {
-		if stored.CanReach(incoming) {
-			fmt.Println("apply", incoming)
-			stored = incoming
-		} else {
-			fmt.Println("ignore", incoming)
-		}
+	for _, later := range []heliumid.Status{heliumid.StatusStarted, heliumid.StatusSubmitted, heliumid.StatusSuccessful} {
+		fmt.Println(later, stored.CanReach(later))
 	}
 	// Output:
-	// ignore started
-	// ignore submitted
-	// apply successful
+	// started false
+	// submitted false
+	// successful true
 }
 
 // A session's next steps, and what happens when it expires.

@@ -173,7 +173,7 @@ func FuzzParseStatus(f *testing.F) {
 }
 
 // FuzzVerificationJSON: decoding arbitrary JSON never panics, what decodes
-// survives a round trip through its own encoding, and decoding twice (into
+// survives a round trip through its own encoding (Extra byte for byte), and decoding twice (into
 // what the first decoding left) changes nothing: every member present is
 // set again, every member absent was kept.
 func FuzzVerificationJSON(f *testing.F) {
@@ -186,7 +186,7 @@ func FuzzVerificationJSON(f *testing.F) {
 		_ = v.LogValue()
 		_ = v.ExpiresAt()
 		again := v
-		again.Meta = maps.Clone(v.Meta) // decoding merges into maps and pointed-to structs
+		again.Meta, again.Extra = maps.Clone(v.Meta), maps.Clone(v.Extra) // decoding merges into maps and pointed-to structs
 		again.Selfie, again.Document, again.DocumentInfo = clonePtr(v.Selfie), clonePtr(v.Document), clonePtr(v.DocumentInfo)
 		if err := json.Unmarshal(data, &again); err != nil || !reflect.DeepEqual(again, v) {
 			t.Fatalf("decoding %q again changed %#v into %#v (%v)", data, v, again, err)
@@ -200,7 +200,7 @@ func FuzzVerificationJSON(f *testing.F) {
 			t.Fatalf("re-decoding our own encoding %s: %v", b, err)
 		}
 		if back.ID != v.ID || back.Status != v.Status || back.StatusCode != v.StatusCode ||
-			!back.CreatedAt.Equal(v.CreatedAt) || !back.UpdatedAt.Equal(v.UpdatedAt) {
+			!back.CreatedAt.Equal(v.CreatedAt) || !back.UpdatedAt.Equal(v.UpdatedAt) || !reflect.DeepEqual(back.Extra, v.Extra) {
 			t.Fatalf("round trip changed %+v into %+v (via %s)", v, back, b)
 		}
 		if v.CreatedAt.IsZero() != v.ExpiresAt().IsZero() {

@@ -35,10 +35,7 @@ func (o *ListVerificationsOptions) validate() error {
 // opts as the query (nil opts: the server's first page and defaults). Use
 // AllVerifications to walk every page.
 func (c *Client) ListVerifications(ctx context.Context, opts *ListVerificationsOptions, callOpts ...Option) ([]*Verification, error) {
-	if ctx == nil {
-		return nil, errNilContext
-	}
-	cfg, err := c.callConfig(callOpts)
+	cfg, err := c.startCall(ctx, callOpts)
 	if err != nil {
 		return nil, err
 	}
@@ -84,11 +81,7 @@ func (c *Client) listPage(ctx context.Context, cfg *config, opts *ListVerificati
 // numbers say it was the last.
 func (c *Client) AllVerifications(ctx context.Context, opts *ListVerificationsOptions, callOpts ...Option) iter.Seq2[*Verification, error] {
 	return func(yield func(*Verification, error) bool) {
-		if ctx == nil {
-			yield(nil, errNilContext)
-			return
-		}
-		cfg, err := c.callConfig(callOpts)
+		cfg, err := c.startCall(ctx, callOpts)
 		if err != nil {
 			yield(nil, err)
 			return

@@ -150,19 +150,24 @@ func TestADisabledLoggerCostsNothing(t *testing.T) {
 		_, _ = c2.GetVerification(context.Background(), "v")
 	})
 	assert.Positive(t, h.enabled.Load(), "the client asks before it builds a record")
-	// sync.Pool may drop a buffer between runs (at random under -race),
-	// costing one allocation either side.
-	assert.InDelta(t, allocs, allocsDisabled, 1, "a logger with debug disabled costs nothing per request")
+	// sync.Pool may drop a buffer between runs, costing one allocation
+	// either side (and a few under -race, which drops at random).
+	assert.InDelta(t, allocs, allocsDisabled, poolSlack(1), "a logger with debug disabled costs nothing per request")
 }
 
 func TestVerificationPrintsWithoutPersonalData(t *testing.T) {
 	var v Verification
 	require.NoError(t, json.Unmarshal([]byte(fullVerification), &v))
-	pii := []string{"JANE", "DOE", "X1234567", "1990-05-06", "cdn.heliumid.io", "selfies/", "docs/f.jpg", "user-42", "passport"}
-	var buf bytes.Buffer
+	pii := []string{"JANE", "DOE", "X1234567", "1990-05-06", "cdn.heliumid.io", "selfies/", "docs/f.jpg", "user-42", "passport", "HIDDEN LANE", "ignored"}
+	require.NotEmpty(t, v.Extra)
+	onlyExtra := Verification{ID: "x", Extra: v.Extra}
+	ev := &WebhookEvent{Event: EventVerificationStatus, Data: &onlyExtra}
+	var buf, text bytes.Buffer
 	jsonLogger := slog.New(slog.NewJSONHandler(&buf, nil))
-	jsonLogger.Info("x", "v", v, "pv", &v, "doc", v.Document, "info", v.DocumentInfo, "selfie", v.Selfie, "info2", *v.DocumentInfo)
-	outputs := map[string]string{"slog JSON": buf.String()}
+	jsonLogger.Info("x", "v", v, "pv", &v, "doc", v.Document, "info", v.DocumentInfo, "selfie", v.Selfie, "info2", *v.DocumentInfo,
+		"extra", onlyExtra, "event", ev)
+	slog.New(slog.NewTextHandler(&text, nil)).Info("x", "v", &v, "extra", &onlyExtra, "event", *ev)
+	outputs := map[string]string{"slog JSON": buf.String(), "slog text": text.String()}
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
 		outputs[verb] = fmt.Sprintf(verb, v) + fmt.Sprintf(verb, &v) + fmt.Sprintf(verb, v.DocumentInfo) +
 			fmt.Sprintf(verb, *v.Document) + fmt.Sprintf(verb, v.Selfie) + fmt.Sprintf(verb, []*Verification{&v})

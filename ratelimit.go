@@ -25,11 +25,12 @@ type RateLimiter interface {
 
 // CooldownSharer is implemented by a RateLimiter that can spread a
 // server-imposed pause to other processes (the redisrate module does, through
-// Redis). When a create is answered 429 with Retry-After, the Client calls
-// ShareCooldown with the time until which the server asked callers to wait,
-// bounded by the Client's Retry-After cap (see [WithRetryAfterCap]); the
-// limiter's Wait must then not return before that time, in any process
-// sharing it. An error from ShareCooldown is logged and otherwise ignored:
+// Redis). When a create it gated is answered 429 with Retry-After by the
+// client's API (not by a middleware, not at a call's own base URL), the
+// Client calls ShareCooldown with the time until which the server asked
+// callers to wait, bounded by the Client's own Retry-After cap, never a
+// call's (see [WithRetryAfterCap]); the limiter's Wait must then not return
+// before that time, in any process sharing it. An error from ShareCooldown is logged and otherwise ignored:
 // this process waits out the cool-down either way.
 type CooldownSharer interface {
 	ShareCooldown(ctx context.Context, until time.Time) error
@@ -50,7 +51,7 @@ type RateFeedback interface {
 type cooldown struct {
 	mu    sync.Mutex
 	until time.Time
-	cause *APIError // the 429 that set until, for the fail-fast error
+	cause *APIError // the 429 that set until (a copy no caller holds), for the fail-fast error
 }
 
 // extend moves the end of the pause to until, unless it already ends later.
@@ -99,12 +100,12 @@ func (cd *cooldown) check(ctx context.Context, maxWait time.Duration) (time.Dura
 		return 0, nil
 	}
 	if left > maxWait || ctxwait.OutlastsDeadline(ctx, left) {
-		e := *cause
+		e := cause.clone() // the caller's own: it may keep or change it
 		e.RetryAfter = left
 		e.attempts = 0
 		e.kind = ErrRateLimited
 		e.Message = "an earlier 429 paused this client for " + humanDuration(left) + " more, longer than the Retry-After cap or the context allows"
-		return left, &e
+		return left, e
 	}
 	return left, nil
 }

@@ -12,7 +12,8 @@ import (
 const redacted = "[REDACTED]"
 
 // String describes v without personal data: the document, selfie, document
-// info and VendorData are replaced by a marker. It is what %v and %+v print.
+// info, VendorData, Meta and Extra are replaced by one marker. It is what
+// %v and %+v print.
 func (v Verification) String() string {
 	var b strings.Builder
 	b.WriteString("Verification{ID: ")
@@ -74,7 +75,7 @@ func (v Verification) LogValue() slog.Value {
 }
 
 func (v Verification) hasPersonalData() bool {
-	return v.Selfie != nil || v.Document != nil || v.DocumentInfo != nil || v.VendorData != "" || len(v.Meta) > 0
+	return v.Selfie != nil || v.Document != nil || v.DocumentInfo != nil || v.VendorData != "" || len(v.Meta) > 0 || len(v.Extra) > 0
 }
 
 // String hides the image key and URL: they lead to a person's photo.

@@ -18,8 +18,8 @@ import (
 	"github.com/heliumid/heliumid-go/internal/unsent"
 )
 
-// errNilContext is what every method returns for a nil context, before
-// anything else.
+// errNilContext is what every method returns for a nil context, before any
+// I/O and before any other error (see startCall).
 var errNilContext = fmt.Errorf("%w: nil context; pass context.Background() or a request's context", ErrInvalidRequest)
 
 // call is one API operation, possibly sent several times.
@@ -60,6 +60,7 @@ type outcome struct {
 	status     int           // the response's status; 0 without a response
 	header     http.Header   // the response's headers; nil without a response
 	requestID  string        // looked up only when needed (an error, a log record, ResponseInfo)
+	fromAPI    bool          // the response came from the API, not from a middleware's own answer
 }
 
 var (
@@ -83,21 +84,22 @@ func (c *Client) do(ctx context.Context, cfg *config, r *call, out any) error {
 
 // run is do's loop of attempts. It returns the last attempt's outcome and
 // how many attempts were sent, for ResponseInfo.
+//
+// The client-wide state (each class's cool-down, the pacer, what a limiter
+// shares with a fleet) belongs to the client: a call's own settings never
+// reach it. It learns only from what the client's own API answered (a call
+// sent to another base URL neither waits for it nor teaches it; a response
+// a middleware made up teaches it nothing), a pause is bounded by the
+// client's Retry-After cap whatever the call's, and a call's
+// WithAdaptiveRate only decides whether that call waits in the pacer.
 func (c *Client) run(ctx context.Context, cfg *config, r *call, out any) (o outcome, sent int, err error) {
-	adaptive := r.create && !cfg.adaptiveOff
+	shared := cfg.baseURL == c.baseURL
+	paced := shared && r.create && !cfg.adaptiveOff
+	learn := shared && r.create && (!c.adaptiveOff || !cfg.adaptiveOff)
 	for attempt := 1; ; attempt++ {
 		var slot pace.Slot
-		if !adaptive || !c.pacer.Active() {
-			err = c.cool[r.class()].wait(ctx, cfg.retryAfterCap)
-		}
-		// Once pacing is on, the pacer serves the create class's cool-down
-		// too, so that its end releases the waiters at the learned rate,
-		// including those that began waiting just before it was on.
-		if err == nil && adaptive && c.pacer.Active() {
-			cool := c.cool[classCreate]
-			if _, err = cool.check(ctx, cfg.retryAfterCap); err == nil {
-				slot, err = c.pacer.Wait(ctx, attempt, cool.end)
-			}
+		if shared {
+			slot, err = c.waitTurn(ctx, cfg, r, attempt, paced)
 		}
 		if err != nil {
 			return o, sent, c.annotate(r, err)
@@ -109,13 +111,16 @@ func (c *Client) run(ctx context.Context, cfg *config, r *call, out any) (o outc
 		}
 		o = c.attempt(ctx, cfg, r, out, attempt)
 		sent++
-		var pausedUntil time.Time
+		var answered, pausedUntil time.Time
 		if o.rateLimit != nil && o.retryAfter > 0 {
-			pausedUntil = c.pause(ctx, cfg, r, o)
+			answered = time.Now()
+			if shared && o.fromAPI {
+				pausedUntil = c.pause(ctx, cfg, r, o, answered)
+			}
 		}
-		if r.create && o.status != 0 {
+		if r.create && o.status != 0 && shared && o.fromAPI {
 			throttled := o.status == http.StatusTooManyRequests
-			if adaptive {
+			if learn {
 				c.pacer.Observe(slot, throttled, pausedUntil)
 			}
 			if fb, ok := cfg.limiter.(RateFeedback); ok {
@@ -146,7 +151,16 @@ func (c *Client) run(ctx context.Context, cfg *config, r *call, out any) (o outc
 		}
 		cfg.warn(ctx, "heliumid: retrying", r, attempt, o.err, wait)
 		if fromServer && o.rateLimit != nil {
-			continue // the cool-down at the top of the loop does the waiting
+			// The client-wide pause is waited out at the top of the loop,
+			// with the other callers. What this call's own cap allows
+			// beyond it, or a 429 that paused nothing (another base URL, a
+			// middleware's own answer), the call waits here, on its own.
+			if retryAt := answered.Add(wait); retryAt.After(pausedUntil) {
+				if err := ctxwait.Sleep(ctx, time.Until(retryAt)); err != nil {
+					return o, sent, c.annotate(r, err)
+				}
+			}
+			continue
 		}
 		if err := ctxwait.Sleep(ctx, wait); err != nil {
 			return o, sent, c.annotate(r, err)
@@ -154,20 +168,42 @@ func (c *Client) run(ctx context.Context, cfg *config, r *call, out any) (o outc
 	}
 }
 
+// waitTurn holds an attempt of r until the client-wide state lets it go:
+// its class's cool-down, and for a paced create (see WithAdaptiveRate) the
+// pacer. Once pacing is on, the pacer serves the create class's cool-down
+// too, so that its end releases the waiters at the learned rate, including
+// those that began waiting just before it was on.
+func (c *Client) waitTurn(ctx context.Context, cfg *config, r *call, attempt int, paced bool) (pace.Slot, error) {
+	if !paced || !c.pacer.Active() {
+		if err := c.cool[r.class()].wait(ctx, cfg.retryAfterCap); err != nil || !paced || !c.pacer.Active() {
+			return pace.Slot{}, err
+		}
+	}
+	cool := c.cool[classCreate]
+	if _, err := cool.check(ctx, cfg.retryAfterCap); err != nil {
+		return pace.Slot{}, err
+	}
+	return c.pacer.Wait(ctx, attempt, cool.end)
+}
+
 // pause holds back every request of r's class (not just this caller, and
-// whether or not it retries) after a 429 with Retry-After: they all wait for
-// the server's window instead of each collecting its own 429. The pause
-// never lasts longer than the Retry-After cap, however long the server asked
-// for: a hostile or broken server cannot stall the client (or, through a
-// CooldownSharer, the fleet) for years, and once the cap has passed the next
-// request finds out whether the window is still closed.
-func (c *Client) pause(ctx context.Context, cfg *config, r *call, o outcome) (until time.Time) {
-	d := min(o.retryAfter, cfg.retryAfterCap)
+// whether or not it retries) after a 429 with Retry-After, answered at now:
+// they all wait for the server's window instead of each collecting its own
+// 429. The pause never lasts longer than the client's Retry-After cap,
+// however long the server asked for, and whatever cap the call itself was
+// given: a hostile or broken server cannot stall the client (or, through a
+// CooldownSharer, the fleet) for years, nor can one call's setting; once
+// the cap has passed the next request finds out whether the window is
+// still closed.
+func (c *Client) pause(ctx context.Context, cfg *config, r *call, o outcome, now time.Time) (until time.Time) {
+	d := min(o.retryAfter, c.retryAfterCap)
 	if d <= 0 {
 		return time.Time{}
 	}
-	until = time.Now().Add(d)
-	c.cool[r.class()].extend(until, o.rateLimit)
+	until = now.Add(d)
+	// The pause keeps a copy of its own: the caller goes on annotating its
+	// error, and the others each get a copy of the pause's (cooldown.check).
+	c.cool[r.class()].extend(until, o.rateLimit.clone())
 	if r.create {
 		cfg.shareCooldown(ctx, until) // the shared limiter gates creation only
 	}
@@ -176,15 +212,23 @@ func (c *Client) pause(ctx context.Context, cfg *config, r *call, o outcome) (un
 
 // backoff returns the pause before the retry that follows attempt (1-based):
 // base × 2^(attempt-1), capped, with "equal jitter" (half fixed, half random)
-// so that many clients do not retry in lockstep.
+// so that many clients do not retry in lockstep. Any base ≤ max is valid,
+// math.MaxInt64 included: the doubling saturates at max.
 func (cfg *config) backoff(attempt int) time.Duration {
 	d := cfg.backoffBase
 	for i := 1; i < attempt && d < cfg.backoffMax; i++ {
-		d *= 2
+		d = doubled(d, cfg.backoffMax)
 	}
-	d = min(d, cfg.backoffMax)
 	half := d / 2
 	return half + rand.N(half+1)
+}
+
+// doubled returns 2d, or max when that is more (or would overflow).
+func doubled(d, max time.Duration) time.Duration {
+	if d > max/2 {
+		return max
+	}
+	return 2 * d
 }
 
 // attempt sends r once and reads the response.
@@ -198,6 +242,8 @@ func (c *Client) attempt(ctx context.Context, cfg *config, r *call, out any, att
 		// Only for the middleware that ask for it: a call without them
 		// allocates no context.
 		ctx = context.WithValue(ctx, operationKey{}, Operation{Name: r.op, Route: r.route, Attempt: attempt})
+	} else {
+		ctx = hideKeyFromTrace(ctx) // the request carries the key from the start
 	}
 	req, err := c.newRequest(ctx, cfg, r)
 	if err != nil {
@@ -210,22 +256,22 @@ func (c *Client) attempt(ctx context.Context, cfg *config, r *call, out any, att
 	if logging {
 		start = time.Now()
 	}
-	var resp *http.Response
-	fromTransport := true
+	var sent sendResult
 	if len(cfg.middleware) == 0 {
 		req.Header["X-Api-Key"] = c.auth.header
-		resp, err = cfg.hc.Do(req)
+		sent.resp, sent.err = cfg.hc.Do(req)
+		sent.fromTransport, sent.fromAPI = true, true
 	} else {
-		x := &exchange{c: c, cfg: cfg}
-		resp, err = x.send(req)
-		fromTransport = err == x.transportErr
+		x := &exchange{c: c, cfg: cfg, body: r.body}
+		sent = x.send(req)
 	}
-	if err != nil {
+	if sent.err != nil {
 		if logging {
 			cfg.debug(ctx, r, attempt, 0, time.Since(start), "")
 		}
-		return c.transportOutcome(ctx, r, err, fromTransport)
+		return c.transportOutcome(ctx, r, sent.err, sent.fromTransport)
 	}
+	resp := sent.resp
 	defer resp.Body.Close()
 
 	var o outcome
@@ -237,7 +283,7 @@ func (c *Client) attempt(ctx context.Context, cfg *config, r *call, out any, att
 	} else {
 		o = c.errorOutcome(r, resp)
 	}
-	o.status, o.header = resp.StatusCode, resp.Header
+	o.status, o.header, o.fromAPI = resp.StatusCode, resp.Header, sent.fromAPI
 	// The request id goes on errors, in the debug record and in
 	// ResponseInfo; a plain call that succeeds does not look for it.
 	if o.err != nil || logging || cfg.info != nil {

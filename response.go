@@ -57,7 +57,7 @@ func (c *Client) decodeSuccess(resp *http.Response, out any) error {
 	buf, tooLarge, err := readbuf.Read(resp.Body, resp.ContentLength, maxSuccessBody, keptErrorBody)
 	defer readbuf.Put(buf)
 	if err != nil {
-		return fmt.Errorf("heliumid: reading the response: %w", err)
+		return fmt.Errorf("heliumid: reading the response: %w", c.scrubTransport(err))
 	}
 	if tooLarge {
 		return c.unexpected(resp.StatusCode, buf.Bytes(), fmt.Sprintf("the body is larger than %d MiB", maxSuccessBody>>20))

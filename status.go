@@ -20,8 +20,9 @@ import (
 // never breaks a backend. Use [Status.IsKnown] to tell the two apart.
 type Status string
 
-// The canonical statuses, in lifecycle order. See [Status.CanTransitionTo] for
-// the lifecycle itself.
+// The canonical statuses, in lifecycle order: the eight of the session-status
+// table of Helium ID's docs (create-verification page), whose wording the
+// comments below follow. See [Status.CanTransitionTo] for the lifecycle.
 const (
 	// StatusNotStarted: the session exists; the end-user has not opened the link.
 	StatusNotStarted Status = "not started"
@@ -31,8 +32,12 @@ const (
 	StatusSubmitted Status = "submitted"
 	// StatusSuccessful: the end-user was verified. Final.
 	StatusSuccessful Status = "successful"
-	// StatusFailed: the end-user was not verified. Final: create a new session
-	// to try again.
+	// StatusFailed: the end-user was not verified. Helium ID's docs
+	// contradict themselves on what follows: the statuses page says to
+	// create a new session to try again, the session-decisions page allows
+	// one resubmission of the same session (which then starts again). This
+	// SDK's lifecycle ([Status.CanTransitionTo]) treats it as final;
+	// [Verification.Supersedes] applies a resubmission's decision after it.
 	StatusFailed Status = "failed"
 	// StatusExpired: the end-user never opened the link within
 	// [SessionLifetime]. Final.
@@ -46,13 +51,16 @@ const (
 	StatusReview Status = "review"
 )
 
-// SessionLifetime is how long a session lives without a conclusive decision.
+// SessionLifetime is how long a session lives without a conclusive decision:
+// "All verification sessions expire after 7 days" (create-verification page).
 // After it, a session still [StatusNotStarted] becomes [StatusExpired] and one
-// [StatusStarted] becomes [StatusAbandoned] (see [Status.OnExpiry]).
+// [StatusStarted] becomes [StatusAbandoned], the two the docs name (see
+// [Status.OnExpiry]).
 const SessionLifetime = 7 * 24 * time.Hour
 
-// statusCodes maps Helium ID's numeric statusCode to the canonical status.
-// review has no documented code.
+// statusCodes maps Helium ID's numeric statusCode (verification-status-codes
+// page) to the canonical status, as this SDK reads the labels. review has no
+// documented code.
 var statusCodes = map[int]Status{
 	1001: StatusNotStarted,
 	2000: StatusStarted,
@@ -87,12 +95,14 @@ var statusCodeOf = func() map[Status]int {
 	return m
 }()
 
-// ParseStatus turns a status as Helium ID writes it into a Status. It never
+// ParseStatus turns a status as the API sends it into a Status. It never
 // fails:
 //   - matching ignores case and surrounding spaces;
-//   - the aliases of the status-code reference map to their canonical status:
-//     "created" and "not_started" to [StatusNotStarted], "completed" to
-//     [StatusSubmitted], "cancelled" and "canceled" to [StatusExpired];
+//   - the labels of Helium ID's docs map to their canonical status, as this
+//     SDK reads them: "created" (the expiry note) to [StatusNotStarted],
+//     "completed" ("submitted and processed", verification-status-codes) to
+//     [StatusSubmitted], "cancelled" to [StatusExpired]; so do "not_started"
+//     and "canceled", spellings no page writes, accepted by this SDK's choice;
 //   - a decimal string holding a known status code maps as [StatusFromCode];
 //   - anything else is returned verbatim, so [Status.IsKnown] reports false.
 func ParseStatus(s string) Status {
@@ -142,9 +152,11 @@ func (s Status) IsKnown() bool {
 }
 
 // IsTerminal reports whether s is final: [StatusSuccessful], [StatusFailed],
-// [StatusExpired] or [StatusAbandoned]. Nothing follows a terminal status; to
-// verify the end-user again, create a new session. [StatusReview] is not
-// terminal: a reviewer still decides.
+// [StatusExpired] or [StatusAbandoned]. In the lifecycle as this SDK reads it
+// nothing follows a terminal status, and to verify the end-user again you
+// create a new session; but a failed session may be resubmitted once and
+// decided again (see [StatusFailed]). [StatusReview] is not terminal: a
+// reviewer still decides.
 func (s Status) IsTerminal() bool {
 	switch s {
 	case StatusSuccessful, StatusFailed, StatusExpired, StatusAbandoned:
@@ -170,7 +182,11 @@ var nextStatuses = map[Status][]Status{
 }
 
 // CanTransitionTo reports whether a session can move from s to next in one
-// step:
+// step of the lifecycle as this SDK reads Helium ID's docs (docs/STATUSES.md
+// in the repository): the docs describe not started → started → submitted →
+// a decision, review where enabled, and the expiry of not started and
+// started; review → successful | failed, and a failed session that goes
+// nowhere (the resubmission is left out), are this SDK's reading:
 //
 //	not started → started | expired
 //	started     → submitted | abandoned
@@ -178,16 +194,22 @@ var nextStatuses = map[Status][]Status{
 //	review      → successful | failed
 //
 // Terminal statuses go nowhere, and unknown statuses have no known
-// transitions. A status never transitions to itself.
+// transitions. A status never transitions to itself. The graph is this
+// SDK's reading of Helium ID's docs, which describe the usual path but no
+// complete graph (docs/API.md, "Session statuses"): a resubmission after
+// failed is not in it.
 func (s Status) CanTransitionTo(next Status) bool {
 	return slices.Contains(nextStatuses[s], next)
 }
 
 // CanReach reports whether later can follow s through one or more
-// transitions. Webhook deliveries may repeat and arrive out of order; apply an
-// incoming status only when the stored one CanReach it:
+// transitions of this SDK's lifecycle (see CanTransitionTo).
 //
-//	if stored.CanReach(incoming) { store(incoming) } // else: stale or repeated, ignore
+// Do not decide with it whether to store a status you read: it cannot see
+// a resubmission (failed, then started again, as Helium ID's
+// session-decisions page allows), so it would drop the decision that
+// follows one. Use [Verification.Supersedes], which orders reads by their
+// updatedAt first.
 func (s Status) CanReach(later Status) bool {
 	// The lifecycle is a small DAG, at most four steps deep.
 	for _, n := range nextStatuses[s] {
@@ -200,8 +222,12 @@ func (s Status) CanReach(later Status) bool {
 
 // OnExpiry returns the status a session in s moves to when [SessionLifetime]
 // ends without a conclusive decision: [StatusNotStarted] becomes
-// [StatusExpired], [StatusStarted] becomes [StatusAbandoned]. For every other
-// status ok is false: the session keeps its status.
+// [StatusExpired], [StatusStarted] becomes [StatusAbandoned], as Helium ID's
+// docs say (create-verification page). For every other status ok is false
+// and the session keeps its status. For [StatusSubmitted] and [StatusReview]
+// that is this SDK's choice: the docs say all sessions expire after 7 days
+// but name no status for these two, and inventing one would hide a decision
+// that may still come.
 func (s Status) OnExpiry() (next Status, ok bool) {
 	switch s {
 	case StatusNotStarted:
@@ -212,7 +238,7 @@ func (s Status) OnExpiry() (next Status, ok bool) {
 	return "", false
 }
 
-// UnmarshalJSON decodes a status as Helium ID sends it, without failing on a
+// UnmarshalJSON decodes a status as the API sends it, without failing on a
 // value it does not know: a string goes through [ParseStatus], a number
 // through [StatusFromCode] (an unknown code is kept as its decimal text), and
 // null leaves the empty Status. Only a JSON value that cannot be a status at

@@ -2,6 +2,7 @@ package heliumid
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"testing"
 	"time"
@@ -160,7 +161,8 @@ const fullVerification = `{
 		"url": {"front": "https://cdn.heliumid.io/docs/f.jpg", "back": "https://cdn.heliumid.io/docs/b.jpg"}},
 	"docInfo": {"docType": "P", "docNumber": "X1234567", "issueDate": "2020-01-02", "expiryDate": "2030-01-01",
 		"issuingState": "FRA", "firstName": "JANE", "lastName": "DOE", "middleName": "Q", "dob": "1990-05-06", "sex": "F"},
-	"somethingNew": {"ignored": true}
+	"somethingNew": {"ignored": true},
+	"residence": {"street": "12 HIDDEN LANE", "city": "UTOPIA CITY"}
 }`
 
 func TestGetVerificationDecodesTheWholePayload(t *testing.T) {
@@ -191,6 +193,10 @@ func TestGetVerificationDecodesTheWholePayload(t *testing.T) {
 	assert.Equal(t, &DocumentInfo{DocType: "P", DocNumber: "X1234567", IssueDate: "2020-01-02", ExpiryDate: "2030-01-01",
 		IssuingState: "FRA", FirstName: "JANE", LastName: "DOE", MiddleName: "Q", DOB: "1990-05-06", Sex: "F"}, v.DocumentInfo)
 	assert.Equal(t, time.Date(2026, 11, 8, 10, 0, 0, 123e6, time.UTC), v.ExpiresAt().UTC())
+	assert.Equal(t, map[string]json.RawMessage{
+		"somethingNew": json.RawMessage(`{"ignored":true}`),
+		"residence":    json.RawMessage(`{"street":"12 HIDDEN LANE","city":"UTOPIA CITY"}`),
+	}, v.Extra, "the members the SDK does not model, each value as JSON")
 }
 
 func TestGetVerificationIsTolerant(t *testing.T) {

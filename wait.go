@@ -30,10 +30,7 @@ const (
 // it, so you can see where it stood. In production prefer webhooks: polling
 // spends requests.
 func (c *Client) WaitForDecision(ctx context.Context, id string, opts ...Option) (*Verification, error) {
-	if ctx == nil {
-		return nil, errNilContext
-	}
-	cfg, err := c.callConfig(opts)
+	cfg, err := c.startCall(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -42,7 +39,7 @@ func (c *Client) WaitForDecision(ctx context.Context, id string, opts ...Option)
 	}
 	var last *Verification
 	var lastErr error
-	for delay := cfg.pollFirst; ; delay = min(delay*2, cfg.pollMax) {
+	for delay := cfg.pollFirst; ; delay = doubled(delay, cfg.pollMax) {
 		v, err := c.getVerification(ctx, cfg, id)
 		switch {
 		case err == nil:

@@ -124,9 +124,11 @@ func (cfg *webhookConfig) parse(body []byte, header http.Header, now time.Time) 
 	return ev, nil
 }
 
-// SignWebhook returns the headers Helium ID would send with body at time t,
-// signed with apiKey: Webhook-Timestamp (Unix milliseconds) and
-// Webhook-Signature (lowercase hex HMAC-SHA256 over "<timestamp>.<body>").
+// SignWebhook returns the headers of a delivery of body at time t, signed
+// with apiKey as this SDK reads Helium ID's HMAC page: Webhook-Timestamp
+// (Unix milliseconds) and Webhook-Signature (HMAC-SHA256 over
+// "<timestamp>.<body>", in lowercase hex: the page names no encoding, and
+// ParseWebhook accepts the others it may be; see docs/API.md).
 // Use it to test your webhook endpoint: a request carrying these headers and
 // body passes [ParseWebhook] and [WebhookHandler] with the same key while t
 // is within the tolerance of the clock.

@@ -10,8 +10,7 @@ import (
 // WebhookOption configures [ParseWebhook] and [WebhookHandler]. An option
 // given an invalid value makes ParseWebhook return an error matching
 // [ErrInvalidOption], and makes the handler of WebhookHandler answer every
-// request with 500, logging why, so that Helium ID keeps the deliveries until
-// the configuration is fixed.
+// request with 500, logging why, until the configuration is fixed.
 type WebhookOption func(*webhookConfig) error
 
 // webhookConfig is what ParseWebhook and WebhookHandler verify with. It is
@@ -84,7 +83,7 @@ func WithWebhookTolerance(d time.Duration) WebhookOption {
 // the API key: deploy with the new key as apiKey and the old one here (or the
 // other way round), rotate in the dashboard, and drop the old key once
 // deliveries signed with it can no longer arrive (after the tolerance, plus
-// Helium ID's redelivery window). Each key is trimmed like apiKey; a blank
+// however long a delivery may be retried: Helium ID's docs do not say). Each key is trimmed like apiKey; a blank
 // key makes the option invalid. Every key costs one HMAC per rejected
 // delivery, so keep the list short.
 func WithWebhookKeys(keys ...string) WebhookOption {

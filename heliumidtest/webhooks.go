@@ -74,7 +74,9 @@ func (d Delivery) Delivered() bool { return !d.Pending && d.Attempts > 0 && d.Er
 // "auto", vendorData (left out when empty), createdAt and updatedAt set to
 // at (RFC 3339 in UTC, with milliseconds), the statusCode of st, a fake
 // reason when st is failed, expired or abandoned, and from submitted on the
-// fake personal data the Server serves (see the package documentation).
+// fake personal data the Server serves (see the package documentation),
+// with media URLs on heliumidtest.invalid, a host that never resolves (the
+// Server's own point at the Server, which serves the images).
 //
 // st is written as given. Spell it canonically (heliumid.StatusSuccessful,
 // …): any other value, an alias such as "completed" included, is sent

@@ -42,8 +42,8 @@
 // The span's context is injected into the outgoing request's headers (of a
 // clone: the request the middleware was given is left alone) with the
 // global propagator, otel.GetTextMapPropagator(), as otelhttp's transport
-// does, or with the one of [WithPropagators]. Helium ID does not read
-// trace headers, but a proxy or gateway in front of it may. Note that a
+// does, or with the one of [WithPropagators]. Helium ID's docs say nothing
+// of trace headers; a proxy or gateway in front of it may read them. Note that a
 // baggage propagator sends your baggage to Helium ID too; pass
 // WithPropagators(propagation.TraceContext{}) to send trace context only, or
 // WithPropagators(propagation.NewCompositeTextMapPropagator()) to send none.

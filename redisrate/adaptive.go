@@ -1,6 +1,7 @@
 package redisrate
 
 import (
+	"cmp"
 	"context"
 	"math"
 	"strconv"
@@ -323,17 +324,25 @@ func (l *Limiter) checkCooldownAndLearn(ctx context.Context, granted bool) (left
 		granted, adaptJitter.Milliseconds(),
 	}
 	keys := []string{l.adaptKey}
-	var learned *redis.Cmd
-	var cool *redis.DurationCmd
+	coolArgs := []any{maxStoredCooldown.Milliseconds()}
+	var learned, cool *redis.Cmd
+	// Two commands on two keys, never one script on both: on Redis Cluster
+	// the keys may live on different nodes.
 	_, err = l.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		learned = adaptScript.EvalSha(ctx, p, keys, args...)
-		cool = p.PTTL(ctx, l.coolKey)
+		cool = readCooldown.EvalSha(ctx, p, []string{l.coolKey}, coolArgs...)
 		return nil
 	})
-	if err != nil && redis.HasErrorPrefix(learned.Err(), "NOSCRIPT") && cool.Err() == nil {
-		// Redis restarted, or never saw the script: send it in full once.
-		learned = adaptScript.Run(ctx, l.rdb, keys, args...)
-		err = learned.Err()
+	if err != nil {
+		// Redis restarted, or never saw a script (on Cluster, each node
+		// has its own cache): send it in full once.
+		if noScript(learned) {
+			learned = adaptScript.Run(ctx, l.rdb, keys, args...)
+		}
+		if noScript(cool) {
+			cool = readCooldown.Run(ctx, l.rdb, []string{l.coolKey}, coolArgs...)
+		}
+		err = cmp.Or(learned.Err(), cool.Err())
 	}
 	if err != nil {
 		return 0, 0, err
@@ -346,7 +355,19 @@ func (l *Limiter) checkCooldownAndLearn(ctx context.Context, granted bool) (left
 		}
 		sentAt = parseRate(got[1])
 	}
-	return cool.Val(), sentAt, nil
+	ms, err := cool.Int64()
+	if err != nil {
+		return 0, 0, err
+	}
+	// The hour, not the millisecond ShareCooldown adds for Redis's clock:
+	// a wait that comes back that millisecond early finds it and sits it
+	// out then.
+	return min(time.Duration(ms)*time.Millisecond, maxSharedCooldown), sentAt, nil
+}
+
+// noScript reports whether cmd failed because Redis did not have its script.
+func noScript(cmd redis.Cmder) bool {
+	return cmd != nil && redis.HasErrorPrefix(cmd.Err(), "NOSCRIPT")
 }
 
 // parseRate reads a rate the script returned; 0 for anything unusable.

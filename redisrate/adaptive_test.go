@@ -37,20 +37,19 @@ func (c *lawClock) advance(d time.Duration) {
 type lawFixture struct {
 	t     *testing.T
 	clock *lawClock
-	addr  string
+	srv   testRedis
 	key   string
 	limit redisrate.Limit
 }
 
-func newLawFixture(t *testing.T, perSecond int) *lawFixture {
-	srv := startRedis(t)
-	return &lawFixture{t: t, clock: &lawClock{now: time.UnixMilli(1_700_000_000_000)}, addr: srv.addr, key: "law", limit: redisrate.PerSecond(perSecond)}
+func newLawFixture(t *testing.T, srv testRedis, perSecond int) *lawFixture {
+	return &lawFixture{t: t, clock: &lawClock{now: time.UnixMilli(1_700_000_000_000)}, srv: srv, key: "law", limit: redisrate.PerSecond(perSecond)}
 }
 
 // process returns a new Limiter on its own connections, as another process
 // of the fleet would have.
 func (f *lawFixture) process() *redisrate.Limiter {
-	l := redisrate.New(newClient(f.t, f.addr), f.key, f.limit)
+	l := redisrate.New(f.srv.client(f.t), f.key, f.limit)
 	redisrate.SetAdaptiveClock(l, f.clock.read)
 	return l
 }
@@ -82,7 +81,11 @@ func holdUnder(ok float64) float64 {
 const lawDelta = 0.3
 
 func TestAdaptiveRateIsTheLimitUntilTheFirst429(t *testing.T) {
-	f := newLawFixture(t, 40)
+	eachRedis(t, adaptiveRateIsTheLimitUntilTheFirst429)
+}
+
+func adaptiveRateIsTheLimitUntilTheFirst429(t *testing.T, srv testRedis) {
+	f := newLawFixture(t, srv, 40)
 	l := f.process()
 	for range 5 {
 		assert.Equal(t, 40.0, f.report(l, 10, false))
@@ -91,7 +94,11 @@ func TestAdaptiveRateIsTheLimitUntilTheFirst429(t *testing.T) {
 }
 
 func TestAdaptiveRateLearnsCutsAndGrowsBackForTheFleet(t *testing.T) {
-	f := newLawFixture(t, 100)
+	eachRedis(t, adaptiveRateLearnsCutsAndGrowsBackForTheFleet)
+}
+
+func adaptiveRateLearnsCutsAndGrowsBackForTheFleet(t *testing.T, srv testRedis) {
+	f := newLawFixture(t, srv, 100)
 	a, b := f.process(), f.process()
 
 	// 12 creates succeeded this second across the fleet, then a 429: hold
@@ -132,7 +139,11 @@ func TestAdaptiveRateLearnsCutsAndGrowsBackForTheFleet(t *testing.T) {
 }
 
 func TestAdaptiveRateProbesTheSameCeilingLessOften(t *testing.T) {
-	f := newLawFixture(t, 100)
+	eachRedis(t, adaptiveRateProbesTheSameCeilingLessOften)
+}
+
+func adaptiveRateProbesTheSameCeilingLessOften(t *testing.T, srv testRedis) {
+	f := newLawFixture(t, srv, 100)
 	first, b := f.process(), f.process()
 	f.report(first, 20, false)
 	require.NoError(t, first.ShareCooldown(t.Context(), time.Now().Add(time.Second)))
@@ -166,7 +177,11 @@ func TestAdaptiveRateProbesTheSameCeilingLessOften(t *testing.T) {
 }
 
 func TestAdaptiveRateCutsHarderWhenThrottledWhileHolding(t *testing.T) {
-	f := newLawFixture(t, 1000)
+	eachRedis(t, adaptiveRateCutsHarderWhenThrottledWhileHolding)
+}
+
+func adaptiveRateCutsHarderWhenThrottledWhileHolding(t *testing.T, srv testRedis) {
+	f := newLawFixture(t, srv, 1000)
 	l := f.process()
 	f.report(l, 30, false)
 	f.report(l, 0, true) // hold under 30, growing at once (no pause was shared)
@@ -186,7 +201,11 @@ func TestAdaptiveRateCutsHarderWhenThrottledWhileHolding(t *testing.T) {
 }
 
 func TestAdaptiveRateWaitsOutTheSharedPauseBeforeGrowing(t *testing.T) {
-	f := newLawFixture(t, 100)
+	eachRedis(t, adaptiveRateWaitsOutTheSharedPauseBeforeGrowing)
+}
+
+func adaptiveRateWaitsOutTheSharedPauseBeforeGrowing(t *testing.T, srv testRedis) {
+	f := newLawFixture(t, srv, 100)
 	l := f.process()
 	f.report(l, 10, false)
 	require.NoError(t, l.ShareCooldown(t.Context(), time.Now().Add(time.Second)))
@@ -198,9 +217,13 @@ func TestAdaptiveRateWaitsOutTheSharedPauseBeforeGrowing(t *testing.T) {
 }
 
 func TestWaitPacesAtTheFleetsLearnedRate(t *testing.T) {
-	f := newLawFixture(t, 1000)
+	eachRedis(t, waitPacesAtTheFleetsLearnedRate)
+}
+
+func waitPacesAtTheFleetsLearnedRate(t *testing.T, srv testRedis) {
+	f := newLawFixture(t, srv, 1000)
 	a := f.process()
-	rdb := newClient(t, f.addr)
+	rdb := f.srv.client(t)
 	seen := &admissions{gcraKey: "rate:heliumid:law"}
 	rdb.AddHook(seen)
 	b := redisrate.New(rdb, f.key, f.limit)
@@ -244,7 +267,11 @@ func TestWaitPacesAtTheFleetsLearnedRate(t *testing.T) {
 }
 
 func TestTheFirst429HoldsAtHalfTheRateItWasSentAt(t *testing.T) {
-	f := newLawFixture(t, 1000)
+	eachRedis(t, theFirst429HoldsAtHalfTheRateItWasSentAt)
+}
+
+func theFirst429HoldsAtHalfTheRateItWasSentAt(t *testing.T, srv testRedis) {
+	f := newLawFixture(t, srv, 1000)
 	l := f.process()
 	for range 3 {
 		f.clock.advance(10 * time.Millisecond) // slots 10 ms apart: 100/s
@@ -282,10 +309,13 @@ func TestFeedbackDoesNoIOAndInvalidLimitersIgnoreIt(t *testing.T) {
 // succeed, the fourth is answered 429, and the fleet then paces below its
 // configured Limit.
 func TestTheClientReportsCreatesToTheLimiter(t *testing.T) {
-	srv := startRedis(t)
+	eachRedis(t, theClientReportsCreatesToTheLimiter)
+}
+
+func theClientReportsCreatesToTheLimiter(t *testing.T, srv testRedis) {
 	fake := heliumidtest.NewServer(heliumidtest.WithRateLimit(3, time.Minute))
 	t.Cleanup(fake.Close)
-	lim := redisrate.New(newClient(t, srv.addr), "client", redisrate.PerSecond(100))
+	lim := redisrate.New(srv.client(t), "client", redisrate.PerSecond(100))
 	client, err := heliumid.NewClient(fake.APIKey(), heliumid.WithBaseURL(fake.URL), heliumid.WithRateLimiter(lim), heliumid.WithMaxRetries(0))
 	require.NoError(t, err)
 	for range 3 {

@@ -30,6 +30,7 @@ func TestNewWithInvalidArgumentsRefusesEveryCallWithoutPanicking(t *testing.T) {
 		{"negative per minute", redisrate.New(rdb, "k", redisrate.PerMinute(-3)), "count must be at least 1"},
 		{"zero burst", redisrate.New(rdb, "k", redisrate.PerSecond(5).WithBurst(0)), "burst must be at least 1"},
 		{"zero max cool-down", redisrate.New(rdb, "k", redisrate.PerSecond(5), redisrate.WithMaxCooldown(0)), "WithMaxCooldown(0s)"},
+		{"negative probe timeout", redisrate.New(rdb, "k", redisrate.PerSecond(5), redisrate.WithProbeTimeout(-time.Second)), "WithProbeTimeout(-1s)"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

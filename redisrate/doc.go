@@ -15,9 +15,11 @@
 //
 // For key k, the Limiter uses "rate:heliumid:k" (the GCRA state, a timestamp
 // kept by redis_rate), "heliumid:cooldown:k" (set only during a shared 429
-// cool-down, for at most an hour) and "heliumid:adaptive:k" (the rate the
-// fleet learned, see below). All expire on their own. Every command and
-// script touches a single key, so none needs hash tags on Redis Cluster.
+// cool-down, for at most an hour; one found with more left, whoever wrote
+// it, counts as an hour and is shortened to it) and "heliumid:adaptive:k"
+// (the rate the fleet learned, see below). All expire on their own. Every
+// command and script touches a single key, so none needs hash tags on Redis
+// Cluster; the tests run against a three-master Cluster too.
 //
 // # A Limit above the real cap
 //
@@ -36,7 +38,13 @@
 // WithLocalFallback instead paces each process on its own at the same Limit
 // until Redis answers again: N processes then create at most N times the cap
 // in any one period, the periods in which Redis fails and comes back
-// included. How quickly an outage is noticed depends on the
-// go-redis client's DialTimeout, ReadTimeout, MaxRetries and DialerRetries:
-// keep them short for a limiter.
+// included.
+//
+// Redis is down when a call fails or does not answer within the probe
+// timeout (500 ms, see WithProbeTimeout), so a Redis that hangs is noticed
+// as quickly as one that refuses connections, whatever the go-redis
+// client's timeouts; callers then do not ask it until a probe, at most once
+// a second, finds it answering. go-redis's DialTimeout, ReadTimeout,
+// MaxRetries and DialerRetries still bound the call left running: keep them
+// short for a limiter.
 package redisrate

@@ -11,8 +11,9 @@ var (
 	ErrInvalidConfig = errors.New("redisrate: invalid configuration")
 
 	// ErrRedisUnavailable reports that Redis could not be asked (connection
-	// refused, timeout, a Redis error reply), so the shared cap could not be
-	// checked. Without WithLocalFallback, Wait returns it and the session is
-	// not created (fail-closed). The error also wraps go-redis's own error.
+	// refused, a Redis error reply, no answer within the probe timeout, see
+	// WithProbeTimeout), so the shared cap could not be checked. Without
+	// WithLocalFallback, Wait returns it and the session is not created
+	// (fail-closed). The error also wraps go-redis's own error, if any.
 	ErrRedisUnavailable = errors.New("redisrate: Redis unreachable")
 )

@@ -32,8 +32,9 @@ func Example() {
 }
 
 // Keep creating sessions when Redis is down, each process pacing itself at
-// the same limit, and notice the outage quickly: short go-redis timeouts and
-// a single attempt bound how long a Wait spends finding Redis gone.
+// the same limit. A Wait finds Redis gone within the probe timeout (500 ms
+// by default, WithProbeTimeout); short go-redis timeouts and a single retry
+// free the connection left waiting on a Redis that hangs soon after.
 func ExampleWithLocalFallback() {
 	rdb := redis.NewClient(&redis.Options{
 		Addr:          "localhost:6379",

@@ -3,7 +3,6 @@ package redisrate
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"math"
 	"time"
 
@@ -30,26 +29,6 @@ import (
 // So in any one period each process either used only Redis's slots (at most
 // one cap for the fleet together) or stayed within its own bucket (one cap
 // each): N processes never exceed N × the cap.
-
-// skipRedis reports whether, with the fallback, Redis is down and not yet due
-// for another probe (skip), or down and due, in which case this caller makes
-// the probe (probe) while the others keep pacing locally.
-func (l *Limiter) skipRedis() (skip, probe bool) {
-	if l.fallback == nil {
-		return false, false
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if !l.down {
-		return false, false
-	}
-	now := time.Now()
-	if now.Before(l.nextProbe) {
-		return true, false
-	}
-	l.nextProbe = now.Add(probeInterval)
-	return false, true
-}
 
 // waitLocal grants a slot from the local pace alone, Redis being down. The
 // slot's time is reserved before the wait, and counted in lastLocal at once,
@@ -122,34 +101,6 @@ func (l *Limiter) chargeLocal() bool {
 	}
 	l.fallback.ReserveN(now, 1) // counted, never waited for: Redis decided
 	return true
-}
-
-// markDown switches to the fallback until the next probe; err is go-redis's.
-func (l *Limiter) markDown(ctx context.Context, err error) {
-	l.mu.Lock()
-	was := l.down
-	l.down, l.nextProbe = true, time.Now().Add(probeInterval)
-	l.mu.Unlock()
-	if !was && l.logger != nil {
-		l.logger.LogAttrs(ctx, slog.LevelWarn, "redisrate: Redis unreachable; pacing this process locally at the same limit until it answers",
-			slog.String("key", l.key), slog.String("redis", l.addr), slog.String("limit", l.limit.String()),
-			slog.String("error", err.Error()))
-	}
-}
-
-// markUp returns to the shared cap after Redis answered.
-func (l *Limiter) markUp(ctx context.Context) {
-	if l.fallback == nil {
-		return
-	}
-	l.mu.Lock()
-	was := l.down
-	l.down = false
-	l.mu.Unlock()
-	if was && l.logger != nil {
-		l.logger.LogAttrs(ctx, slog.LevelInfo, "redisrate: Redis reachable again; back to the shared cap",
-			slog.String("key", l.key), slog.String("redis", l.addr))
-	}
 }
 
 // errLocalDeadline refuses a local wait that would outlast the deadline.

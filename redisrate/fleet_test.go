@@ -27,19 +27,24 @@ import (
 //
 // Two outages: a crash (killed, then restarted empty: clients see refused
 // connections at once) and a hang (frozen with SIGSTOP, then thawed with its
-// data: clients see only their read timeouts, and commands sent meanwhile
-// run when it thaws).
+// data: clients see only the probe timeout, and commands sent meanwhile run
+// when it thaws). The hang runs on a Redis Cluster too, all of its nodes
+// frozen; a crashed Cluster node, restarted, refuses commands for seconds
+// (the cluster's own writable delay), which tells the Limiter nothing a
+// refused connection does not.
 func TestFallbackKeepsTheFleetWithinNTimesTheCapThroughAnOutage(t *testing.T) {
 	t.Run("crash and restart", func(t *testing.T) {
-		fleetThroughOutage(t, (*redisServer).kill, (*redisServer).restart)
+		srv := startRedis(t)
+		fleetThroughOutage(t, srv, srv.kill, func() { srv.restart(t) })
 	})
 	t.Run("hang and resume", func(t *testing.T) {
-		fleetThroughOutage(t, func(s *redisServer) { s.freeze(t) }, (*redisServer).thaw)
+		eachRedis(t, func(t *testing.T, srv testRedis) {
+			fleetThroughOutage(t, srv, func() { srv.freeze(t) }, func() { srv.thaw(t) })
+		})
 	})
 }
 
-func fleetThroughOutage(t *testing.T, fail func(*redisServer), resume func(*redisServer, *testing.T)) {
-	srv := startRedis(t)
+func fleetThroughOutage(t *testing.T, srv testRedis, fail, resume func()) {
 	const (
 		processes = 3
 		callers   = 3 // per process
@@ -56,7 +61,7 @@ func fleetThroughOutage(t *testing.T, fail func(*redisServer), resume func(*redi
 	var wg sync.WaitGroup
 	fromRedis := &admissions{gcraKey: "rate:heliumid:fleet"}
 	for range processes {
-		rdb := newClient(t, srv.addr)
+		rdb := srv.client(t)
 		rdb.AddHook(fromRedis)
 		lim := redisrate.New(rdb, "fleet", redisrate.PerSecond(perSecond), redisrate.WithLocalFallback())
 		for range callers {
@@ -91,10 +96,10 @@ func fleetThroughOutage(t *testing.T, fail func(*redisServer), resume func(*redi
 
 	time.Sleep(time.Second)
 	failed := time.Now()
-	fail(srv)
+	fail()
 	time.Sleep(1500 * time.Millisecond)
 	resumed := time.Now()
-	resume(srv, t)
+	resume()
 	time.Sleep(2500 * time.Millisecond) // every process probes within 1 s, then one period of guard
 	halt()
 	close(errs)

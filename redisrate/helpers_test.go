@@ -100,6 +100,19 @@ func (a *admissions) sorted() []admission {
 	return list
 }
 
+// sentAfter counts the admissions whose command was sent after t.
+func (a *admissions) sentAfter(t time.Time) int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	n := 0
+	for _, ad := range a.list {
+		if ad.sent.After(t) {
+			n++
+		}
+	}
+	return n
+}
+
 // syncBuffer is a bytes.Buffer safe for a logger writing from several
 // goroutines.
 type syncBuffer struct {

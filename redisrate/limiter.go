@@ -21,17 +21,17 @@ const (
 	// defaultMaxCooldown matches the Client's default Retry-After cap.
 	defaultMaxCooldown = 30 * time.Second
 
-	// probeInterval is how often, with WithLocalFallback, Wait asks an
-	// unreachable Redis again. Asking on every Wait would make each one pay
-	// the client's dial timeout and retries during an outage.
-	probeInterval = time.Second
-
 	// maxSharedCooldown is the longest cool-down ShareCooldown stores. A
 	// server that asks for more (a Retry-After of years, by mistake or
 	// malice) would otherwise stop every process of the fleet for as long;
 	// after an hour, the next create finds out whether the window is still
 	// closed, and a new 429 shares a new cool-down.
 	maxSharedCooldown = time.Hour
+
+	// maxStoredCooldown is maxSharedCooldown in the milliseconds Redis
+	// keeps, plus the one ShareCooldown adds for Redis's clock: no
+	// cool-down key lives longer, whoever wrote it (see readCooldown).
+	maxStoredCooldown = maxSharedCooldown + time.Millisecond
 )
 
 var (
@@ -56,14 +56,17 @@ type Limiter struct {
 	addr     string // where rdb points, for messages
 	invalid  error  // set by New or an Option; every call returns it
 
-	maxCooldown time.Duration
-	fallback    *rate.Limiter // nil: fail closed
-	logger      *slog.Logger
+	maxCooldown  time.Duration
+	probeTimeout time.Duration // how long a caller waits for Redis (see probe.go)
+	fallback     *rate.Limiter // nil: fail closed
+	logger       *slog.Logger
 
 	mu         sync.Mutex
 	localUntil time.Time   // the latest cool-down shared through l, honoured even while Redis is down
-	down       bool        // with fallback: Redis failed when last asked
-	nextProbe  time.Time   // with fallback: when to ask Redis again
+	down       bool        // Redis failed or did not answer in time when last asked
+	downErr    error       // why
+	nextProbe  time.Time   // while down: when to ask Redis again
+	probing    bool        // while down: a probe is running
 	lastLocal  time.Time   // with fallback: the latest slot the local pace alone granted (see guarded)
 	report     adaptReport // outcomes not yet told to Redis
 	inFlight   slotRing    // rates of the slots granted and not yet reported on
@@ -88,14 +91,15 @@ type Limiter struct {
 // ErrInvalidConfig.
 func New(rdb redis.UniversalClient, key string, limit Limit, opts ...Option) *Limiter {
 	l := &Limiter{
-		rdb:         rdb,
-		limit:       limit,
-		key:         key,
-		gcraKey:     "heliumid:" + key,
-		coolKey:     "heliumid:cooldown:" + key,
-		adaptKey:    "heliumid:adaptive:" + key,
-		addr:        describe(rdb),
-		maxCooldown: defaultMaxCooldown,
+		rdb:          rdb,
+		limit:        limit,
+		key:          key,
+		gcraKey:      "heliumid:" + key,
+		coolKey:      "heliumid:cooldown:" + key,
+		adaptKey:     "heliumid:adaptive:" + key,
+		addr:         describe(rdb),
+		maxCooldown:  defaultMaxCooldown,
+		probeTimeout: defaultProbeTimeout,
 	}
 	switch {
 	case isNil(rdb):
@@ -138,8 +142,12 @@ func (l *Limiter) fail(err error) {
 //     slot;
 //   - an error matching ErrInvalidConfig when New got invalid arguments.
 //
-// How long asking Redis may take when it is down is set by the go-redis
-// client's DialTimeout, ReadTimeout, MaxRetries and DialerRetries.
+// Redis cannot be asked when it fails (a refused connection, an error
+// reply) or does not answer within the probe timeout (500 ms unless
+// WithProbeTimeout says otherwise), whatever go-redis's own timeouts. It
+// then counts as down for every caller of the Limiter: they go to the local
+// pace (or fail) at once, and one of them asks Redis again at most once a
+// second, until it answers.
 func (l *Limiter) Wait(ctx context.Context) error {
 	if l.invalid != nil {
 		return l.invalid
@@ -159,6 +167,9 @@ func (l *Limiter) Wait(ctx context.Context) error {
 		}
 		skip, probe := l.skipRedis()
 		if skip {
+			if l.fallback == nil {
+				return l.unavailable("checking the shared cap", l.whyDown(), failClosed)
+			}
 			return l.waitLocal(ctx)
 		}
 		// A probe asks Redis at once, even if its slot then goes unused:
@@ -170,32 +181,47 @@ func (l *Limiter) Wait(ctx context.Context) error {
 			}
 			continue
 		}
-		granted, wait, cooling, err := l.ask(ctx)
+		var a answer
+		err := l.call(ctx, probe, func(ctx context.Context) (err error) {
+			a, err = l.ask(ctx)
+			return err
+		})
 		if err != nil {
 			if ctxErr := ctx.Err(); ctxErr != nil {
 				return ctxErr
 			}
-			if l.fallback == nil {
-				return l.unavailable("checking the shared cap", err,
-					"sessions are not created while the shared cap cannot be checked (fail-closed; see WithLocalFallback)")
-			}
 			l.markDown(ctx, err)
+			if l.fallback == nil {
+				return l.unavailable("checking the shared cap", err, failClosed)
+			}
 			return l.waitLocal(ctx)
 		}
 		l.markUp(ctx)
-		if !granted {
-			if err := l.sleep(ctx, wait, cooling); err != nil {
+		if !a.granted {
+			if err := l.sleep(ctx, a.wait, a.cooling); err != nil {
 				return err
 			}
 			continue
 		}
 		if l.chargeLocal() {
+			l.granted(a.sentAt)
 			return nil
 		}
 		// Just back from the fallback, another caller of this process took
 		// the local slot since untilLocalSlot looked: Redis's slot goes
 		// unused (the cap still holds), and this caller waits for the next.
 	}
+}
+
+// failClosed is what an ErrRedisUnavailable from Wait means for the caller.
+const failClosed = "sessions are not created while the shared cap cannot be checked (fail-closed; see WithLocalFallback)"
+
+// answer is what one consultation of Redis said (see ask).
+type answer struct {
+	granted bool
+	wait    time.Duration // not granted: how long to wait before asking again
+	cooling bool          // the wait is a shared cool-down
+	sentAt  float64       // granted: the rate the slot goes out at (sessions/s)
 }
 
 // ask consults Redis once. It asks the GCRA limiter for a slot, at the rate
@@ -212,40 +238,39 @@ func (l *Limiter) Wait(ctx context.Context) error {
 // every moment an attempt comes late as capacity lost. A slot wasted during a
 // cool-down costs nothing (the server refuses sessions then anyway) and the
 // cap still holds, since the slot is never used.
-func (l *Limiter) ask(ctx context.Context) (granted bool, wait time.Duration, cooling bool, err error) {
+func (l *Limiter) ask(ctx context.Context) (answer, error) {
 	asked, fresh := l.learnedRate()
 	if !fresh {
 		left, _, err := l.checkCooldownAndLearn(ctx, false)
 		if err != nil {
-			return false, 0, false, err
+			return answer{}, err
 		}
 		if left > 0 {
-			return false, left, true, nil
+			return answer{wait: left, cooling: true}, nil
 		}
 		asked, _ = l.learnedRate()
 	}
 	res, err := l.gcra.Allow(ctx, l.gcraKey, l.limit.paced(asked))
 	if err != nil {
-		return false, 0, false, err
+		return answer{}, err
 	}
 	if res.Allowed == 0 {
-		return false, res.RetryAfter, false, nil
+		return answer{wait: res.RetryAfter}, nil
 	}
 	left, sentAt, err := l.checkCooldownAndLearn(ctx, true)
 	if err != nil {
-		return false, 0, false, err
+		return answer{}, err
 	}
 	if left > 0 {
-		return false, left, true, nil
+		return answer{wait: left, cooling: true}, nil
 	}
 	if now, _ := l.learnedRate(); l.limit.slower(now, asked) {
-		return false, 0, false, nil // leave the slot unused and ask again at the new rate
+		return answer{}, nil // leave the slot unused and ask again at the new rate
 	}
 	if sentAt <= 0 {
 		sentAt = l.limit.effective(asked)
 	}
-	l.granted(sentAt)
-	return true, 0, false, nil
+	return answer{granted: true, sentAt: sentAt}, nil
 }
 
 // sleep waits d, or fails at once with an error matching

@@ -30,7 +30,10 @@ import (
 // realtime clock Redis reads drifting from Go's monotonic one; it is far
 // below the 50 ms a single extra admission would take away.
 func TestWaitKeepsSeveralClientsUnderTheSharedCap(t *testing.T) {
-	srv := startRedis(t)
+	eachRedis(t, keepsSeveralClientsUnderTheSharedCap)
+}
+
+func keepsSeveralClientsUnderTheSharedCap(t *testing.T, srv testRedis) {
 	const (
 		perSecond = 20
 		burst     = 1
@@ -41,7 +44,7 @@ func TestWaitKeepsSeveralClientsUnderTheSharedCap(t *testing.T) {
 	rec := &admissions{gcraKey: "rate:heliumid:fidelity"}
 	limiters := make([]*redisrate.Limiter, clients)
 	for i := range limiters {
-		rdb := newClient(t, srv.addr)
+		rdb := srv.client(t)
 		rdb.AddHook(rec)
 		limiters[i] = redisrate.New(rdb, "fidelity", redisrate.PerSecond(perSecond).WithBurst(burst))
 	}
@@ -87,8 +90,11 @@ func TestWaitKeepsSeveralClientsUnderTheSharedCap(t *testing.T) {
 }
 
 func TestWaitHonoursTheContext(t *testing.T) {
-	srv := startRedis(t)
-	lim := redisrate.New(newClient(t, srv.addr), "ctx", redisrate.PerMinute(1))
+	eachRedis(t, honoursTheContext)
+}
+
+func honoursTheContext(t *testing.T, srv testRedis) {
+	lim := redisrate.New(srv.client(t), "ctx", redisrate.PerMinute(1))
 	require.NoError(t, lim.Wait(t.Context()), "the first slot of the minute is free")
 
 	t.Run("cancelled mid-wait", func(t *testing.T) {
@@ -112,8 +118,8 @@ func TestWaitHonoursTheContext(t *testing.T) {
 	})
 
 	t.Run("cancelled during a shared cool-down", func(t *testing.T) {
-		other := redisrate.New(newClient(t, srv.addr), "ctx-cool", redisrate.PerSecond(10))
-		sharer := redisrate.New(newClient(t, srv.addr), "ctx-cool", redisrate.PerSecond(10))
+		other := redisrate.New(srv.client(t), "ctx-cool", redisrate.PerSecond(10))
+		sharer := redisrate.New(srv.client(t), "ctx-cool", redisrate.PerSecond(10))
 		require.NoError(t, sharer.ShareCooldown(t.Context(), time.Now().Add(10*time.Second)))
 		ctx, cancel := context.WithCancel(t.Context())
 		time.AfterFunc(100*time.Millisecond, cancel)

@@ -20,11 +20,12 @@ import (
 // redisServer is a real redis-server process on a free loopback port, for
 // one test. It is stopped when the test ends.
 type redisServer struct {
-	addr string
-	dir  string
-	cmd  *exec.Cmd
-	done chan struct{} // closed when the process has exited
-	once sync.Once
+	addr  string
+	dir   string
+	extra []string // more redis-server arguments (a Cluster node's)
+	cmd   *exec.Cmd
+	done  chan struct{} // closed when the process has exited
+	once  sync.Once
 }
 
 // startRedis starts redis-server without persistence on a free loopback
@@ -32,14 +33,7 @@ type redisServer struct {
 // set: CI must run these tests.
 func startRedis(t testing.TB) *redisServer {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		msg := "redis-server not found in PATH; install it (apt-get install -y redis-server, brew install redis) to run the redisrate tests"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	bin := redisBinary(t)
 	dir := t.TempDir()
 	// The free port is found by listening and closing, so another process
 	// may take it before redis-server binds: try a few ports.
@@ -56,13 +50,32 @@ func startRedis(t testing.TB) *redisServer {
 	return nil
 }
 
+// noRedis says why the tests cannot run without redis-server.
+const noRedis = "redis-server not found in PATH; install it (apt-get install -y redis-server, brew install redis) to run the redisrate tests"
+
+// redisBinary returns redis-server's path. Without it in PATH the test is
+// skipped, or fails when CI is set: CI must run these tests.
+func redisBinary(t testing.TB) string {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal(noRedis)
+		}
+		t.Skip(noRedis)
+	}
+	return bin
+}
+
 // start runs the server on s.addr and waits until it answers PING.
 func (s *redisServer) start(bin string) error {
 	_, port, _ := net.SplitHostPort(s.addr)
-	s.cmd = exec.Command(bin,
+	args := append([]string{
 		"--port", port, "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no",
-		"--dir", s.dir, "--logfile", filepath.Join(s.dir, "redis.log"))
+		"--dir", s.dir, "--logfile", filepath.Join(s.dir, "redis.log"),
+	}, s.extra...)
+	s.cmd = exec.Command(bin, args...)
 	if err := s.cmd.Start(); err != nil {
 		return err
 	}
@@ -105,6 +118,7 @@ func (s *redisServer) freeze(t *testing.T) {
 	if err := s.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatalf("freezing redis-server: %v", err)
 	}
+	t.Cleanup(func() { _ = s.cmd.Process.Signal(syscall.SIGCONT) }) // a failed test leaves no process stopped
 }
 
 func (s *redisServer) thaw(t *testing.T) {
@@ -112,6 +126,23 @@ func (s *redisServer) thaw(t *testing.T) {
 	if err := s.cmd.Process.Signal(syscall.SIGCONT); err != nil {
 		t.Fatalf("thawing redis-server: %v", err)
 	}
+}
+
+// where is the server's address, as the Limiter's messages name it.
+func (s *redisServer) where() string { return s.addr }
+
+// client returns a client of this server with the tests' short timeouts
+// (see newClient).
+func (s *redisServer) client(t testing.TB) redis.UniversalClient { return newClient(t, s.addr) }
+
+// clientWith returns a client of this server with cfg's timeouts.
+func (s *redisServer) clientWith(t testing.TB, cfg clientConfig) redis.UniversalClient {
+	t.Helper()
+	o := &redis.Options{Addr: s.addr}
+	cfg.apply(&o.DialTimeout, &o.DialerRetries, &o.ReadTimeout, &o.WriteTimeout, &o.MaxRetries)
+	rdb := redis.NewClient(o)
+	t.Cleanup(func() { _ = rdb.Close() })
+	return rdb
 }
 
 // restart starts a stopped server again on the same port, empty.
@@ -155,19 +186,34 @@ func readLog(dir string) string {
 }
 
 // newClient returns a go-redis client with its own connection pool, closed
-// when the test ends. Its timeouts are short, as the README advises for a
-// limiter, so that a dead server is noticed within a fraction of a second:
-// one dial attempt of at most 200 ms, no command retries.
+// when the test ends, with testTimeouts.
 func newClient(t testing.TB, addr string) *redis.Client {
 	t.Helper()
-	rdb := redis.NewClient(&redis.Options{
-		Addr:          addr,
-		DialTimeout:   200 * time.Millisecond,
-		DialerRetries: 1,
-		ReadTimeout:   500 * time.Millisecond,
-		WriteTimeout:  500 * time.Millisecond,
-		MaxRetries:    -1,
-	})
-	t.Cleanup(func() { _ = rdb.Close() })
-	return rdb
+	return (&redisServer{addr: addr}).clientWith(t, testTimeouts).(*redis.Client)
+}
+
+// clientConfig is the go-redis settings that decide how long a call to a
+// Redis that is down takes to fail; zero fields keep go-redis's defaults.
+type clientConfig struct {
+	dial, read, write         time.Duration
+	dialerRetries, maxRetries int
+}
+
+var (
+	// testTimeouts are the tests' usual settings: short, so that a dead
+	// server is noticed within a fraction of a second (one dial attempt
+	// of at most 200 ms, no command retries).
+	testTimeouts = clientConfig{dial: 200 * time.Millisecond, read: 500 * time.Millisecond, write: 500 * time.Millisecond, dialerRetries: 1, maxRetries: -1}
+
+	// readmeTimeouts are what the README advises for a limiter.
+	readmeTimeouts = clientConfig{dial: 500 * time.Millisecond, read: 500 * time.Millisecond, write: 500 * time.Millisecond, dialerRetries: 1, maxRetries: 1}
+
+	// goRedisDefaults are go-redis's own: 5 s to dial, 5 s to read, three
+	// retries.
+	goRedisDefaults = clientConfig{}
+)
+
+// apply sets the fields of a redis.Options or redis.ClusterOptions.
+func (c clientConfig) apply(dial *time.Duration, dialerRetries *int, read, write *time.Duration, maxRetries *int) {
+	*dial, *dialerRetries, *read, *write, *maxRetries = c.dial, c.dialerRetries, c.read, c.write, c.maxRetries
 }

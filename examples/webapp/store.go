@@ -55,6 +55,7 @@ CREATE TABLE IF NOT EXISTS sessions (
 	user_id    INTEGER NOT NULL REFERENCES users(id),
 	link       TEXT NOT NULL,
 	status     TEXT NOT NULL,
+	stage      INTEGER NOT NULL,    -- status's heliumid.Status.Stage(), for the apply rule
 	updated_at INTEGER,             -- Helium ID's updatedAt of status; NULL when not given
 	created_at INTEGER NOT NULL
 );
@@ -171,8 +172,8 @@ func scanUserStatuses(rows *sql.Rows) ([]userStatus, error) {
 // started until Helium ID says otherwise.
 func (s *store) addSession(ctx context.Context, u user, created *heliumid.CreatedVerification) error {
 	_, err := s.db.ExecContext(ctx,
-		`INSERT INTO sessions (id, user_id, link, status, created_at) VALUES (?, ?, ?, ?, ?)`,
-		created.ID, u.ID, created.Link, heliumid.StatusNotStarted, time.Now().UnixNano())
+		`INSERT INTO sessions (id, user_id, link, status, stage, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		created.ID, u.ID, created.Link, heliumid.StatusNotStarted, heliumid.StatusNotStarted.Stage(), time.Now().UnixNano())
 	if err != nil {
 		return fmt.Errorf("recording session %s: %w", created.ID, err)
 	}
@@ -195,12 +196,17 @@ func (s *store) session(ctx context.Context, id string) (session, bool, error) {
 	return sess, true, nil
 }
 
-// undecided returns the ids of the sessions the sweep fetches: those whose
-// status can still change without the user starting over (not started,
-// started, submitted, review; see sweep.go), oldest first.
-func (s *store) undecided(ctx context.Context) ([]string, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id FROM sessions WHERE status IN (?, ?, ?, ?) ORDER BY seq`,
-		heliumid.StatusNotStarted, heliumid.StatusStarted, heliumid.StatusSubmitted, heliumid.StatusReview)
+// undecided returns the ids of the sessions the sweep fetches, oldest
+// first: those whose status can still change (see sweep.go). now - the
+// session lifetime bounds how long failed ones, and ones with a status
+// this SDK does not know, are fetched.
+func (s *store) undecided(ctx context.Context, now time.Time) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id FROM sessions
+WHERE status IN (?, ?, ?, ?)
+   OR (status NOT IN (?, ?, ?) AND created_at > ?)
+ORDER BY seq`,
+		heliumid.StatusNotStarted, heliumid.StatusStarted, heliumid.StatusSubmitted, heliumid.StatusReview,
+		heliumid.StatusSuccessful, heliumid.StatusExpired, heliumid.StatusAbandoned, now.Add(-heliumid.SessionLifetime).UnixNano())
 	if err != nil {
 		return nil, fmt.Errorf("listing undecided sessions: %w", err)
 	}

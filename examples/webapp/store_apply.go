@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
-	"time"
 
 	heliumid "github.com/heliumid/heliumid-go"
 )
@@ -20,41 +18,35 @@ const (
 	unknownSession outcome = "unknown session" // not a session this service created: ignored
 )
 
-// apply records what v says of its session (status and updatedAt) when it
-// is newer than what is recorded, and returns what it did and the session
-// as recorded afterwards. It is the one way a status reaches the database,
-// for the webhook handler and the sweep alike, so deliveries that repeat,
-// arrive out of order, or race the sweep cannot overwrite a later status
-// with an earlier one.
+// apply records what v says of its session (status and updatedAt) when
+// the SDK's apply rule, v.Supersedes, says it replaces what is recorded,
+// and returns what it did and the session as recorded afterwards. It is
+// the one way a status reaches the database, for the webhook handler and
+// the sweep alike, so deliveries that repeat, arrive out of order, follow
+// a resubmission or race the sweep cannot replace a later status with an
+// earlier one.
 //
-// The rule is the SDK's (supersedes below): where both the stored status and
-// v carry updatedAt, the later one wins; where either lacks it, the
-// lifecycle decides (the stored status must be able to reach v's). It is
-// written as ONE guarded UPDATE, inside a transaction with the read that
-// reports the result, so that two concurrent applies (a webhook and the
+// The rule is Supersedes', written as ONE guarded UPDATE (the one its
+// documentation gives), so that two concurrent applies (a webhook and the
 // sweep) are serialized by the database, not by this process: the guard
-// is evaluated against the row as it is when the UPDATE runs.
+// is evaluated against the row as it is when the UPDATE runs. It runs in a
+// transaction with the read that reports the result. A test checks that it
+// says what Supersedes says, case by case.
 func (s *store) apply(ctx context.Context, v *heliumid.Verification) (outcome, session, error) {
-	// The lifecycle half of the rule, as the list of stored statuses from
-	// which v's status may follow when a timestamp is missing: asked of the
-	// rule itself, so the SQL cannot drift from it.
-	var from []any
-	for _, st := range allStatuses {
-		if supersedes(&heliumid.Verification{ID: v.ID, Status: v.Status}, st, time.Time{}) {
-			from = append(from, string(st))
-		}
+	const query = `UPDATE sessions SET status = :status, updated_at = :updated_at, stage = :stage
+WHERE id = :id AND :status <> '' AND (
+	CASE WHEN :updated_at IS NOT NULL AND updated_at IS NOT NULL AND :updated_at <> updated_at
+	     THEN :updated_at > updated_at                            -- both carry updatedAt: the newer wins
+	     ELSE :stage > stage                                      -- else the lifecycle, by Status.Stage
+	          OR (status = 'failed' AND :status IN ('successful', 'review'))   -- a resubmission's decision
+	          OR (status = :status AND updated_at IS NULL AND :updated_at IS NOT NULL) -- the time the row lacked
+	END)`
+	args := []any{
+		sql.Named("id", v.ID),
+		sql.Named("status", string(v.Status)),
+		sql.Named("updated_at", nanos(v.UpdatedAt)),
+		sql.Named("stage", v.Status.Stage()),
 	}
-	lifecycle := "0" // no stored status can lead to v's
-	if len(from) > 0 {
-		lifecycle = "status IN (?" + strings.Repeat(", ?", len(from)-1) + ")"
-	}
-	at := nanos(v.UpdatedAt)
-	query := `UPDATE sessions SET status = ?, updated_at = ?
-WHERE id = ? AND (
-	(? IS NOT NULL AND updated_at IS NOT NULL AND updated_at < ?) -- both carry updatedAt: the later wins
-	OR ((? IS NULL OR updated_at IS NULL) AND ` + lifecycle + `)    -- else the lifecycle decides
-)`
-	args := append([]any{string(v.Status), at, v.ID, at, at, at}, from...)
 
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -93,15 +85,4 @@ WHERE id = ? AND (
 var allStatuses = []heliumid.Status{
 	heliumid.StatusNotStarted, heliumid.StatusStarted, heliumid.StatusSubmitted, heliumid.StatusReview,
 	heliumid.StatusSuccessful, heliumid.StatusFailed, heliumid.StatusExpired, heliumid.StatusAbandoned,
-}
-
-// supersedes reports whether v is newer than a stored status recorded with
-// storedAt (zero when unknown).
-//
-// TODO(lead): replace with the SDK's GetVerifications/apply helper.
-func supersedes(v *heliumid.Verification, stored heliumid.Status, storedAt time.Time) bool {
-	if !v.UpdatedAt.IsZero() && !storedAt.IsZero() {
-		return v.UpdatedAt.After(storedAt)
-	}
-	return stored.CanReach(v.Status)
 }

@@ -78,9 +78,9 @@ func TestApplyKeepsTheLatestInEveryOrder(t *testing.T) {
 	}
 }
 
-// Without updatedAt the lifecycle decides: forward steps apply, repeats and
-// steps back do not, and a decision is final (so a resubmission's result
-// cannot be told from a stale event: only updatedAt can apply it).
+// Without updatedAt the lifecycle decides (Status.Stage): forward steps
+// apply, repeats and steps back do not, and after a failure only a
+// resubmission's decision (successful or review) applies.
 func TestApplyWithoutTimestampsFollowsTheLifecycle(t *testing.T) {
 	st, _ := testStore(t)
 	addTestSession(t, st, "s1")
@@ -92,17 +92,19 @@ func TestApplyWithoutTimestampsFollowsTheLifecycle(t *testing.T) {
 		{heliumid.StatusStarted, stale},     // back
 		{heliumid.StatusSubmitted, stale},   // a repeat
 		{heliumid.StatusFailed, applied},
-		{heliumid.StatusStarted, stale},    // a resubmission, unrecognizable without updatedAt
-		{heliumid.StatusSuccessful, stale}, // its decision: dropped (the rule needs updatedAt)
+		{heliumid.StatusStarted, stale},      // a resubmission's start cannot be told from a stale one
+		{heliumid.StatusSubmitted, stale},    // nor its submission
+		{heliumid.StatusSuccessful, applied}, // its decision can: after failed, only a resubmission leads there
+		{heliumid.StatusFailed, stale},       // a decision is not replaced by another without updatedAt
 	} {
 		got, _, err := st.apply(t.Context(), event("s1", c.st, time.Time{}))
 		require.NoError(t, err)
 		assert.Equal(t, c.want, got, c.st)
 	}
-	assert.Equal(t, heliumid.StatusFailed, recorded(t, st, "s1").Status)
+	assert.Equal(t, heliumid.StatusSuccessful, recorded(t, st, "s1").Status)
 
 	// A timestamp on one side only: the lifecycle still decides, and the
-	// recorded updatedAt is the applied event's.
+	// recorded updatedAt is the applied event's, missing included.
 	addTestSession(t, st, "s2")
 	got, _, err := st.apply(t.Context(), event("s2", heliumid.StatusStarted, t0))
 	require.NoError(t, err)
@@ -114,6 +116,10 @@ func TestApplyWithoutTimestampsFollowsTheLifecycle(t *testing.T) {
 	got, _, err = st.apply(t.Context(), event("s2", heliumid.StatusStarted, t0.Add(time.Hour)))
 	require.NoError(t, err)
 	assert.Equal(t, stale, got, "submitted cannot go back to started")
+	got, s, err = st.apply(t.Context(), event("s2", heliumid.StatusSubmitted, t0.Add(time.Hour)))
+	require.NoError(t, err)
+	assert.Equal(t, applied, got, "the same status, with the time the row lacked")
+	assert.Equal(t, t0.Add(time.Hour), s.UpdatedAt)
 }
 
 // The sweep fetched the decision; the webhooks that failed earlier arrive
@@ -132,9 +138,10 @@ func TestAStaleWebhookAfterTheSweepChangesNothing(t *testing.T) {
 	}
 }
 
-// The guarded UPDATE says what the SDK's rule says, for every stored
-// status and every incoming one, with and without timestamps on either
-// side, earlier, equal and later.
+// The guarded UPDATE says what the SDK's rule, Verification.Supersedes,
+// says: for every recorded status (and one this SDK does not know), every
+// incoming one (and unknown ones, and none), with and without updatedAt on
+// either side, earlier, equal and later.
 func TestTheSQLRuleIsTheSDKsRule(t *testing.T) {
 	st, _ := testStore(t)
 	u, err := st.signUp(t.Context(), "ann")
@@ -149,20 +156,25 @@ func TestTheSQLRuleIsTheSDKsRule(t *testing.T) {
 		"one nanosecond off": {t0, t0.Add(time.Nanosecond)},
 	}
 	n := 0
-	for _, stored := range allStatuses {
-		for _, incoming := range append(allStatuses, "paused") { // and a status the SDK does not know
+	for _, stored := range append(allStatuses, "paused") {
+		for _, incoming := range append(allStatuses, "paused", "on hold", "") {
 			for name, tt := range times {
 				n++
 				id := fmt.Sprintf("s%d", n)
-				_, err := st.db.ExecContext(t.Context(), `INSERT INTO sessions (id, user_id, link, status, updated_at, created_at) VALUES (?, ?, '', ?, ?, 0)`,
-					id, u.ID, stored, nanos(tt.stored))
+				_, err := st.db.ExecContext(t.Context(), `INSERT INTO sessions (id, user_id, link, status, stage, updated_at, created_at) VALUES (?, ?, '', ?, ?, ?, 0)`,
+					id, u.ID, stored, stored.Stage(), nanos(tt.stored))
 				require.NoError(t, err)
 
 				v := event(id, incoming, tt.incoming)
-				want := supersedes(v, stored, tt.stored)
-				got, _, err := st.apply(t.Context(), v)
+				want := v.Supersedes(stored, tt.stored)
+				got, rec, err := st.apply(t.Context(), v)
 				require.NoError(t, err)
-				assert.Equal(t, want, got == applied, "stored %q, incoming %q, %s", stored, incoming, name)
+				if !assert.Equal(t, want, got == applied, "recorded %q, incoming %q, %s", stored, incoming, name) {
+					continue
+				}
+				if want {
+					assert.Equal(t, session{ID: id, UserID: u.ID, Status: incoming, UpdatedAt: tt.incoming}, rec, "recorded as v says")
+				}
 			}
 		}
 	}
@@ -223,7 +235,7 @@ func TestTheStoreSurvivesReopening(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, before, after)
 	assert.Equal(t, session{ID: "s1", UserID: 1, Link: "http://127.0.0.1:1/?processId=s1", Status: heliumid.StatusSuccessful, UpdatedAt: t0}, recorded(t, again, "s1"))
-	ids, err := again.undecided(t.Context())
+	ids, err := again.undecided(t.Context(), time.Now())
 	require.NoError(t, err)
 	assert.Equal(t, []string{"s2"}, ids)
 }

@@ -2,27 +2,25 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"iter"
 	"time"
-
-	heliumid "github.com/heliumid/heliumid-go"
 )
 
 // Helium ID's docs say nothing about redelivering a webhook that failed. A
 // decision whose every delivery failed (a deploy, an outage, a 500 of this
 // service) would leave the session "started" here for good; the sweep
-// catches it by fetching, now and then, every session still undecided and
-// applying what it shows, through the same function as the webhooks.
+// catches it by fetching, now and then, every session whose status can
+// still change, and applying what it shows through the same function as
+// the webhooks.
 //
-// Undecided means a status that can still change without the user starting
-// over: not started, started, submitted, and review. Review is included: it
-// waits for a person on your side (in Helium ID's dashboard), whose decision
-// comes back as a webhook that can be lost like any other. Failed, expired
-// and abandoned are not fetched: the user starts a new session. (Helium ID
-// allows one resubmission after a failure; its result still reaches this
-// service by webhook, and applies, being newer.) Sessions expire after 7
-// days, so the sweep's list does not grow without bound.
+// Which sessions: not started, started, submitted and review, until they
+// reach a decision; and, while the session lives (7 days), failed ones and
+// any with a status this SDK does not know. Review is included: it waits
+// for a person on your side (in Helium ID's dashboard), whose decision
+// comes back as a webhook that can be lost like any other. Failed is
+// included because Helium ID allows one resubmission after a failure, on
+// the same session, whose decision can be lost too. Successful, expired and
+// abandoned are final. Sessions expire after 7 days, so the list does not
+// grow without bound.
 
 // sweepReport says what one sweep did.
 type sweepReport struct {
@@ -34,11 +32,13 @@ type sweepReport struct {
 // a failing database ends the sweep with its error.
 func (a *app) sweep(ctx context.Context) (sweepReport, error) {
 	var rep sweepReport
-	ids, err := a.store.undecided(ctx)
+	ids, err := a.store.undecided(ctx, time.Now())
 	if err != nil || len(ids) == 0 {
 		return rep, err
 	}
-	for v, err := range getVerifications(ctx, a.client, ids) {
+	// Several at once (8), each failure a *heliumid.FetchError naming its
+	// id; the read cool-down after a 429 holds them all.
+	for v, err := range a.client.GetVerifications(ctx, ids) {
 		if err != nil {
 			if ctx.Err() != nil {
 				return rep, ctx.Err()
@@ -75,23 +75,6 @@ func (a *app) sweepEvery(ctx context.Context, interval time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-		}
-	}
-}
-
-// getVerifications fetches the sessions ids, one at a time.
-//
-// TODO(lead): replace with the SDK's GetVerifications/apply helper.
-func getVerifications(ctx context.Context, c *heliumid.Client, ids []string) iter.Seq2[*heliumid.Verification, error] {
-	return func(yield func(*heliumid.Verification, error) bool) {
-		for _, id := range ids {
-			v, err := c.GetVerification(ctx, id)
-			if err != nil {
-				err = fmt.Errorf("session %s: %w", id, err)
-			}
-			if !yield(v, err) {
-				return
-			}
 		}
 	}
 }

@@ -73,70 +73,98 @@ func TestOneSweepRecordsADecisionWhoseWebhooksAllFailed(t *testing.T) {
 
 // The sweep fetches not started, started, submitted and review sessions
 // (review waits for a person on your side, whose decision comes back like
-// any other), and none that is successful, failed, expired or abandoned.
-func TestTheSweepFetchesOnlyUndecidedSessions(t *testing.T) {
+// any other), and failed ones while the session lives (a resubmission may
+// follow); never successful, expired or abandoned ones, nor failed ones
+// older than the session lifetime.
+func TestTheSweepFetchesSessionsWhoseStatusCanStillChange(t *testing.T) {
 	fake := newFake(t)
 	a, w := newTestApp(t, fake)
 	fake.SetWebhookURL(w.base + "/webhooks/heliumid")
-	ids := map[heliumid.Status]string{}
-	for _, st := range []heliumid.Status{
-		heliumid.StatusNotStarted, heliumid.StatusStarted, heliumid.StatusSubmitted, heliumid.StatusReview,
-		heliumid.StatusSuccessful, heliumid.StatusFailed, heliumid.StatusExpired, heliumid.StatusAbandoned,
-	} {
-		_, id := w.verify(t, "user "+string(st))
-		ids[st] = id
-		switch st {
-		case heliumid.StatusSuccessful, heliumid.StatusFailed, heliumid.StatusReview:
-			require.NoError(t, fake.Decide(id, st))
-		case heliumid.StatusStarted, heliumid.StatusSubmitted, heliumid.StatusAbandoned:
+	ids := map[string]string{}
+	for _, name := range []string{"not started", "started", "submitted", "review", "successful", "failed", "old failed", "expired", "abandoned"} {
+		_, id := w.verify(t, name)
+		ids[name] = id
+		switch name {
+		case "successful", "failed", "review":
+			require.NoError(t, fake.Decide(id, heliumid.Status(name)))
+		case "old failed":
+			require.NoError(t, fake.Decide(id, heliumid.StatusFailed))
+		case "started", "submitted", "abandoned":
 			require.NoError(t, fake.SetStatus(id, heliumid.StatusStarted))
-			if st == heliumid.StatusSubmitted {
-				require.NoError(t, fake.SetStatus(id, st))
+			if name == "submitted" {
+				require.NoError(t, fake.SetStatus(id, heliumid.StatusSubmitted))
 			}
 		}
 	}
 	require.NoError(t, fake.WaitWebhooks(t.Context()))
 	// Time brings expired and abandoned (after 7 days): recorded here as if
-	// their webhooks had arrived.
+	// their webhooks had arrived. The old failed session was created longer
+	// ago than a session lives.
 	for _, st := range []heliumid.Status{heliumid.StatusExpired, heliumid.StatusAbandoned} {
-		_, err := a.store.db.ExecContext(t.Context(), `UPDATE sessions SET status = ? WHERE id = ?`, st, ids[st])
+		_, err := a.store.db.ExecContext(t.Context(), `UPDATE sessions SET status = ?, stage = ? WHERE id = ?`, st, st.Stage(), ids[string(st)])
 		require.NoError(t, err)
 	}
+	_, err := a.store.db.ExecContext(t.Context(), `UPDATE sessions SET created_at = ? WHERE id = ?`,
+		time.Now().Add(-heliumid.SessionLifetime-time.Minute).UnixNano(), ids["old failed"])
+	require.NoError(t, err)
 	before := len(fake.Requests())
 
 	rep, err := a.sweep(t.Context())
 	require.NoError(t, err)
-	assert.Equal(t, sweepReport{Fetched: 4}, rep, "nothing new: the webhooks arrived")
+	assert.Equal(t, sweepReport{Fetched: 5, Applied: 1}, rep, "nothing new but the not started session's updatedAt, which no webhook carries")
 	var fetched []string
 	for _, r := range fake.Requests()[before:] {
 		require.Equal(t, http.MethodGet, r.Method)
 		fetched = append(fetched, r.Path[strings.LastIndex(r.Path, "/")+1:])
 	}
-	assert.ElementsMatch(t, []string{ids[heliumid.StatusNotStarted], ids[heliumid.StatusStarted], ids[heliumid.StatusSubmitted], ids[heliumid.StatusReview]}, fetched)
+	assert.ElementsMatch(t, []string{ids["not started"], ids["started"], ids["submitted"], ids["review"], ids["failed"]}, fetched)
 }
 
-// A session that cannot be fetched is logged with its id and left for the
-// next sweep; the others are applied all the same.
-func TestASweepGoesOnPastASessionItCannotFetch(t *testing.T) {
-	fake := newFake(t)
+// A resubmission's decision whose webhooks all failed: the sweep, which
+// keeps fetching a failed session while it lives, records it, later than
+// the failure.
+func TestTheSweepCatchesAResubmissionsDecision(t *testing.T) {
+	fake := newFake(t, heliumidtest.WithResubmission(), heliumidtest.WithWebhookRetries(1, 0))
 	a, w := newTestApp(t, fake)
-	_, first := w.verify(t, "ann")
-	_, second := w.verify(t, "ben")
-	require.NoError(t, fake.Decide(first, heliumid.StatusSuccessful))
-	require.NoError(t, fake.Decide(second, heliumid.StatusFailed))
-	require.NoError(t, fake.FailNext(1, heliumidtest.Failure{Status: http.StatusNotFound}))
+	fake.SetWebhookURL(w.base + "/webhooks/heliumid")
+	_, id := w.verify(t, "ann")
+	require.NoError(t, fake.Decide(id, heliumid.StatusFailed))
+	require.NoError(t, fake.WaitWebhooks(t.Context()))
+	require.Equal(t, heliumid.StatusFailed, w.status(t, "ann").Status)
+
+	fake.SetWebhookURL("http://127.0.0.1:1/nobody-listens")
+	require.NoError(t, fake.SetStatus(id, heliumid.StatusStarted)) // the one resubmission
+	require.NoError(t, fake.Decide(id, heliumid.StatusSuccessful))
+	require.NoError(t, fake.WaitWebhooks(t.Context()))
+	assert.Equal(t, heliumid.StatusFailed, w.status(t, "ann").Status, "no webhook arrived")
 
 	rep, err := a.sweep(t.Context())
 	require.NoError(t, err)
-	assert.Equal(t, sweepReport{Fetched: 1, Applied: 1, Failed: 1}, rep)
-	assert.Regexp(t, `level=WARN msg="sweep: fetching a session" err=".*`+first, w.logs.String(), "the error names the session")
-	assert.Equal(t, heliumid.StatusNotStarted, w.status(t, "ann").Status)
-	assert.Equal(t, heliumid.StatusFailed, w.status(t, "ben").Status)
-
-	rep, err = a.sweep(t.Context())
-	require.NoError(t, err)
 	assert.Equal(t, sweepReport{Fetched: 1, Applied: 1}, rep)
-	assert.Equal(t, heliumid.StatusSuccessful, w.status(t, "ann").Status)
+	assert.Equal(t, status{"ann", id, heliumid.StatusSuccessful}, w.status(t, "ann"))
+}
+
+// A session that cannot be fetched (here one the API does not know) is
+// logged with its id and left for the next sweep; the others are applied
+// all the same.
+func TestASweepGoesOnPastASessionItCannotFetch(t *testing.T) {
+	fake := newFake(t)
+	a, w := newTestApp(t, fake)
+	u, err := a.store.signUp(t.Context(), "ann")
+	require.NoError(t, err)
+	require.NoError(t, a.store.addSession(t.Context(), u, &heliumid.CreatedVerification{ID: "gone-123", Link: "http://127.0.0.1:1/?processId=gone-123"}))
+	_, id := w.verify(t, "ben")
+	require.NoError(t, fake.Decide(id, heliumid.StatusSuccessful))
+
+	for range 2 {
+		rep, err := a.sweep(t.Context())
+		require.NoError(t, err)
+		assert.Equal(t, 1, rep.Failed)
+		assert.Regexp(t, `level=WARN msg="sweep: fetching a session" err=".*gone-123`, w.logs.String(), "the error names the session")
+	}
+	assert.Equal(t, heliumid.StatusNotStarted, w.status(t, "ann").Status)
+	assert.Equal(t, heliumid.StatusSuccessful, w.status(t, "ben").Status)
+	assert.Equal(t, 2, strings.Count(w.logs.String(), `msg="sweep: fetching a session"`), "tried again by the next sweep")
 }
 
 // The sweep stops when its context ends, with the context's error.
