@@ -80,9 +80,3 @@ WHERE id = :id AND :status <> '' AND (
 	}
 	return applied, sess, nil
 }
-
-// allStatuses are the statuses a session can be recorded with.
-var allStatuses = []heliumid.Status{
-	heliumid.StatusNotStarted, heliumid.StatusStarted, heliumid.StatusSubmitted, heliumid.StatusReview,
-	heliumid.StatusSuccessful, heliumid.StatusFailed, heliumid.StatusExpired, heliumid.StatusAbandoned,
-}

@@ -273,3 +273,9 @@ func permutations(n int) [][]int {
 	}
 	return out
 }
+
+// allStatuses are the statuses a session can be recorded with.
+var allStatuses = []heliumid.Status{
+	heliumid.StatusNotStarted, heliumid.StatusStarted, heliumid.StatusSubmitted, heliumid.StatusReview,
+	heliumid.StatusSuccessful, heliumid.StatusFailed, heliumid.StatusExpired, heliumid.StatusAbandoned,
+}
