@@ -260,30 +260,16 @@ func WithLogger(l *slog.Logger) Option {
 	}
 }
 
-// newDefaultHTTPClient returns the client used without WithHTTPClient:
-// bounded at every stage, with an idle pool large enough that a busy backend
-// reuses connections instead of churning them (http.DefaultTransport keeps
-// only 2 idle connections per host). The idle limit is well above the
-// number of concurrent callers a backend has: at a burst the transport dials
-// for waiting callers while connections are coming back, so the pool can
-// briefly hold more connections than callers; a limit at the number of
-// callers closes that surplus and dials again later (measured: 256 callers
-// against a limit of 256 closed and reopened up to a third of their
-// connections; against 1024, none). Idle connections close after 90 s.
+// newDefaultHTTPClient returns the client used without WithHTTPClient. Its
+// transport (see defaultTransport) bounds the connections to the API host
+// under any burst: at most 64 over HTTP/2, whose streams the callers
+// share, and 512 over HTTP/1.1; a caller beyond them waits for a stream or
+// a connection, until its context ends. Each attempt is bounded too: 10 s to
+// connect, 10 s for the TLS handshake, 30 s for the response to begin and
+// 60 s in all, unless the context ends sooner. Idle connections are kept
+// for reuse and close after 90 s.
 func newDefaultHTTPClient() *http.Client {
-	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
-	t := &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           dialer.DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          1024,
-		MaxIdleConnsPerHost:   1024,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ResponseHeaderTimeout: 30 * time.Second,
-		ExpectContinueTimeout: time.Second,
-	}
-	return &http.Client{Transport: t, Timeout: 60 * time.Second}
+	return &http.Client{Transport: newDefaultTransport(defaultLimits)}
 }
 
 // guardRedirects returns a shallow copy of hc whose redirect policy keeps the
