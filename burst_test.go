@@ -15,6 +15,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/heliumid/heliumid-go/internal/unsent"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
@@ -497,4 +498,16 @@ type ctxReader struct{ ctx context.Context }
 func (r ctxReader) Read([]byte) (int, error) {
 	<-r.ctx.Done()
 	return 0, context.Cause(r.ctx)
+}
+
+// TestAWaitThatEndsReportsNothingSent: a request whose context ends while
+// it waits for a connection fails with a dial error, as one whose
+// connection could not be established does, so that the retry policy
+// knows nothing was sent (a create may then be sent again).
+func TestAWaitThatEndsReportsNothingSent(t *testing.T) {
+	req := httptest.NewRequest(http.MethodPost, "https://server.heliumid.io/api/v1/verifications", nil)
+	err := notSent(req, errAttemptTimeout)
+	assert.True(t, unsent.Proven(err))
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Equal(t, "dial tcp: waiting for a connection to server.heliumid.io: "+errAttemptTimeout.Error(), err.Error())
 }

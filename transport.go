@@ -224,7 +224,7 @@ func (t *defaultTransport) send(req *http.Request) (resp *http.Response, overHTT
 		select {
 		case <-probe:
 		case <-req.Context().Done():
-			return nil, false, context.Cause(req.Context())
+			return nil, false, notSent(req, context.Cause(req.Context()))
 		}
 	}
 }
@@ -267,9 +267,17 @@ func (t *defaultTransport) sendHTTP2(req *http.Request) (*http.Response, error) 
 		}
 		if err := t.limit.wait(req.Context(), &idle); err != nil {
 			body.settle()
-			return nil, err
+			return nil, notSent(req, err)
 		}
 	}
+}
+
+// notSent is the error of a request whose context ended while it waited
+// for a connection: a dial error, as a connection that could not be
+// established is, so that the SDK knows nothing was sent (unsent.Proven)
+// and may try even a create again if the call's context allows.
+func notSent(req *http.Request, err error) error {
+	return &net.OpError{Op: "dial", Net: "tcp", Err: fmt.Errorf("waiting for a connection to %s: %w", req.URL.Host, err)}
 }
 
 // CloseIdleConnections closes the idle connections of both transports.
