@@ -47,16 +47,19 @@ import (
 // TestABurstLargerThanConnectionsTimesStreamsCompletes.) With -burst.full,
 // the bursts: 10,000 GETs at 200 ms against 250 streams per
 // connection and, in the same rounds, against 20,000 (the reference for
-// the wall time); 3,000 over HTTP/1.1. -burst.v02 adds the client of
-// v0.2 (no bound; http.Client.Timeout), both sides, for the "before"
-// figures: heavy (thousands of connections, about a GiB).
+// the wall time); 3,000 over HTTP/1.1. -burst.compare adds other clients,
+// for the "before" figures and the options measured: the client of v0.2
+// (no bound, http.Client.Timeout), both sides; and, through the baseline,
+// v0.2's transport with MaxConnsPerHost 64, with MaxConnsPerHost 4, and
+// with HTTP2Config.StrictMaxConcurrentRequests. They are heavy (thousands
+// of connections, up to a GiB; the strict one waits out its 60-s timeouts).
 //
 //	go test -run '^$' -bench 'Burst' -burst.full -rounds 3 -timeout 30m . | tee burst.txt
-//	benchstat -col /impl -row /streams -ignore /round burst.txt
+//	benchstat -col /impl -row /client,/streams -ignore /round burst.txt
 
 var (
-	burstFull = flag.Bool("burst.full", false, "benchmarks: the full bursts of docs/PERFORMANCE.md, \"Bursts\" (10,000 GETs over HTTP/2, 3,000 over HTTP/1.1)")
-	burstV02  = flag.Bool("burst.v02", false, "benchmarks: also burst through v0.2's default client (unbounded), both sides")
+	burstFull    = flag.Bool("burst.full", false, "benchmarks: the full bursts of docs/PERFORMANCE.md, \"Bursts\" (10,000 GETs over HTTP/2, 3,000 over HTTP/1.1)")
+	burstCompare = flag.Bool("burst.compare", false, "benchmarks: also burst through v0.2's client and the other options of docs/PERFORMANCE.md, \"Bursts\"")
 )
 
 // burstShape is one burst: n GETs, answered after latency.
@@ -72,13 +75,14 @@ func burstShapes() (http2, http1 burstShape, streams []int) {
 	return burstShape{400, 20 * time.Millisecond}, burstShape{100, 20 * time.Millisecond}, []int{100, 20_000}
 }
 
-// burstImpls are the sides of a burst: the SDK and the hand-written
-// baseline, each through the default client's transport (and, with
-// -burst.v02, through v0.2's).
+// burstImpls are the sides of a burst and the client each goes through:
+// the SDK and the hand-written baseline through the SDK's own client (and,
+// with -burst.compare, the others).
 func burstImpls() []string {
-	impls := []string{"sdk", "baseline"}
-	if *burstV02 {
-		impls = append(impls, "sdk-v0.2", "baseline-v0.2")
+	impls := []string{"sdk/client=default", "baseline/client=default"}
+	if *burstCompare {
+		impls = append(impls, "sdk/client=v0.2", "baseline/client=v0.2",
+			"baseline/client=v0.2+maxconns64", "baseline/client=v0.2+maxconns4", "baseline/client=v0.2+strict")
 	}
 	return impls
 }
@@ -167,7 +171,7 @@ const burstChildEnv = "HELIUMID_BURST_CHILD"
 type burstChildConfig struct {
 	URL  string // base URL
 	Cert string // path of the server's certificate, PEM
-	Impl string // "sdk", "baseline", "sdk-v0.2", "baseline-v0.2"
+	Impl string // a burstImpls entry
 	N    int    // GETs
 }
 
@@ -229,20 +233,30 @@ func TestBurstChild(t *testing.T) {
 	}
 	roots := certPool(cert)
 
+	side, client, _ := strings.Cut(cfg.Impl, "/client=")
 	var hc *http.Client
-	if strings.HasSuffix(cfg.Impl, "-v0.2") {
-		hc = v02HTTPClient()
-		hc.Transport.(*http.Transport).TLSClientConfig.RootCAs = roots
-	} else {
+	if client == "default" {
 		hc = newDefaultHTTPClient()
 		hc.Transport.(*defaultTransport).trust(roots, false)
+	} else {
+		hc = v02HTTPClient()
+		tr := hc.Transport.(*http.Transport)
+		tr.TLSClientConfig.RootCAs = roots
+		switch client {
+		case "v0.2+maxconns64":
+			tr.MaxConnsPerHost = 64
+		case "v0.2+maxconns4":
+			tr.MaxConnsPerHost = 4
+		case "v0.2+strict":
+			tr.HTTP2 = &http.HTTP2Config{StrictMaxConcurrentRequests: true}
+		}
 	}
 	defer hc.CloseIdleConnections()
 	get := func(ctx context.Context) error {
 		_, err := handGet(ctx, hc, cfg.URL, testKey, benchID)
 		return err
 	}
-	if strings.HasPrefix(cfg.Impl, "sdk") {
+	if side == "sdk" {
 		c, err := NewClient(testKey, WithBaseURL(cfg.URL), WithHTTPClient(hc))
 		if err != nil {
 			t.Fatal(err)

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
-	"time"
 )
 
 // BenchmarkDefaultClient: one caller at a time, what a GET costs through
@@ -62,5 +61,3 @@ func BenchmarkDefaultClient(b *testing.B) {
 		})
 	}
 }
-
-var _ = time.Second
