@@ -49,8 +49,9 @@ type Option func(*config) error
 // returns an error matching [ErrMissingAPIKey].
 //
 // Without options the client talks to [DefaultBaseURL] through its own tuned
-// http.Client (timeouts set, a connection pool sized for concurrent callers),
-// retries transient failures twice, and logs nothing.
+// http.Client (timeouts set, a connection pool sized for concurrent callers,
+// its connections bounded under a burst: see [WithHTTPClient]), retries
+// transient failures twice, and logs nothing.
 func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	key, problem := normalizeAPIKey(apiKey)
 	switch {
@@ -140,6 +141,22 @@ func isLoopback(host string) bool {
 // a redirect to another host (so the API key stays with the API), then defers
 // to hc.CheckRedirect. Set hc.Timeout or use context deadlines: a zero
 // Timeout means a stalled server can hold a call until its context ends.
+// (Around a Transport that is not an *http.Transport, an instrumentation
+// wrapper say, net/http enforces Timeout with two goroutines per request; a
+// context deadline costs less.)
+//
+// The SDK's own client also bounds its connections to the API host under a
+// burst of concurrent calls, and its callers beyond the bound wait (see
+// docs/PERFORMANCE.md, "Bursts"). For the same with hc: over HTTP/1.1, set
+// the transport's MaxConnsPerHost (the SDK's: 512); over HTTP/2, net/http
+// has no such bound: MaxConnsPerHost only limits how many connections are
+// dialed at once (a small value, such as 4, keeps a burst from dialing one
+// per caller, but over HTTP/1.1 it is also the number of requests at once),
+// and HTTP2Config.StrictMaxConcurrentRequests stalls a burst larger than one
+// connection's streams (golang.org/issue/70809). Bound instead how many
+// calls you make at once (a semaphore, errgroup.Group.SetLimit) to what the
+// connections you accept carry: connections × the server's streams per
+// connection.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *config) error {
 		if hc == nil {
