@@ -69,3 +69,32 @@ func BenchmarkDefaultClient(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkAttemptBound: what bounding each attempt at 60 s costs a GET, in
+// memory (no network, so that only client-side work is left): none, the
+// SDK's own way (a deadline its transport puts on the request's context),
+// and http.Client.Timeout around the same kind of RoundTripper, one that
+// is not an *http.Transport, for which net/http starts two goroutines and
+// a timer per request.
+//
+//	go test -run '^$' -bench AttemptBound -benchtime 50000x -rounds 6 . | tee bound.txt
+//	benchstat -col /impl -ignore /round bound.txt
+func BenchmarkAttemptBound(b *testing.B) {
+	ctx := context.Background()
+	mem := &memoryTransport{header: benchHeader()}
+	bounded := newDefaultTransport(defaultLimits)
+	bounded.http1 = mem
+	client := func(hc *http.Client) *Client {
+		return newBenchClient(b, WithBaseURL("http://127.0.0.1/api"), WithHTTPClient(hc))
+	}
+	none := client(&http.Client{Transport: mem})
+	deadline := client(&http.Client{Transport: bounded})
+	timeout := client(&http.Client{Transport: mem, Timeout: attemptTimeout})
+	get := func(c *Client) func(b *testing.B) {
+		return loopOp(func() error {
+			_, err := c.GetVerification(ctx, benchID)
+			return err
+		})
+	}
+	runRounds(b, benchImpl{"none", get(none)}, benchImpl{"deadline", get(deadline)}, benchImpl{"client-timeout", get(timeout)})
+}
