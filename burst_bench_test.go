@@ -55,8 +55,9 @@ import (
 // with HTTP2Config.StrictMaxConcurrentRequests. They are heavy (thousands
 // of connections, up to a GiB; the strict one waits out its 60-s timeouts).
 //
-//	go test -run '^$' -bench 'Burst' -burst.full -rounds 3 -timeout 30m . | tee burst.txt
-//	go test -run '^$' -bench 'BurstHTTP2////streams=250|BurstHTTP1' -burst.full -burst.compare -timeout 60m . | tee compare.txt
+//	go test -run '^$' -bench 'BurstHTTP' -burst.full -rounds 5 -timeout 60m . | tee burst.txt
+//	go test -run '^$' -bench 'BurstHTTP2////streams=250' -burst.full -burst.compare -rounds 2 -timeout 60m . | tee compare.txt
+//	go test -run '^$' -bench 'BurstHTTP1' -burst.full -burst.compare -rounds 2 -timeout 60m . | tee compare1.txt
 //	benchstat -col /impl -row /client,/streams -ignore /round burst.txt
 
 var (
