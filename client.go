@@ -60,8 +60,9 @@ type Option func(*config) error
 // returns an error matching [ErrMissingAPIKey].
 //
 // Without options the client talks to [DefaultBaseURL] through its own tuned
-// http.Client (timeouts set, a connection pool sized for concurrent callers),
-// retries transient failures twice, and logs nothing.
+// http.Client (timeouts set, a connection pool sized for concurrent callers,
+// its connections bounded under a burst: see [WithHTTPClient]), retries
+// transient failures twice, and logs nothing.
 func NewClient(apiKey string, opts ...Option) (*Client, error) {
 	key, problem := normalizeAPIKey(apiKey)
 	switch {
@@ -163,6 +164,22 @@ func isLoopback(host string) bool {
 // a redirect to another host (so the API key stays with the API), then defers
 // to hc.CheckRedirect. Set hc.Timeout or use context deadlines: a zero
 // Timeout means a stalled server can hold a call until its context ends.
+// (Around a Transport that is not an *http.Transport, an instrumentation
+// wrapper say, net/http enforces Timeout with two goroutines per request; a
+// context deadline costs less.)
+//
+// The SDK's own client also bounds its connections to the API host under a
+// burst of concurrent calls, and its callers beyond the bound wait (see
+// docs/PERFORMANCE.md, "Bursts"). For the same with hc: over HTTP/1.1, set
+// the transport's MaxConnsPerHost (the SDK's: 512); over HTTP/2, net/http
+// has no such bound: MaxConnsPerHost only limits how many connections are
+// dialed at once (a small value, such as 4, keeps a burst from dialing one
+// per caller, but over HTTP/1.1 it is also the number of requests at once),
+// and HTTP2Config.StrictMaxConcurrentRequests stalls a burst larger than one
+// connection's streams (golang.org/issue/70809). Bound instead how many
+// calls you make at once (a semaphore, errgroup.Group.SetLimit) to what the
+// connections you accept carry: connections × the server's streams per
+// connection.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *config) error {
 		if hc == nil {
@@ -296,30 +313,16 @@ func WithLogger(l *slog.Logger) Option {
 	}
 }
 
-// newDefaultHTTPClient returns the client used without WithHTTPClient:
-// bounded at every stage, with an idle pool large enough that a busy backend
-// reuses connections instead of churning them (http.DefaultTransport keeps
-// only 2 idle connections per host). The idle limit is well above the
-// number of concurrent callers a backend has: at a burst the transport dials
-// for waiting callers while connections are coming back, so the pool can
-// briefly hold more connections than callers; a limit at the number of
-// callers closes that surplus and dials again later (measured: 256 callers
-// against a limit of 256 closed and reopened up to a third of their
-// connections; against 1024, none). Idle connections close after 90 s.
+// newDefaultHTTPClient returns the client used without WithHTTPClient. Its
+// transport (see defaultTransport) bounds the connections to the API host
+// under any burst: at most 64 over HTTP/2, whose streams the callers
+// share, and 512 over HTTP/1.1; a caller beyond them waits for a stream or
+// a connection, until its context ends. Each attempt is bounded too: 10 s to
+// connect, 10 s for the TLS handshake, 30 s for the response to begin and
+// 60 s in all, unless the context ends sooner. Idle connections are kept
+// for reuse and close after 90 s.
 func newDefaultHTTPClient() *http.Client {
-	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
-	t := &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           dialer.DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          1024,
-		MaxIdleConnsPerHost:   1024,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ResponseHeaderTimeout: 30 * time.Second,
-		ExpectContinueTimeout: time.Second,
-	}
-	return &http.Client{Transport: t, Timeout: 60 * time.Second}
+	return &http.Client{Transport: newDefaultTransport(defaultLimits)}
 }
 
 // guardRedirects returns a shallow copy of hc whose redirect policy keeps the

@@ -97,14 +97,23 @@ func TestTheDefaultHTTPClientIsTunedAndPrivate(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotSame(t, http.DefaultClient, c.hc)
 	assert.Equal(t, DefaultBaseURL, c.baseURL)
-	assert.NotZero(t, c.hc.Timeout, "a stalled server cannot hold a call forever")
-	tr, ok := c.hc.Transport.(*http.Transport)
-	require.True(t, ok)
-	assert.NotSame(t, http.DefaultTransport, tr)
-	assert.GreaterOrEqual(t, tr.MaxIdleConnsPerHost, 64, "a busy backend must not churn connections")
-	assert.NotZero(t, tr.TLSHandshakeTimeout)
-	assert.NotZero(t, tr.ResponseHeaderTimeout)
-	assert.NotNil(t, tr.DialContext)
+	// The SDK's transport bounds each attempt itself (attemptTimeout,
+	// TestAnAttemptOfTheDefaultClientIsBounded): http.Client.Timeout would
+	// cost two goroutines per request around a RoundTripper of its own.
+	assert.Zero(t, c.hc.Timeout)
+	dt := defaultTransportOf(t, c)
+	assert.Equal(t, defaultLimits.http2Conns, dt.limit.max)
+	for name, rt := range map[string]http.RoundTripper{"http1": dt.http1, "http2": dt.http2} {
+		tr, ok := rt.(*http.Transport)
+		require.True(t, ok, name)
+		assert.NotSame(t, http.DefaultTransport, tr, name)
+		assert.GreaterOrEqual(t, tr.MaxIdleConnsPerHost, 64, "%s: a busy backend must not churn connections", name)
+		assert.NotZero(t, tr.TLSHandshakeTimeout, name)
+		assert.NotZero(t, tr.ResponseHeaderTimeout, name)
+		assert.NotNil(t, tr.DialContext, name)
+	}
+	assert.Equal(t, maxHTTP1Conns, dt.http1.(*http.Transport).MaxConnsPerHost)
+	assert.Equal(t, http2DialsAtOnce, dt.http2.(*http.Transport).MaxConnsPerHost)
 	assert.NotNil(t, c.hc.CheckRedirect)
 }
 

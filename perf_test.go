@@ -2,8 +2,6 @@ package heliumid
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"io"
 	"log"
@@ -148,11 +146,7 @@ func newBenchClient(tb testing.TB, opts ...Option) *Client {
 // certificate, with or without HTTP/2.
 func trustingClient(srv *httptest.Server, http2 bool) *http.Client {
 	hc := newDefaultHTTPClient()
-	tr := hc.Transport.(*http.Transport)
-	pool := x509.NewCertPool()
-	pool.AddCert(srv.Certificate())
-	tr.TLSClientConfig = &tls.Config{RootCAs: pool}
-	tr.ForceAttemptHTTP2 = http2
+	hc.Transport.(*defaultTransport).trust(certPool(srv.Certificate()), !http2)
 	return hc
 }
 
