@@ -153,7 +153,7 @@ func TestAdaptiveRateNeverPacesBeforeTheFirst429(t *testing.T) {
 		for _, r := range srv.requests() {
 			assert.Equal(t, 2*time.Millisecond, r.at, "every create of the first wave at once")
 		}
-		assert.False(t, c.pacer.Active())
+		assert.False(t, c.creates.pace.Active())
 	})
 }
 
@@ -180,7 +180,7 @@ func TestAdaptiveRateLearnsAStrictCap(t *testing.T) {
 		assert.GreaterOrEqual(t, at[len(at)-1]-at[len(at)-2], 30*time.Second, "probes settle at about half a minute apart: %v", at)
 
 		// Cut and grown: the hold sits under the last ceiling.
-		hold, ceiling := c.pacer.Rates()
+		hold, ceiling := c.creates.pace.Rates()
 		assert.InDelta(t, 20, ceiling, 1.5)
 		assert.Less(t, hold, ceiling)
 		assert.Greater(t, hold, 0.9*20)
@@ -282,7 +282,7 @@ func TestAdaptiveRateNeverPacesReads(t *testing.T) {
 		done := make(chan int64)
 		go func() { done <- createFor(c, 8, 30, time.Minute) }()
 		time.Sleep(3 * time.Second) // throttled, paced at about 1/s
-		require.True(t, c.pacer.Active())
+		require.True(t, c.creates.pace.Active())
 		start := time.Now()
 		for range 20 {
 			_, err := c.GetVerification(context.Background(), "v")
@@ -307,7 +307,7 @@ func TestAdaptiveRateCanBeTurnedOff(t *testing.T) {
 			}
 		}
 		assert.Equal(t, 63, second, "the herd: every throttled create again at the end of the pause")
-		assert.False(t, c.pacer.Active())
+		assert.False(t, c.creates.pace.Active())
 	})
 	synctest.Test(t, func(t *testing.T) {
 		srv := newCapServer(1)
@@ -316,7 +316,7 @@ func TestAdaptiveRateCanBeTurnedOff(t *testing.T) {
 		go func() { done <- createFor(c, 8, 30, time.Minute) }()
 		defer func() { <-done }()
 		time.Sleep(3 * time.Second)
-		require.True(t, c.pacer.Active())
+		require.True(t, c.creates.pace.Active())
 		start := time.Now()
 		_, err := c.CreateVerification(context.Background(), &CreateVerificationRequest{}, WithAdaptiveRate(false), WithMaxRetries(0))
 		assert.Less(t, time.Since(start), time.Second+10*time.Millisecond, "one call can skip the queue (it still honours the pause)")
@@ -364,7 +364,7 @@ func TestAdaptiveRateCombinesWithARateLimiter(t *testing.T) {
 		ok, throttled := srv.created(0, time.Hour)
 		assert.Equal(t, 40, ok)
 		assert.Zero(t, throttled, "the limiter's budget is under the cap: never throttled, never paced")
-		assert.False(t, c.pacer.Active())
+		assert.False(t, c.creates.pace.Active())
 	})
 }
 

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/heliumid/heliumid-go/internal/ctxwait"
 	"github.com/heliumid/heliumid-go/internal/wire"
 )
 
@@ -164,26 +163,14 @@ func (d *download) run(ctx context.Context) (o outcome, sent int, err error) {
 		if o.retry && d.out.n > 0 {
 			return o, sent, fmt.Errorf("%w; %d bytes were already written, so it was not retried: fetch the file again into an empty writer", o.err, d.out.n)
 		}
-		if !o.retry || attempt > d.cfg.maxRetries {
-			if o.retry {
-				d.warn(ctx, "heliumid: giving up", attempt, o, 0)
-			}
+		wait, retry, why := d.cfg.retryDelay(ctx, o, attempt)
+		if why != "" {
+			d.warn(ctx, why, attempt, o, wait)
+		}
+		if !retry {
 			return o, sent, o.err
 		}
-		wait, fromServer := o.retryAfter, o.retryAfter > 0
-		if !fromServer {
-			wait = d.cfg.backoff(attempt)
-		}
-		switch {
-		case fromServer && wait > d.cfg.retryAfterCap:
-			d.warn(ctx, "heliumid: giving up: Retry-After is longer than the cap", attempt, o, wait)
-			return o, sent, o.err
-		case ctxwait.OutlastsDeadline(ctx, wait):
-			d.warn(ctx, "heliumid: giving up: the wait would outlast the context's deadline", attempt, o, wait)
-			return o, sent, o.err
-		}
-		d.warn(ctx, "heliumid: retrying", attempt, o, wait)
-		if err := ctxwait.Sleep(ctx, wait); err != nil {
+		if err := sleep(ctx, wait); err != nil {
 			return o, sent, d.fail(d.url, err)
 		}
 	}

@@ -150,7 +150,7 @@ func TestNextIsSafeForConcurrentUse(t *testing.T) {
 }
 
 // TestAMiddlewareMayResendACreateNothingReceived: a middleware that calls
-// next again after a failure the transport proves unsent (a refused
+// next again after a failure the transport proves unprocessed (a refused
 // connection) sends the whole body the second time.
 func TestAMiddlewareMayResendACreateNothingReceived(t *testing.T) {
 	var bodies []string

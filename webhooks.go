@@ -10,13 +10,13 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/heliumid/heliumid-go/internal/whsig"
+	"github.com/heliumid/heliumid-go/internal/webhooksig"
 )
 
 // Webhook header names, as Helium ID sends them.
 const (
-	HeaderWebhookTimestamp = whsig.HeaderTimestamp
-	HeaderWebhookSignature = whsig.HeaderSignature
+	HeaderWebhookTimestamp = webhooksig.HeaderTimestamp
+	HeaderWebhookSignature = webhooksig.HeaderSignature
 )
 
 // EventVerificationStatus is the event name of a webhook about a session's
@@ -137,8 +137,8 @@ func (cfg *webhookConfig) parse(body []byte, header http.Header, now time.Time) 
 // whitespace from its key, so sign with the trimmed key).
 func SignWebhook(body []byte, apiKey string, t time.Time) http.Header {
 	ts := strconv.FormatInt(t.UnixMilli(), 10)
-	var mac [whsig.Size]byte
-	whsig.MAC(mac[:0], []byte(apiKey), ts, body)
+	var mac [webhooksig.Size]byte
+	webhooksig.MAC(mac[:0], []byte(apiKey), ts, body)
 	h := make(http.Header, 2)
 	h[HeaderWebhookTimestamp] = []string{ts}
 	h[HeaderWebhookSignature] = []string{hex.EncodeToString(mac[:])}

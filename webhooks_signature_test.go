@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heliumid/heliumid-go/internal/whsig"
+	"github.com/heliumid/heliumid-go/internal/webhooksig"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -183,7 +183,7 @@ func FuzzWebhookSignatureHeader(f *testing.F) {
 		}, junk)
 		forms := []string{hex.EncodeToString(mac), "v1," + base64.StdEncoding.EncodeToString(mac), "sha256=" + strings.ToUpper(hex.EncodeToString(mac))}
 		value := junk + " " + forms[int(form>>1)%len(forms)] + " " + junk
-		if len(value) > whsig.MaxHeaderSize {
+		if len(value) > webhooksig.MaxHeaderSize {
 			return
 		}
 		h[header] = []string{value}
