@@ -178,7 +178,7 @@ func TestVerificationPrintsWithoutPersonalData(t *testing.T) {
 		}
 		assert.Contains(t, out, "REDACTED", name)
 	}
-	assert.Equal(t, "Verification{ID: ver_123, Status: successful (2010), Method: auto, CreatedAt: 2026-11-01T10:00:00Z, UpdatedAt: 2026-11-01T10:05:30+01:00, personal data: [REDACTED]}", v.String())
+	assert.Equal(t, "Verification{ID: ver_123, Status: successful (2010), Method: auto, CreatedAt: 2026-11-01T10:00:00Z, UpdatedAt: 2026-11-01T10:05:30+01:00, personal data: [REDACTED]}", fmt.Sprint(v))
 	assert.True(t, strings.HasPrefix(fmt.Sprintf("%#v", v), "heliumid.Verification{"))
 
 	// JSON keeps everything: it is how users store what they received.
@@ -192,7 +192,7 @@ func TestVerificationPrintsWithoutPersonalData(t *testing.T) {
 	assert.Equal(t, v, back, "a Verification survives a JSON round trip")
 
 	bare := Verification{ID: "v", Status: StatusFailed, Reason: "document expired"}
-	assert.Equal(t, "Verification{ID: v, Status: failed, Reason: document expired}", bare.String())
+	assert.Equal(t, "Verification{ID: v, Status: failed, Reason: document expired}", fmt.Sprint(bare))
 	var plain bytes.Buffer
 	slog.New(slog.NewTextHandler(&plain, nil)).Info("x", "v", bare)
 	assert.NotContains(t, plain.String(), "personal_data")

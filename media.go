@@ -14,10 +14,10 @@ import (
 	"github.com/heliumid/heliumid-go/internal/wire"
 )
 
-// MaxMediaSize is the largest file [Client.DownloadMedia] copies: 20 MiB.
-// A document photo or a selfie is a few MiB at most; the limit keeps a
-// wrong or hostile URL from filling your disk.
-const MaxMediaSize = 20 << 20
+// maxMediaSize is the largest file DownloadMedia copies: 20 MiB. A
+// document photo or a selfie is a few MiB at most; the limit keeps a wrong
+// or hostile URL from filling a disk.
+const maxMediaSize = 20 << 20
 
 // maxMediaRedirects is how many redirects DownloadMedia follows.
 const maxMediaRedirects = 10
@@ -29,9 +29,11 @@ const maxMediaRedirects = 10
 // file.
 //
 // It is an HTTP GET with these bounds:
-//   - At most [MaxMediaSize] (20 MiB): a larger file is an error matching
-//     [ErrUnexpectedResponse] that says so, and nothing past the limit is
-//     written (nothing at all when the response declares its length).
+//   - At most 20 MiB (a document photo or a selfie is a few MiB at most;
+//     the limit keeps a wrong or hostile URL from filling your disk): a
+//     larger file is an error matching [ErrUnexpectedResponse] that says
+//     so, and nothing past the limit is written (nothing at all when the
+//     response declares its length).
 //   - https only; http only for a loopback host (localhost, 127.0.0.0/8,
 //     ::1), for tests. Any other URL (or a nil w) fails before any I/O
 //     with an error matching [ErrInvalidRequest].
@@ -275,12 +277,12 @@ func (d *download) receive(ctx context.Context, u *url.URL, resp *http.Response)
 		o.retry = retriedStatus(o.status)
 		return o
 	}
-	if resp.ContentLength > MaxMediaSize {
-		o.err = d.fail(u, fmt.Errorf("%w: the file is %d bytes, more than the %d MiB DownloadMedia copies (MaxMediaSize); nothing was written",
-			ErrUnexpectedResponse, resp.ContentLength, MaxMediaSize>>20))
+	if resp.ContentLength > maxMediaSize {
+		o.err = d.fail(u, fmt.Errorf("%w: the file is %d bytes, more than the %d MiB DownloadMedia copies; nothing was written",
+			ErrUnexpectedResponse, resp.ContentLength, maxMediaSize>>20))
 		return o
 	}
-	if _, err := io.Copy(d.out, io.LimitReader(resp.Body, MaxMediaSize-d.out.n)); err != nil {
+	if _, err := io.Copy(d.out, io.LimitReader(resp.Body, maxMediaSize-d.out.n)); err != nil {
 		if d.out.err != nil {
 			o.err = d.fail(u, fmt.Errorf("writing the file to w: %w", d.out.err))
 			return o
@@ -289,8 +291,8 @@ func (d *download) receive(ctx context.Context, u *url.URL, resp *http.Response)
 	}
 	var one [1]byte
 	if n, _ := io.ReadFull(resp.Body, one[:]); n > 0 {
-		o.err = d.fail(u, fmt.Errorf("%w: the file is larger than the %d MiB DownloadMedia copies (MaxMediaSize); the first %d bytes were written, nothing past them",
-			ErrUnexpectedResponse, MaxMediaSize>>20, d.out.n))
+		o.err = d.fail(u, fmt.Errorf("%w: the file is larger than the %d MiB DownloadMedia copies; the first %d bytes were written, nothing past them",
+			ErrUnexpectedResponse, maxMediaSize>>20, d.out.n))
 	}
 	return o
 }
