@@ -3,11 +3,8 @@ package heliumid
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -17,53 +14,8 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// recorder is an end-to-end API server that records what it received and
-// answers each request with the next of its handlers (the last repeats).
-type recorder struct {
-	mu       sync.Mutex
-	requests []*http.Request
-	answers  []http.HandlerFunc
-}
-
-func (rec *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	rec.mu.Lock()
-	rec.requests = append(rec.requests, r.Clone(context.Background()))
-	answer := rec.answers[min(len(rec.requests), len(rec.answers))-1]
-	rec.mu.Unlock()
-	answer(w, r)
-}
-
-func (rec *recorder) received() []*http.Request {
-	rec.mu.Lock()
-	defer rec.mu.Unlock()
-	return append([]*http.Request(nil), rec.requests...)
-}
-
-func answer(status int, body string, headerPairs ...string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		for i := 0; i+1 < len(headerPairs); i += 2 {
-			w.Header().Set(headerPairs[i], headerPairs[i+1])
-		}
-		w.WriteHeader(status)
-		fmt.Fprint(w, body)
-	}
-}
-
-// newRecorder serves answers over real HTTP and returns a client of it.
-func newRecorder(t *testing.T, answers ...http.HandlerFunc) (*recorder, *Client, string) {
-	t.Helper()
-	rec := &recorder{answers: answers}
-	srv := httptest.NewServer(rec)
-	t.Cleanup(srv.Close)
-	c, err := NewClient(testKey, WithBaseURL(srv.URL+"/api"), WithRetryBackoff(time.Millisecond, time.Millisecond))
-	require.NoError(t, err)
-	return rec, c, srv.URL + "/api"
-}
-
-var sessionStarted = okEnvelope(`{"id":"v","status":"started"}`)
-
 func TestWithHeaderReachesTheServer(t *testing.T) {
-	rec, _, base := newRecorder(t, answer(200, sessionStarted))
+	rec, _, base := newServedAPI(t, respond(200, sessionStarted))
 	c, err := NewClient(testKey, WithBaseURL(base), WithHeader("X-Tenant", "acme"), WithHeader("x-proxy-route", "eu"))
 	require.NoError(t, err)
 
@@ -72,7 +24,7 @@ func TestWithHeaderReachesTheServer(t *testing.T) {
 	_, err = c.GetVerification(context.Background(), "v")
 	require.NoError(t, err)
 
-	got := rec.received()
+	got := rec.requests()
 	require.Len(t, got, 2)
 	assert.Equal(t, []string{"globex"}, got[0].Header.Values("X-Tenant"), "a call's header replaces the client's")
 	assert.Equal(t, "eu", got[0].Header.Get("X-Proxy-Route"))
@@ -83,7 +35,7 @@ func TestWithHeaderReachesTheServer(t *testing.T) {
 }
 
 func TestRefusedHeadersNameTheHeaderAndWhy(t *testing.T) {
-	rec, c, _ := newRecorder(t, answer(200, sessionStarted))
+	rec, c, _ := newServedAPI(t, respond(200, sessionStarted))
 	refused := map[string]string{
 		"x-api-key": "sets it itself", "Content-Type": "sets it itself", "content-length": "sets it itself",
 		"Accept": "sets it itself", "User-Agent": "sets it itself", "Host": "sets it itself",
@@ -105,33 +57,33 @@ func TestRefusedHeadersNameTheHeaderAndWhy(t *testing.T) {
 		require.ErrorIs(t, err, ErrInvalidOption, "%q", value)
 		assert.Contains(t, err.Error(), "control character")
 	}
-	assert.Empty(t, rec.received(), "nothing was sent")
+	assert.Empty(t, rec.requests(), "nothing was sent")
 }
 
 func TestPerCallRetriesDoNotLeakIntoTheClient(t *testing.T) {
-	rec, c, _ := newRecorder(t, answer(503, errEnvelope(503, "down")))
+	rec, c, _ := newServedAPI(t, respond(503, errEnvelope(503, "down")))
 	_, err := c.GetVerification(context.Background(), "v", WithMaxRetries(0))
 	require.ErrorIs(t, err, ErrServer)
-	assert.Len(t, rec.received(), 1, "the call's own setting")
+	assert.Len(t, rec.requests(), 1, "the call's own setting")
 	_, err = c.GetVerification(context.Background(), "v")
 	require.ErrorIs(t, err, ErrServer)
-	assert.Len(t, rec.received(), 1+3, "the client's default is untouched: 1 + 2 retries")
+	assert.Len(t, rec.requests(), 1+3, "the client's default is untouched: 1 + 2 retries")
 }
 
 // TestEveryClientOptionWorksPerCall: WithBaseURL sends that call (and the
 // key) to another base URL; the others change that call only.
 func TestEveryClientOptionWorksPerCall(t *testing.T) {
-	recA, c, _ := newRecorder(t, answer(200, sessionStarted))
-	recB, _, baseB := newRecorder(t, answer(200, sessionStarted))
+	recA, c, _ := newServedAPI(t, respond(200, sessionStarted))
+	recB, _, baseB := newServedAPI(t, respond(200, sessionStarted))
 	_, err := c.GetVerification(context.Background(), "v", WithBaseURL(baseB), WithUserAgent("batch/1"))
 	require.NoError(t, err)
 	_, err = c.GetVerification(context.Background(), "v")
 	require.NoError(t, err)
-	require.Len(t, recB.received(), 1)
-	assert.Equal(t, testKey, recB.received()[0].Header.Get("X-Api-Key"), "the key goes to the call's base URL")
-	assert.Contains(t, recB.received()[0].Header.Get("User-Agent"), "batch/1 heliumid-go/")
-	require.Len(t, recA.received(), 1)
-	assert.NotContains(t, recA.received()[0].Header.Get("User-Agent"), "batch/1")
+	require.Len(t, recB.requests(), 1)
+	assert.Equal(t, testKey, recB.requests()[0].Header.Get("X-Api-Key"), "the key goes to the call's base URL")
+	assert.Contains(t, recB.requests()[0].Header.Get("User-Agent"), "batch/1 heliumid-go/")
+	require.Len(t, recA.requests(), 1)
+	assert.NotContains(t, recA.requests()[0].Header.Get("User-Agent"), "batch/1")
 
 	var viaCallers atomic.Int32
 	callers := &http.Client{Transport: roundTripFunc(func(req *http.Request) (*http.Response, error) {
@@ -156,14 +108,12 @@ func (f roundTripFunc) RoundTrip(req *http.Request) (*http.Response, error) { re
 // each call (a middleware tells it which attempt a request is) and the
 // client's own attempt count is what is asserted, so no clock is raced.
 func TestARequestTimeoutIsRetriedForAGETButNotForACreate(t *testing.T) {
-	stallFirst := func(ok string) http.HandlerFunc {
-		return func(w http.ResponseWriter, r *http.Request) {
-			_, _ = io.Copy(io.Discard, r.Body) // read, so the server notices the client leaving
+	stallFirst := func(ok string) answer {
+		return func(r *http.Request) (*http.Response, error) {
 			if r.Header.Get("X-Attempt") == "1" {
-				<-r.Context().Done()
-				return
+				<-r.Context().Done() // the fake has read the body: the server notices the client leaving
 			}
-			fmt.Fprint(w, ok)
+			return respond(200, ok)(r)
 		}
 	}
 	tellAttempt := WithMiddleware(func(req *http.Request, next MiddlewareNext) (*http.Response, error) {
@@ -171,14 +121,14 @@ func TestARequestTimeoutIsRetriedForAGETButNotForACreate(t *testing.T) {
 		req.Header.Set("X-Attempt", strconv.Itoa(op.Attempt))
 		return next(req)
 	})
-	_, c, _ := newRecorder(t, stallFirst(sessionStarted))
+	_, c, _ := newServedAPI(t, stallFirst(sessionStarted))
 	var info ResponseInfo
 	v, err := c.GetVerification(context.Background(), "v", WithRequestTimeout(30*time.Millisecond), tellAttempt, WithResponseInfo(&info))
 	require.NoError(t, err)
 	assert.Equal(t, StatusStarted, v.Status)
 	assert.GreaterOrEqual(t, info.Attempts, 2, "the timed-out attempt was retried")
 
-	_, c, _ = newRecorder(t, stallFirst(okEnvelope(createdData)))
+	_, c, _ = newServedAPI(t, stallFirst(okEnvelope(createdData)))
 	_, err = c.CreateVerification(context.Background(), &CreateVerificationRequest{}, WithRequestTimeout(30*time.Millisecond), tellAttempt, WithResponseInfo(&info))
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.True(t, IsTransient(err))
@@ -223,8 +173,8 @@ func TestARequestTimeoutBoundsEachAttempt(t *testing.T) {
 
 func TestResponseInfo(t *testing.T) {
 	t.Run("after retries", func(t *testing.T) {
-		_, c, _ := newRecorder(t, answer(503, "", "X-Request-Id", "r-1"), answer(502, "", "X-Request-Id", "r-2"),
-			answer(200, sessionStarted, "X-Request-Id", "r-3", "X-Proxy", "edge-7"))
+		_, c, _ := newServedAPI(t, respond(503, "", "X-Request-Id", "r-1"), respond(502, "", "X-Request-Id", "r-2"),
+			respond(200, sessionStarted, "X-Request-Id", "r-3", "X-Proxy", "edge-7"))
 		var info ResponseInfo
 		_, err := c.GetVerification(context.Background(), "v", WithResponseInfo(&info))
 		require.NoError(t, err)
@@ -234,7 +184,7 @@ func TestResponseInfo(t *testing.T) {
 		assert.Equal(t, 3, info.Attempts)
 	})
 	t.Run("on an error", func(t *testing.T) {
-		_, c, _ := newRecorder(t, answer(404, errEnvelope(404, "no"), "Request-Id", "r-9"))
+		_, c, _ := newServedAPI(t, respond(404, errEnvelope(404, "no"), "Request-Id", "r-9"))
 		var info ResponseInfo
 		_, err := c.GetVerification(context.Background(), "v", WithResponseInfo(&info))
 		require.ErrorIs(t, err, ErrNotFound)
@@ -250,15 +200,15 @@ func TestResponseInfo(t *testing.T) {
 		assert.Equal(t, ResponseInfo{Attempts: 2}, info, "StatusCode 0 and Header nil when the last attempt got no response")
 	})
 	t.Run("the key never shows", func(t *testing.T) {
-		_, c, _ := newRecorder(t, answer(200, sessionStarted, "X-Echo", "key="+testKey))
+		_, c, _ := newServedAPI(t, respond(200, sessionStarted, "X-Echo", "key="+testKey))
 		var info ResponseInfo
 		_, err := c.GetVerification(context.Background(), "v", WithResponseInfo(&info))
 		require.NoError(t, err)
 		assert.Equal(t, "key="+redacted, info.Header.Get("X-Echo"))
 	})
 	t.Run("WaitForDecision: its last poll", func(t *testing.T) {
-		_, c, _ := newRecorder(t, answer(200, sessionStarted, "X-Request-Id", "p-1"), answer(503, ""),
-			answer(200, okEnvelope(`{"id":"v","status":"failed"}`), "X-Request-Id", "p-3"))
+		_, c, _ := newServedAPI(t, respond(200, sessionStarted, "X-Request-Id", "p-1"), respond(503, ""),
+			respond(200, okEnvelope(`{"id":"v","status":"failed"}`), "X-Request-Id", "p-3"))
 		var info ResponseInfo
 		_, err := c.WaitForDecision(context.Background(), "v", WithPollInterval(time.Millisecond, time.Millisecond), WithResponseInfo(&info))
 		require.NoError(t, err)
@@ -266,8 +216,8 @@ func TestResponseInfo(t *testing.T) {
 		assert.Equal(t, 2, info.Attempts, "the last poll retried its 503 once")
 	})
 	t.Run("AllVerifications: its last page", func(t *testing.T) {
-		_, c, _ := newRecorder(t, answer(200, okEnvelope(`[{"id":"a"},{"id":"b"}]`), "X-Request-Id", "page-1"),
-			answer(200, okEnvelope(`[{"id":"c"}]`), "X-Request-Id", "page-2"))
+		_, c, _ := newServedAPI(t, respond(200, okEnvelope(`[{"id":"a"},{"id":"b"}]`), "X-Request-Id", "page-1"),
+			respond(200, okEnvelope(`[{"id":"c"}]`), "X-Request-Id", "page-2"))
 		var info ResponseInfo
 		n := 0
 		for _, err := range c.AllVerifications(context.Background(), &ListVerificationsOptions{Limit: 2}, WithResponseInfo(&info)) {
@@ -287,7 +237,7 @@ func TestResponseInfo(t *testing.T) {
 // TestAnInvalidCallOptionFailsBeforeAnyIO: the call fails with
 // ErrInvalidOption naming the option; AllVerifications yields it once.
 func TestAnInvalidCallOptionFailsBeforeAnyIO(t *testing.T) {
-	rec, c, _ := newRecorder(t, answer(200, sessionStarted))
+	rec, c, _ := newServedAPI(t, respond(200, sessionStarted))
 	bad := map[string]Option{
 		"WithMaxRetries": WithMaxRetries(-1), "WithBaseURL": WithBaseURL("ftp://x"), "WithHTTPClient": WithHTTPClient(nil),
 		"WithRetryBackoff": WithRetryBackoff(0, 0), "WithRetryAfterCap": WithRetryAfterCap(-1), "WithPollInterval": WithPollInterval(0, 0),
@@ -312,5 +262,5 @@ func TestAnInvalidCallOptionFailsBeforeAnyIO(t *testing.T) {
 			assert.Contains(t, err.Error(), name, method)
 		}
 	}
-	assert.Empty(t, rec.received())
+	assert.Empty(t, rec.requests())
 }

@@ -83,12 +83,11 @@ func TestOptionsRejectInvalidValues(t *testing.T) {
 }
 
 func TestUserAgent(t *testing.T) {
-	c, mock := newMockClient(t, WithUserAgent("acme-signup/1.4"))
-	var rc received
-	mock.RegisterNoResponder(rc.wrap(respond(200, okEnvelope(`{"id":"v","status":"started"}`))))
+	c, api := newFakeClient(t, WithUserAgent("acme-signup/1.4"))
+	api.otherwise(respond(200, okEnvelope(`{"id":"v","status":"started"}`)))
 	_, err := c.GetVerification(context.Background(), "v")
 	require.NoError(t, err)
-	req, _ := rc.last(t)
+	req, _ := api.last(t)
 	assert.True(t, strings.HasPrefix(req.Header.Get("User-Agent"), "acme-signup/1.4 heliumid-go/"+Version+" (go"), req.Header.Get("User-Agent"))
 }
 

@@ -8,7 +8,6 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/time/rate"
@@ -50,24 +49,23 @@ func (l *sharingLimiter) heard() ([]time.Time, []bool) {
 func TestALongerCapOfOneCallPausesOnlyThatCall(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		lim := &sharingLimiter{}
-		c, mock := newMockClient(t, WithRateLimiter(lim))
-		log := newClockLog()
-		mock.RegisterNoResponder(log.wrap(sequence(respond(429, errEnvelope(429, "cap"), "Retry-After", "3600"), respond(200, okEnvelope(createdData)))))
+		c, api := newFakeClient(t, WithRateLimiter(lim))
+		api.otherwise(sequence(respond(429, errEnvelope(429, "cap"), "Retry-After", "3600"), respond(200, okEnvelope(createdData))))
 
 		patient := make(chan time.Duration)
 		go func() {
 			_, err := c.CreateVerification(context.Background(), &CreateVerificationRequest{}, WithRetryAfterCap(time.Hour))
 			assert.NoError(t, err, "the patient call waited out its hour")
-			patient <- time.Since(log.start)
+			patient <- time.Since(api.start)
 		}()
 		synctest.Wait()
 		_, err := c.CreateVerification(context.Background(), &CreateVerificationRequest{})
 		require.NoError(t, err, "another create waits for the client's cap, then goes")
-		assert.Equal(t, defaultRetryAfterCap, time.Since(log.start))
+		assert.Equal(t, defaultRetryAfterCap, time.Since(api.start))
 		assert.Equal(t, time.Hour, <-patient)
 		cooldowns, _ := lim.heard()
-		assert.Equal(t, []time.Time{log.start.Add(defaultRetryAfterCap)}, cooldowns, "the fleet hears the client's cap")
-		assert.Equal(t, []time.Duration{0, defaultRetryAfterCap, time.Hour}, log.times())
+		assert.Equal(t, []time.Time{api.start.Add(defaultRetryAfterCap)}, cooldowns, "the fleet hears the client's cap")
+		assert.Equal(t, []time.Duration{0, defaultRetryAfterCap, time.Hour}, api.times())
 	})
 }
 
@@ -79,10 +77,10 @@ func TestACallToAnotherBaseURLLeavesTheClientsStateAlone(t *testing.T) {
 	const other = "https://other.test/api"
 	synctest.Test(t, func(t *testing.T) {
 		lim := &sharingLimiter{}
-		c, mock := newMockClient(t, WithRateLimiter(lim))
-		mock.RegisterResponder(http.MethodPost, other+"/v1/verifications",
+		c, api := newFakeClient(t, WithRateLimiter(lim))
+		api.on(http.MethodPost, other+"/v1/verifications",
 			sequence(respond(429, "", "Retry-After", "10"), respond(200, okEnvelope(createdData))))
-		mock.RegisterResponder(http.MethodPost, testBaseURL+"/v1/verifications",
+		api.on(http.MethodPost, testBaseURL+"/v1/verifications",
 			sequence(respond(429, "", "Retry-After", "20"), respond(200, okEnvelope(createdData))))
 
 		start := time.Now()
@@ -109,8 +107,8 @@ func TestACallToAnotherBaseURLLeavesTheClientsStateAlone(t *testing.T) {
 func TestAMiddlewaresOwn429PausesNothingElse(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		lim := &sharingLimiter{}
-		c, mock := newMockClient(t, WithRateLimiter(lim))
-		mock.RegisterNoResponder(respond(200, okEnvelope(createdData)))
+		c, api := newFakeClient(t, WithRateLimiter(lim))
+		api.otherwise(respond(200, okEnvelope(createdData)))
 		stub := WithMiddleware(func(*http.Request, MiddlewareNext) (*http.Response, error) {
 			h := http.Header{}
 			h.Set("Retry-After", "10")
@@ -134,8 +132,8 @@ func TestAMiddlewaresOwn429PausesNothingElse(t *testing.T) {
 func TestPerCallSettingsAndTheClientsState(t *testing.T) {
 	t.Run("a call's WithAdaptiveRate(false) still teaches the pacer of a pacing client", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			c, mock := newMockClient(t)
-			mock.RegisterNoResponder(respond(429, "", "Retry-After", "1"))
+			c, api := newFakeClient(t)
+			api.otherwise(respond(429, "", "Retry-After", "1"))
 			_, err := c.CreateVerification(context.Background(), &CreateVerificationRequest{}, WithAdaptiveRate(false), WithMaxRetries(0))
 			require.ErrorIs(t, err, ErrRateLimited)
 			assert.True(t, c.creates.pace.Active(), "the server's answer is the client's to learn from")
@@ -143,8 +141,8 @@ func TestPerCallSettingsAndTheClientsState(t *testing.T) {
 	})
 	t.Run("a call's WithAdaptiveRate(true) on a client without pacing paces that call only", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			c, mock := newMockClient(t, WithAdaptiveRate(false))
-			mock.RegisterNoResponder(respond(429, "", "Retry-After", "1"))
+			c, api := newFakeClient(t, WithAdaptiveRate(false))
+			api.otherwise(respond(429, "", "Retry-After", "1"))
 			_, err := c.CreateVerification(context.Background(), &CreateVerificationRequest{}, WithMaxRetries(0))
 			require.ErrorIs(t, err, ErrRateLimited)
 			assert.False(t, c.creates.pace.Active(), "a client without pacing keeps no pacer")
@@ -156,8 +154,8 @@ func TestPerCallSettingsAndTheClientsState(t *testing.T) {
 	t.Run("a call's own limiter hears that call, bounded by the client's cap", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			clients, calls := &sharingLimiter{}, &sharingLimiter{}
-			c, mock := newMockClient(t, WithRateLimiter(clients))
-			mock.RegisterNoResponder(sequence(respond(429, "", "Retry-After", "600"), respond(200, okEnvelope(createdData))))
+			c, api := newFakeClient(t, WithRateLimiter(clients))
+			api.otherwise(sequence(respond(429, "", "Retry-After", "600"), respond(200, okEnvelope(createdData))))
 			start := time.Now()
 			_, err := c.CreateVerification(context.Background(), &CreateVerificationRequest{}, WithRateLimiter(calls), WithRetryAfterCap(time.Hour))
 			require.NoError(t, err)
@@ -171,10 +169,10 @@ func TestPerCallSettingsAndTheClientsState(t *testing.T) {
 	})
 	t.Run("a call's own http.Client reaches the same API: its 429 pauses the client", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			c, mock := newMockClient(t)
-			mock.RegisterNoResponder(respond(200, okEnvelope(createdData)))
-			own := httpmock.NewMockTransport()
-			own.RegisterNoResponder(respond(429, "", "Retry-After", "5"))
+			c, api := newFakeClient(t)
+			api.otherwise(respond(200, okEnvelope(createdData)))
+			own := newFakeAPI()
+			own.otherwise(respond(429, "", "Retry-After", "5"))
 			_, err := c.CreateVerification(context.Background(), &CreateVerificationRequest{}, WithHTTPClient(&http.Client{Transport: own}), WithMaxRetries(0))
 			require.ErrorIs(t, err, ErrRateLimited)
 			start := time.Now()
@@ -185,8 +183,8 @@ func TestPerCallSettingsAndTheClientsState(t *testing.T) {
 	})
 	t.Run("a call's lower cap does not lower the client's pause", func(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
-			c, mock := newMockClient(t, WithRateLimiter(rate.NewLimiter(rate.Inf, 1)))
-			mock.RegisterNoResponder(sequence(respond(429, "", "Retry-After", "5"), respond(200, okEnvelope(createdData))))
+			c, api := newFakeClient(t, WithRateLimiter(rate.NewLimiter(rate.Inf, 1)))
+			api.otherwise(sequence(respond(429, "", "Retry-After", "5"), respond(200, okEnvelope(createdData))))
 			_, err := c.CreateVerification(context.Background(), &CreateVerificationRequest{}, WithRetryAfterCap(0))
 			require.ErrorIs(t, err, ErrRateLimited, "the call itself would not wait")
 			start := time.Now()

@@ -25,11 +25,11 @@ func TestFailedCreateSaysTheSessionMayExist(t *testing.T) {
 		{400, errEnvelope(400, "vendorData too long"), ""},
 		{401, errEnvelope(401, "Invalid API key"), "check the API key"},
 	} {
-		c, mock := newMockClient(t, WithMaxRetries(0))
-		mock.RegisterNoResponder(respond(tt.status, tt.body))
+		c, api := newFakeClient(t, WithMaxRetries(0))
+		api.otherwise(respond(tt.status, tt.body))
 		_, err := c.CreateVerification(context.Background(), &CreateVerificationRequest{VendorData: "user-42"})
 		require.Error(t, err, tt.status)
-		assert.Equal(t, 1, mock.GetTotalCallCount(), "%d: not retried", tt.status)
+		assert.Equal(t, 1, api.count(), "%d: not retried", tt.status)
 		if tt.want == "" {
 			assert.NotContains(t, err.Error(), "may exist", tt.status)
 		} else {
@@ -39,8 +39,8 @@ func TestFailedCreateSaysTheSessionMayExist(t *testing.T) {
 	}
 
 	// A read is not a create: retrying it is the advice.
-	c, mock := newMockClient(t, WithMaxRetries(0))
-	mock.RegisterNoResponder(respond(503, errEnvelope(503, "maintenance")))
+	c, api := newFakeClient(t, WithMaxRetries(0))
+	api.otherwise(respond(503, errEnvelope(503, "maintenance")))
 	_, err := c.GetVerification(context.Background(), "v")
 	assert.ErrorContains(t, err, "retry later")
 	assert.NotContains(t, err.Error(), "may exist")

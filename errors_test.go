@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -48,8 +47,8 @@ func TestHTTPStatusesMapToSentinels(t *testing.T) {
 		{302, ErrUnexpectedResponse, "report it"},
 	}
 	for _, tt := range tests {
-		c, mock := newMockClient(t, WithMaxRetries(0))
-		mock.RegisterNoResponder(respond(tt.status, errEnvelope(tt.status, "Details here")))
+		c, api := newFakeClient(t, WithMaxRetries(0))
+		api.otherwise(respond(tt.status, errEnvelope(tt.status, "Details here")))
 		_, err := c.GetVerification(context.Background(), "ver_1")
 		require.Error(t, err, tt.status)
 		assertOnlySentinel(t, err, tt.want)
@@ -88,8 +87,8 @@ func TestErrorBodiesOfEveryKindBecomeAPIErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, mock := newMockClient(t, WithMaxRetries(0))
-			mock.RegisterNoResponder(respond(502, tt.body, "Request-Id", "rid-1"))
+			c, api := newFakeClient(t, WithMaxRetries(0))
+			api.otherwise(respond(502, tt.body, "Request-Id", "rid-1"))
 			_, err := c.GetVerification(context.Background(), "ver_1")
 			require.ErrorIs(t, err, ErrServer)
 			var apiErr *APIError
@@ -109,8 +108,8 @@ func TestErrorBodiesOfEveryKindBecomeAPIErrors(t *testing.T) {
 
 func TestErrorBodiesAreBounded(t *testing.T) {
 	long := strings.Repeat("x", 2<<20) // 2 MiB of text: over the 1 MiB error limit
-	c, mock := newMockClient(t, WithMaxRetries(0))
-	mock.RegisterNoResponder(respond(400, `{"message":"`+long+`"}`))
+	c, api := newFakeClient(t, WithMaxRetries(0))
+	api.otherwise(respond(400, `{"message":"`+long+`"}`))
 	_, err := c.GetVerification(context.Background(), "ver_1")
 	require.ErrorIs(t, err, ErrBadRequest)
 	var apiErr *APIError
@@ -119,8 +118,8 @@ func TestErrorBodiesAreBounded(t *testing.T) {
 	assert.LessOrEqual(t, len(apiErr.Message), 256, "a snippet, not the body")
 	assert.Less(t, len(err.Error()), 1024)
 
-	c, mock = newMockClient(t, WithMaxRetries(0))
-	mock.RegisterNoResponder(respond(400, `{"message":"`+strings.Repeat("y", 5000)+`"}`))
+	c, api = newFakeClient(t, WithMaxRetries(0))
+	api.otherwise(respond(400, `{"message":"`+strings.Repeat("y", 5000)+`"}`))
 	_, err = c.GetVerification(context.Background(), "ver_1")
 	require.ErrorAs(t, err, &apiErr)
 	assert.LessOrEqual(t, len(apiErr.Message), maxMessage+len("…"))
@@ -128,8 +127,8 @@ func TestErrorBodiesAreBounded(t *testing.T) {
 }
 
 func TestTheKeyNeverReachesAnErrorEvenWhenTheServerEchoesIt(t *testing.T) {
-	c, mock := newMockClient(t, WithMaxRetries(0))
-	mock.RegisterNoResponder(respond(401, errEnvelope(401, "Invalid API key "+testKey), "X-Request-Id", testKey))
+	c, api := newFakeClient(t, WithMaxRetries(0))
+	api.otherwise(respond(401, errEnvelope(401, "Invalid API key "+testKey), "X-Request-Id", testKey))
 	_, err := c.GetVerification(context.Background(), "ver_1")
 	require.ErrorIs(t, err, ErrUnauthorized)
 	var apiErr *APIError
@@ -140,8 +139,8 @@ func TestTheKeyNeverReachesAnErrorEvenWhenTheServerEchoesIt(t *testing.T) {
 }
 
 func TestRequestIDIsSanitized(t *testing.T) {
-	c, mock := newMockClient(t, WithMaxRetries(0))
-	mock.RegisterNoResponder(respond(404, "", "X-Request-Id", strings.Repeat("r", 500)))
+	c, api := newFakeClient(t, WithMaxRetries(0))
+	api.otherwise(respond(404, "", "X-Request-Id", strings.Repeat("r", 500)))
 	_, err := c.GetVerification(context.Background(), "ver_1")
 	var apiErr *APIError
 	require.ErrorAs(t, err, &apiErr)
@@ -203,15 +202,16 @@ func TestIsTransient(t *testing.T) {
 func TestAStalledServerIsTransient(t *testing.T) {
 	release := make(chan struct{})
 	var calls atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	api := newFakeAPI()
+	api.otherwise(func(req *http.Request) (*http.Response, error) {
 		if calls.Add(1) == 1 {
 			<-release // stall the first request past the client's timeout
 		}
-		fmt.Fprint(w, okEnvelope(`{"id":"v","status":"successful"}`))
-	}))
-	defer srv.Close()
+		return respond(200, okEnvelope(`{"id":"v","status":"successful"}`))(req)
+	})
 	defer close(release)
-	c, err := NewClient(testKey, WithBaseURL(srv.URL+"/api"), WithMaxRetries(0),
+	base, _ := serveOver(t, "HTTP/1.1", api)
+	c, err := NewClient(testKey, WithBaseURL(base), WithMaxRetries(0),
 		WithHTTPClient(&http.Client{Timeout: 20 * time.Millisecond}), WithPollInterval(time.Millisecond, time.Millisecond))
 	require.NoError(t, err)
 
@@ -247,11 +247,11 @@ func TestHumanDurationNeverPrintsNegativeOrOverflowed(t *testing.T) {
 // on is transient, and no other.
 func TestIsTransientAgreesWithTheGETRetryPolicy(t *testing.T) {
 	for status := 400; status < 600; status++ {
-		c, mock := newMockClient(t, WithMaxRetries(1), WithRetryBackoff(1, 1))
-		mock.RegisterNoResponder(respond(status, ""))
+		c, api := newFakeClient(t, WithMaxRetries(1), WithRetryBackoff(1, 1))
+		api.otherwise(respond(status, ""))
 		_, err := c.GetVerification(context.Background(), "v")
 		require.Error(t, err)
-		retried := mock.GetTotalCallCount() > 1
+		retried := api.count() > 1
 		assert.Equal(t, retried, IsTransient(err), "status %d: retried %v, transient %v", status, retried, IsTransient(err))
 	}
 }
@@ -259,7 +259,7 @@ func TestIsTransientAgreesWithTheGETRetryPolicy(t *testing.T) {
 // TestANilContextIsAnInvalidRequestEverywhere: no method panics on a nil
 // context, and none sends anything.
 func TestANilContextIsAnInvalidRequestEverywhere(t *testing.T) {
-	c, mock := newMockClient(t)
+	c, api := newFakeClient(t)
 	var nilCtx context.Context
 	calls := map[string]func() error{
 		"CreateVerification": func() error { _, err := c.CreateVerification(nilCtx, &CreateVerificationRequest{}); return err },
@@ -278,5 +278,5 @@ func TestANilContextIsAnInvalidRequestEverywhere(t *testing.T) {
 		assert.ErrorIs(t, err, ErrInvalidRequest, name)
 		assert.Contains(t, err.Error(), "nil context", name)
 	}
-	assert.Zero(t, mock.GetTotalCallCount())
+	assert.Zero(t, api.count())
 }

@@ -22,9 +22,9 @@ func TestOptionsAtTheirExtremes(t *testing.T) {
 	const forever = time.Duration(math.MaxInt64)
 	cases := map[string]func(t *testing.T){
 		"WithRetryBackoff(500ms, MaxInt64), retried past the doubling's overflow": func(t *testing.T) {
-			c, mock := newMockClient(t, WithRetryBackoff(500*time.Millisecond, forever), WithMaxRetries(100))
+			c, api := newFakeClient(t, WithRetryBackoff(500*time.Millisecond, forever), WithMaxRetries(100))
 			var n atomic.Int32
-			mock.RegisterNoResponder(func(req *http.Request) (*http.Response, error) {
+			api.otherwise(func(req *http.Request) (*http.Response, error) {
 				if n.Add(1) <= 40 { // Retry-After stands in for the backoff: 40 attempts in 40 s
 					return respond(503, "", "Retry-After", "1")(req)
 				}
@@ -39,20 +39,20 @@ func TestOptionsAtTheirExtremes(t *testing.T) {
 			assert.Equal(t, 40*time.Second, time.Since(start))
 		},
 		"WithRetryBackoff(MaxInt64, MaxInt64)": func(t *testing.T) {
-			c, mock := newMockClient(t, WithRetryBackoff(forever, forever), WithMaxRetries(3))
-			mock.RegisterNoResponder(respond(503, ""))
+			c, api := newFakeClient(t, WithRetryBackoff(forever, forever), WithMaxRetries(3))
+			api.otherwise(respond(503, ""))
 			ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
 			defer cancel()
 			_, err := c.GetVerification(ctx, "v")
 			require.ErrorIs(t, err, ErrServer)
-			assert.Equal(t, 1, mock.GetTotalCallCount())
+			assert.Equal(t, 1, api.count())
 		},
 		"WithPollInterval(MaxInt64/2+1, MaxInt64)": func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 200*365*24*time.Hour)
 			defer cancel()
-			c, mock := newMockClient(t, WithPollInterval(forever/2+1, forever))
+			c, api := newFakeClient(t, WithPollInterval(forever/2+1, forever))
 			var polls atomic.Int32
-			mock.RegisterNoResponder(func(req *http.Request) (*http.Response, error) {
+			api.otherwise(func(req *http.Request) (*http.Response, error) {
 				if polls.Add(1) > 10 {
 					cancel() // a busy loop: stop it
 				}
@@ -63,16 +63,16 @@ func TestOptionsAtTheirExtremes(t *testing.T) {
 			assert.Equal(t, int32(2), polls.Load(), "at once, after 146 years, then a wait the deadline ends")
 		},
 		"WithPollInterval(1ns, 1ns)": func(t *testing.T) {
-			c, mock := newMockClient(t, WithPollInterval(1, 1))
-			mock.RegisterNoResponder(sequence(respond(200, sessionStarted), respond(200, sessionStarted), respond(200, okEnvelope(`{"id":"v","status":"failed"}`))))
+			c, api := newFakeClient(t, WithPollInterval(1, 1))
+			api.otherwise(sequence(respond(200, sessionStarted), respond(200, sessionStarted), respond(200, okEnvelope(`{"id":"v","status":"failed"}`))))
 			v, err := c.WaitForDecision(context.Background(), "v")
 			require.NoError(t, err)
 			assert.Equal(t, StatusFailed, v.Status)
 		},
 		"WithRetryAfterCap(MaxInt64) meeting the longest Retry-After": func(t *testing.T) {
 			lim := &sharingLimiter{}
-			c, mock := newMockClient(t, WithRetryAfterCap(forever), WithRateLimiter(lim))
-			mock.RegisterNoResponder(respond(429, "", "Retry-After", "99999999999999999999999"))
+			c, api := newFakeClient(t, WithRetryAfterCap(forever), WithRateLimiter(lim))
+			api.otherwise(respond(429, "", "Retry-After", "99999999999999999999999"))
 			ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
 			defer cancel()
 			start := time.Now()
@@ -83,31 +83,31 @@ func TestOptionsAtTheirExtremes(t *testing.T) {
 				assert.Contains(t, err.Error(), "106752 days")
 			}
 			assert.Zero(t, time.Since(start))
-			assert.Equal(t, 1, mock.GetTotalCallCount())
+			assert.Equal(t, 1, api.count())
 			cooldowns, _ := lim.heard()
 			require.Len(t, cooldowns, 1)
 			assert.True(t, cooldowns[0].After(start.Add(200*365*24*time.Hour)), "the pause ends in 292 years, not in the past: %v", cooldowns[0])
 		},
 		"WithRetryAfterCap(0)": func(t *testing.T) {
-			c, mock := newMockClient(t, WithRetryAfterCap(0))
-			mock.RegisterNoResponder(respond(429, "", "Retry-After", "1"))
+			c, api := newFakeClient(t, WithRetryAfterCap(0))
+			api.otherwise(respond(429, "", "Retry-After", "1"))
 			_, err := c.CreateVerification(context.Background(), &CreateVerificationRequest{})
 			require.ErrorIs(t, err, ErrRateLimited)
-			assert.Equal(t, 1, mock.GetTotalCallCount())
+			assert.Equal(t, 1, api.count())
 		},
 		"WithRequestTimeout(MaxInt64)": func(t *testing.T) {
-			c, mock := newMockClient(t, WithRequestTimeout(forever))
-			mock.RegisterNoResponder(sequence(respond(503, ""), respond(200, sessionStarted)))
+			c, api := newFakeClient(t, WithRequestTimeout(forever))
+			api.otherwise(sequence(respond(503, ""), respond(200, sessionStarted)))
 			v, err := c.GetVerification(context.Background(), "v")
 			require.NoError(t, err)
 			assert.Equal(t, StatusStarted, v.Status)
 		},
 		"WithMaxRetries(MaxInt)": func(t *testing.T) {
-			c, mock := newMockClient(t, WithMaxRetries(math.MaxInt), WithRetryBackoff(time.Second, time.Second))
-			mock.RegisterNoResponder(sequence(respond(503, ""), respond(503, ""), respond(200, sessionStarted)))
+			c, api := newFakeClient(t, WithMaxRetries(math.MaxInt), WithRetryBackoff(time.Second, time.Second))
+			api.otherwise(sequence(respond(503, ""), respond(503, ""), respond(200, sessionStarted)))
 			_, err := c.GetVerification(context.Background(), "v")
 			require.NoError(t, err)
-			assert.Equal(t, 3, mock.GetTotalCallCount())
+			assert.Equal(t, 3, api.count())
 		},
 	}
 	for name, run := range cases {

@@ -239,7 +239,7 @@ func TestDownloadMediaRedirects(t *testing.T) {
 }
 
 func TestDownloadMediaRefusesURLsBeforeAnyIO(t *testing.T) {
-	c, mock := newMockClient(t)
+	c, api := newFakeClient(t)
 	for name, raw := range map[string]string{
 		"empty":               "",
 		"plain http":          "http://cdn.heliumid.io" + secretPath + "?" + secretQuery,
@@ -268,7 +268,7 @@ func TestDownloadMediaRefusesURLsBeforeAnyIO(t *testing.T) {
 	require.ErrorIs(t, err, ErrInvalidRequest)
 	_, err = c.DownloadMedia(context.Background(), "https://cdn.heliumid.io/x", io.Discard, WithMaxRetries(-1))
 	require.ErrorIs(t, err, ErrInvalidOption)
-	assert.Zero(t, mock.GetTotalCallCount())
+	assert.Zero(t, api.count())
 }
 
 func TestDownloadMediaRetriesAsAGetDoes(t *testing.T) {

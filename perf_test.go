@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"runtime"
 	"runtime/metrics"
-	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -326,19 +325,14 @@ func slowServer(t *testing.T, connState func(net.Conn, http.ConnState)) *httptes
 func TestRateLimiterHoldsTheRate(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const perSecond, requests = 50, 2*50 + 1 // two seconds: the first goes at once
-		capped := newRateCap(perSecond)
-		c, mock := newMockClient(t, WithRateLimiter(rate.NewLimiter(perSecond, 1)),
+		api := newCappedAPI(perSecond, perSecond/5)
+		c := api.client(t, WithRateLimiter(rate.NewLimiter(perSecond, 1)),
 			WithMaxRetries(0)) // a 429 must surface, not be retried away
-		mock.RegisterNoResponder(func(req *http.Request) (*http.Response, error) {
-			if !capped.admit(time.Now()) {
-				return respond(429, errEnvelope(429, "Too many verifications"), "Retry-After", "1")(req)
-			}
-			return respond(200, string(benchCreateBody))(req)
-		})
 		for err := range createConcurrently(c, requests, 4) {
 			t.Error(err)
 		}
-		arrivals, refused := capped.results()
+		arrivals := api.admitted()
+		_, refused := api.created(0, time.Hour)
 		require.Len(t, arrivals, requests)
 		assert.Zero(t, refused, "the server answered 429")
 		assert.InEpsilon(t, perSecond, 1/slope(arrivals).Seconds(), 0.02, "achieved rate")
@@ -353,16 +347,15 @@ func TestRateLimiterHoldsTheRate(t *testing.T) {
 // -benchtime=100x takes two seconds.
 func BenchmarkRateLimiterFidelity(b *testing.B) {
 	const perSecond = 50
-	srv := newCappedServer(b, perSecond)
-	c, err := NewClient(testKey, WithBaseURL(srv.URL+"/api"),
-		WithRateLimiter(rate.NewLimiter(perSecond, 1)), WithMaxRetries(0))
-	require.NoError(b, err)
+	api := newCappedAPI(perSecond, perSecond/5)
+	c, _ := api.serve(b, "HTTP/1.1", WithRateLimiter(rate.NewLimiter(perSecond, 1)), WithMaxRetries(0))
 	defer c.CloseIdleConnections()
 	b.ResetTimer()
 	for range createConcurrently(c, b.N, 4) {
 	}
 	b.StopTimer()
-	arrivals, refused := srv.results()
+	arrivals := api.admitted()
+	_, refused := api.created(0, time.Hour)
 	if len(arrivals) > 2 {
 		b.ReportMetric(1/slope(arrivals).Seconds(), "creations/s")
 	}
@@ -389,80 +382,20 @@ func createConcurrently(c *Client, n, callers int) <-chan error {
 	return errs
 }
 
-// rateCap caps creations at a rate the way an API gateway does: a token
-// bucket of that rate. Its burst (a fifth of a second's worth) absorbs the
-// jitter with which paced requests arrive; it does not raise the rate, which
-// stays the cap over any longer window.
-type rateCap struct {
-	limiter *rate.Limiter
-
-	mu       sync.Mutex
-	arrivals []time.Time // of the requests let through
-	refused  int
-}
-
-func newRateCap(perSecond int) *rateCap {
-	return &rateCap{limiter: rate.NewLimiter(rate.Limit(perSecond), max(perSecond/5, 1))}
-}
-
-// admit reports whether a request arriving at now is let through.
-func (rc *rateCap) admit(now time.Time) bool {
-	ok := rc.limiter.AllowN(now, 1)
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	if ok {
-		rc.arrivals = append(rc.arrivals, now)
-	} else {
-		rc.refused++
-	}
-	return ok
-}
-
-func (rc *rateCap) results() ([]time.Time, int) {
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	arrivals := slices.Clone(rc.arrivals)
-	slices.SortFunc(arrivals, time.Time.Compare)
-	return arrivals, rc.refused
-}
-
-// cappedServer serves creations over loopback HTTP behind a rateCap on the
-// wall clock, answering 429 with Retry-After when it refuses.
-type cappedServer struct {
-	*httptest.Server
-	*rateCap
-}
-
-func newCappedServer(tb testing.TB, perSecond int) *cappedServer {
-	cs := &cappedServer{rateCap: newRateCap(perSecond)}
-	cs.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !cs.admit(time.Now()) {
-			w.Header().Set("Retry-After", "1")
-			w.WriteHeader(http.StatusTooManyRequests)
-			fmt.Fprint(w, `{"status":false,"message":"Too many verifications","code":429}`)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Write(benchCreateBody)
-	}))
-	tb.Cleanup(cs.Close)
-	return cs
-}
-
 // slope fits t[i] = a + slope·i by least squares over sorted times: the
 // interval between requests that best explains all of them.
-func slope(t []time.Time) time.Duration {
+func slope(t []time.Duration) time.Duration {
 	n := float64(len(t))
 	meanI := (n - 1) / 2
 	var meanT float64
 	for _, ti := range t {
-		meanT += ti.Sub(t[0]).Seconds()
+		meanT += (ti - t[0]).Seconds()
 	}
 	meanT /= n
 	var num, den float64
 	for i, ti := range t {
 		di := float64(i) - meanI
-		num += di * (ti.Sub(t[0]).Seconds() - meanT)
+		num += di * ((ti - t[0]).Seconds() - meanT)
 		den += di * di
 	}
 	return time.Duration(num / den * float64(time.Second))

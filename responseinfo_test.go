@@ -15,7 +15,7 @@ import (
 // id, a nil request, an invalid option given before or after
 // WithResponseInfo, a nil context. Every method resets it first.
 func TestResponseInfoDescribesItsOwnCall(t *testing.T) {
-	rec, c, _ := newRecorder(t, answer(200, sessionStarted))
+	rec, c, _ := newServedAPI(t, respond(200, sessionStarted))
 	stale := func() *ResponseInfo {
 		return &ResponseInfo{StatusCode: 200, RequestID: "previous-call", Attempts: 1, Header: http.Header{"X-Request-Id": {"previous-call"}}}
 	}
@@ -108,5 +108,5 @@ func TestResponseInfoDescribesItsOwnCall(t *testing.T) {
 			assert.Contains(t, err.Error(), "WithMaxRetries", "the first invalid option is the one reported")
 		})
 	}
-	assert.Empty(t, rec.received(), "nothing was sent")
+	assert.Empty(t, rec.requests(), "nothing was sent")
 }

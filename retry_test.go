@@ -15,56 +15,18 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/time/rate"
 )
-
-// clockLog records when (in the bubble's fake time) a responder was called.
-type clockLog struct {
-	mu    sync.Mutex
-	start time.Time
-	at    []time.Duration
-}
-
-func newClockLog() *clockLog { return &clockLog{start: time.Now()} }
-
-func (l *clockLog) wrap(next httpmock.Responder) httpmock.Responder {
-	return func(req *http.Request) (*http.Response, error) {
-		l.mu.Lock()
-		l.at = append(l.at, time.Since(l.start))
-		l.mu.Unlock()
-		return next(req)
-	}
-}
-
-func (l *clockLog) times() []time.Duration {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return append([]time.Duration(nil), l.at...)
-}
-
-func (l *clockLog) gaps() []time.Duration {
-	at := l.times()
-	var out []time.Duration
-	for i := 1; i < len(at); i++ {
-		out = append(out, at[i]-at[i-1])
-	}
-	return out
-}
 
 var (
 	refused    = &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
 	resetAfter = &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}
 )
 
-func failWith(err error) httpmock.Responder {
-	return func(*http.Request) (*http.Response, error) { return nil, err }
-}
-
 func TestGETRetriesTransientFailuresWithBackoff(t *testing.T) {
-	failures := map[string]httpmock.Responder{
+	failures := map[string]answer{
 		"408":           respond(408, errEnvelope(408, "timeout")),
 		"429 no header": respond(429, errEnvelope(429, "slow down")),
 		"500":           respond(500, errEnvelope(500, "oops")),
@@ -78,13 +40,12 @@ func TestGETRetriesTransientFailuresWithBackoff(t *testing.T) {
 	for name, failure := range failures {
 		t.Run(name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				c, mock := newMockClient(t)
-				log := newClockLog()
-				mock.RegisterNoResponder(log.wrap(sequence(failure, failure, respond(200, okEnvelope(`{"id":"v","status":"started"}`)))))
+				c, api := newFakeClient(t)
+				api.otherwise(sequence(failure, failure, respond(200, okEnvelope(`{"id":"v","status":"started"}`))))
 				v, err := c.GetVerification(context.Background(), "v")
 				require.NoError(t, err)
 				assert.Equal(t, StatusStarted, v.Status)
-				gaps := log.gaps()
+				gaps := api.gaps()
 				require.Len(t, gaps, 2, "two retries by default")
 				assert.GreaterOrEqual(t, gaps[0], 250*time.Millisecond)
 				assert.LessOrEqual(t, gaps[0], 500*time.Millisecond)
@@ -97,11 +58,11 @@ func TestGETRetriesTransientFailuresWithBackoff(t *testing.T) {
 
 func TestGETDoesNotRetryClientErrors(t *testing.T) {
 	for _, status := range []int{400, 401, 403, 404, 405, 409, 422} {
-		c, mock := newMockClient(t)
-		mock.RegisterNoResponder(respond(status, errEnvelope(status, "no")))
+		c, api := newFakeClient(t)
+		api.otherwise(respond(status, errEnvelope(status, "no")))
 		_, err := c.GetVerification(context.Background(), "v")
 		require.Error(t, err)
-		assert.Equal(t, 1, mock.GetTotalCallCount(), "status %d", status)
+		assert.Equal(t, 1, api.count(), "status %d", status)
 	}
 }
 
@@ -110,7 +71,7 @@ func TestGETDoesNotRetryClientErrors(t *testing.T) {
 func TestCreateRetryPolicy(t *testing.T) {
 	tests := []struct {
 		name    string
-		failure httpmock.Responder
+		failure answer
 		retried bool
 		want    error
 	}{
@@ -129,8 +90,8 @@ func TestCreateRetryPolicy(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				c, mock := newMockClient(t)
-				mock.RegisterNoResponder(tt.failure)
+				c, api := newFakeClient(t)
+				api.otherwise(tt.failure)
 				_, err := c.CreateVerification(context.Background(), &CreateVerificationRequest{VendorData: "u"})
 				require.Error(t, err)
 				if tt.want != nil {
@@ -140,7 +101,7 @@ func TestCreateRetryPolicy(t *testing.T) {
 				if tt.retried {
 					want = 3
 				}
-				assert.Equal(t, want, mock.GetTotalCallCount())
+				assert.Equal(t, want, api.count())
 			})
 		})
 	}
@@ -153,26 +114,24 @@ func (errTimeout) Timeout() bool { return true }
 
 func TestCreateRetryReplaysTheBody(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		c, mock := newMockClient(t)
-		var rc received
-		mock.RegisterNoResponder(rc.wrap(sequence(respond(429, ""), respond(200, okEnvelope(createdData)))))
+		c, api := newFakeClient(t)
+		api.otherwise(sequence(respond(429, ""), respond(200, okEnvelope(createdData))))
 		_, err := c.CreateVerification(context.Background(), &CreateVerificationRequest{VendorData: "u-1"})
 		require.NoError(t, err)
-		require.Equal(t, 2, rc.count())
-		for _, b := range rc.body {
-			assert.JSONEq(t, `{"vendorData":"u-1"}`, string(b))
+		require.Equal(t, 2, api.count())
+		for _, r := range api.requests() {
+			assert.JSONEq(t, `{"vendorData":"u-1"}`, string(r.body))
 		}
 	})
 }
 
 func TestBackoffGrowsAndIsCapped(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		c, mock := newMockClient(t, WithMaxRetries(8))
-		log := newClockLog()
-		mock.RegisterNoResponder(log.wrap(respond(503, "")))
+		c, api := newFakeClient(t, WithMaxRetries(8))
+		api.otherwise(respond(503, ""))
 		_, err := c.GetVerification(context.Background(), "v")
 		require.ErrorIs(t, err, ErrServer)
-		gaps := log.gaps()
+		gaps := api.gaps()
 		require.Len(t, gaps, 8)
 		nominal := []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 10 * time.Second, 10 * time.Second, 10 * time.Second}
 		for i, gap := range gaps {
@@ -181,7 +140,7 @@ func TestBackoffGrowsAndIsCapped(t *testing.T) {
 		}
 	})
 	// The jitter spreads retries: many draws are not all equal.
-	c, _ := newMockClient(t)
+	c, _ := newFakeClient(t)
 	seen := map[time.Duration]bool{}
 	for range 50 {
 		seen[c.backoff(3)] = true
@@ -191,12 +150,11 @@ func TestBackoffGrowsAndIsCapped(t *testing.T) {
 
 func TestWithRetryBackoffShortensTheWaits(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		c, mock := newMockClient(t, WithRetryBackoff(10*time.Millisecond, 20*time.Millisecond), WithMaxRetries(3))
-		log := newClockLog()
-		mock.RegisterNoResponder(log.wrap(respond(500, "")))
+		c, api := newFakeClient(t, WithRetryBackoff(10*time.Millisecond, 20*time.Millisecond), WithMaxRetries(3))
+		api.otherwise(respond(500, ""))
 		_, err := c.GetVerification(context.Background(), "v")
 		require.ErrorIs(t, err, ErrServer)
-		for _, gap := range log.gaps() {
+		for _, gap := range api.gaps() {
 			assert.LessOrEqual(t, gap, 20*time.Millisecond)
 			assert.GreaterOrEqual(t, gap, 5*time.Millisecond)
 		}
@@ -218,15 +176,14 @@ func TestRetryAfterReplacesTheBackoff(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				c, mock := newMockClient(t)
-				log := newClockLog()
+				c, api := newFakeClient(t)
 				first := func(req *http.Request) (*http.Response, error) {
 					return respond(tt.status, "", "Retry-After", tt.header(time.Now()))(req)
 				}
-				mock.RegisterNoResponder(log.wrap(sequence(first, respond(200, okEnvelope(`{"id":"v","status":"started"}`)))))
+				api.otherwise(sequence(first, respond(200, okEnvelope(`{"id":"v","status":"started"}`))))
 				_, err := c.GetVerification(context.Background(), "v")
 				require.NoError(t, err)
-				gaps := log.gaps()
+				gaps := api.gaps()
 				require.Len(t, gaps, 1)
 				if tt.want < 0 {
 					assert.LessOrEqual(t, gaps[0], 500*time.Millisecond)
@@ -240,8 +197,8 @@ func TestRetryAfterReplacesTheBackoff(t *testing.T) {
 
 func TestRetryAfterOverTheCapFailsAtOnce(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		c, mock := newMockClient(t)
-		mock.RegisterNoResponder(respond(429, errEnvelope(429, "Too many sessions"), "Retry-After", "31", "X-Request-Id", "r-429"))
+		c, api := newFakeClient(t)
+		api.otherwise(respond(429, errEnvelope(429, "Too many sessions"), "Retry-After", "31", "X-Request-Id", "r-429"))
 		start := time.Now()
 		_, err := c.CreateVerification(context.Background(), &CreateVerificationRequest{})
 		assert.Zero(t, time.Since(start), "no wait at all")
@@ -250,23 +207,22 @@ func TestRetryAfterOverTheCapFailsAtOnce(t *testing.T) {
 		require.ErrorAs(t, err, &apiErr)
 		assert.Equal(t, 31*time.Second, apiErr.RetryAfter)
 		assert.Equal(t, "r-429", apiErr.RequestID)
-		assert.Equal(t, 1, mock.GetTotalCallCount())
+		assert.Equal(t, 1, api.count())
 		assert.Contains(t, err.Error(), "try again in 31s")
 	})
 	synctest.Test(t, func(t *testing.T) {
-		c, mock := newMockClient(t, WithRetryAfterCap(time.Minute))
-		log := newClockLog()
-		mock.RegisterNoResponder(log.wrap(sequence(respond(429, "", "Retry-After", "31"), respond(200, okEnvelope(createdData)))))
+		c, api := newFakeClient(t, WithRetryAfterCap(time.Minute))
+		api.otherwise(sequence(respond(429, "", "Retry-After", "31"), respond(200, okEnvelope(createdData))))
 		_, err := c.CreateVerification(context.Background(), &CreateVerificationRequest{})
 		require.NoError(t, err, "a raised cap waits it out")
-		assert.Equal(t, []time.Duration{31 * time.Second}, log.gaps())
+		assert.Equal(t, []time.Duration{31 * time.Second}, api.gaps())
 	})
 }
 
 func TestWaitsThatWouldOutlastTheDeadlineFailAtOnce(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		c, mock := newMockClient(t)
-		mock.RegisterNoResponder(respond(429, "", "Retry-After", "10"))
+		c, api := newFakeClient(t)
+		api.otherwise(respond(429, "", "Retry-After", "10"))
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		start := time.Now()
@@ -278,8 +234,8 @@ func TestWaitsThatWouldOutlastTheDeadlineFailAtOnce(t *testing.T) {
 		assert.Equal(t, 10*time.Second, apiErr.RetryAfter)
 	})
 	synctest.Test(t, func(t *testing.T) {
-		c, mock := newMockClient(t)
-		mock.RegisterNoResponder(respond(500, errEnvelope(500, "oops"), "X-Request-Id", "r-1"))
+		c, api := newFakeClient(t)
+		api.otherwise(respond(500, errEnvelope(500, "oops"), "X-Request-Id", "r-1"))
 		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 		defer cancel()
 		start := time.Now()
@@ -291,38 +247,38 @@ func TestWaitsThatWouldOutlastTheDeadlineFailAtOnce(t *testing.T) {
 }
 
 func TestContextEndsEveryWait(t *testing.T) {
-	waits := map[string]httpmock.Responder{
+	waits := map[string]answer{
 		"backoff":     respond(503, ""),
 		"Retry-After": respond(429, "", "Retry-After", "20"),
 	}
 	for name, responder := range waits {
 		t.Run(name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				c, mock := newMockClient(t, WithRetryBackoff(time.Minute, time.Minute))
-				mock.RegisterNoResponder(responder)
+				c, api := newFakeClient(t, WithRetryBackoff(time.Minute, time.Minute))
+				api.otherwise(responder)
 				ctx, cancel := context.WithCancel(context.Background())
 				time.AfterFunc(time.Second, cancel)
 				start := time.Now()
 				_, err := c.GetVerification(ctx, "v")
 				assert.Equal(t, time.Second, time.Since(start), "the wait ends with the context")
 				assert.ErrorIs(t, err, context.Canceled)
-				assert.Equal(t, 1, mock.GetTotalCallCount())
+				assert.Equal(t, 1, api.count())
 			})
 		})
 	}
-	c, mock := newMockClient(t)
+	c, api := newFakeClient(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err := c.GetVerification(ctx, "v")
 	assert.ErrorIs(t, err, context.Canceled)
-	assert.Zero(t, mock.GetTotalCallCount())
+	assert.Zero(t, api.count())
 }
 
 func TestTheFinalErrorKeepsTheLastResponse(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		c, mock := newMockClient(t)
+		c, api := newFakeClient(t)
 		n := 0
-		mock.RegisterNoResponder(func(req *http.Request) (*http.Response, error) {
+		api.otherwise(func(req *http.Request) (*http.Response, error) {
 			n++
 			return respond(503, errEnvelope(503, "maintenance "+strconv.Itoa(n)), "X-Request-Id", "req-"+strconv.Itoa(n))(req)
 		})
@@ -336,22 +292,22 @@ func TestTheFinalErrorKeepsTheLastResponse(t *testing.T) {
 		assert.Equal(t, "heliumid: GET /v1/verifications/v: 503 Service Unavailable: maintenance 3 (request id req-3) after 3 attempts; Helium ID had a server error; retry later", err.Error())
 	})
 	synctest.Test(t, func(t *testing.T) {
-		c, mock := newMockClient(t)
-		mock.RegisterNoResponder(failWith(refused))
+		c, api := newFakeClient(t)
+		api.otherwise(failWith(refused))
 		_, err := c.GetVerification(context.Background(), "v")
 		require.Error(t, err)
 		assert.ErrorIs(t, err, syscall.ECONNREFUSED, "the transport error stays matchable")
 		assert.Contains(t, err.Error(), "heliumid: GET /v1/verifications/v:")
-		assert.Equal(t, 3, mock.GetTotalCallCount())
+		assert.Equal(t, 3, api.count())
 	})
 }
 
 func TestMaxRetriesZeroDisablesRetries(t *testing.T) {
-	c, mock := newMockClient(t, WithMaxRetries(0))
-	mock.RegisterNoResponder(respond(503, ""))
+	c, api := newFakeClient(t, WithMaxRetries(0))
+	api.otherwise(respond(503, ""))
 	_, err := c.GetVerification(context.Background(), "v")
 	require.ErrorIs(t, err, ErrServer)
-	assert.Equal(t, 1, mock.GetTotalCallCount())
+	assert.Equal(t, 1, api.count())
 	assert.NotContains(t, err.Error(), "attempts")
 }
 
@@ -360,24 +316,23 @@ func TestMaxRetriesZeroDisablesRetries(t *testing.T) {
 // sending on and collecting its own 429.
 func TestA429PausesEveryCallerOfTheClient(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		c, mock := newMockClient(t)
-		log := newClockLog()
+		c, api := newFakeClient(t)
 		var rateLimited sync.Once
 		var mu sync.Mutex
 		late := 0
-		mock.RegisterNoResponder(log.wrap(func(req *http.Request) (*http.Response, error) {
+		api.otherwise(func(req *http.Request) (*http.Response, error) {
 			first := false
 			rateLimited.Do(func() { first = true })
 			if first {
 				return respond(429, errEnvelope(429, "cap"), "Retry-After", "2")(req)
 			}
 			mu.Lock()
-			if time.Since(log.start) < 2*time.Second {
+			if time.Since(api.start) < 2*time.Second {
 				late++
 			}
 			mu.Unlock()
 			return respond(200, okEnvelope(createdData))(req)
-		}))
+		})
 
 		var wg sync.WaitGroup
 		errs := make(chan error, 101)
@@ -400,15 +355,15 @@ func TestA429PausesEveryCallerOfTheClient(t *testing.T) {
 			assert.NoError(t, err)
 		}
 		assert.Zero(t, late, "no request was sent inside the window")
-		assert.Equal(t, 102, mock.GetTotalCallCount(), "one 429, then one request per caller")
-		assert.Equal(t, 2*time.Second, log.times()[1], "everyone resumes when the window ends")
+		assert.Equal(t, 102, api.count(), "one 429, then one request per caller")
+		assert.Equal(t, 2*time.Second, api.times()[1], "everyone resumes when the window ends")
 	})
 }
 
 func TestACoolDownLongerThanTheCallerCanWaitFailsAtOnce(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		c, mock := newMockClient(t, WithMaxRetries(0))
-		mock.RegisterNoResponder(respond(429, errEnvelope(429, "cap"), "Retry-After", "20"))
+		c, api := newFakeClient(t, WithMaxRetries(0))
+		api.otherwise(respond(429, errEnvelope(429, "cap"), "Retry-After", "20"))
 		_, err := c.CreateVerification(context.Background(), &CreateVerificationRequest{})
 		require.ErrorIs(t, err, ErrRateLimited)
 
@@ -423,10 +378,10 @@ func TestACoolDownLongerThanTheCallerCanWaitFailsAtOnce(t *testing.T) {
 		require.ErrorAs(t, err, &apiErr)
 		assert.Equal(t, 15*time.Second, apiErr.RetryAfter, "the time left of the window")
 		assert.Contains(t, err.Error(), "POST /v1/verifications")
-		assert.Equal(t, 1, mock.GetTotalCallCount(), "nothing sent inside the window")
+		assert.Equal(t, 1, api.count(), "nothing sent inside the window")
 
 		time.Sleep(15 * time.Second)
-		mock.RegisterNoResponder(respond(200, okEnvelope(createdData)))
+		api.otherwise(respond(200, okEnvelope(createdData)))
 		_, err = c.CreateVerification(context.Background(), &CreateVerificationRequest{})
 		assert.NoError(t, err, "after the window the client sends again")
 	})
@@ -458,22 +413,21 @@ func (l *countingLimiter) ShareCooldown(_ context.Context, until time.Time) erro
 func TestTheLimiterPacesEveryCreateAttempt(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		lim := &countingLimiter{RateLimiter: rate.NewLimiter(rate.Every(time.Second), 1)}
-		c, mock := newMockClient(t, WithRateLimiter(lim))
-		log := newClockLog()
-		mock.RegisterResponder(http.MethodPost, testBaseURL+"/v1/verifications",
-			log.wrap(sequence(respond(429, ""), respond(200, okEnvelope(createdData)))))
-		mock.RegisterNoResponder(respond(200, okEnvelope(`{"id":"v","status":"started"}`)))
+		c, api := newFakeClient(t, WithRateLimiter(lim))
+		api.on(http.MethodPost, testBaseURL+"/v1/verifications",
+			sequence(respond(429, ""), respond(200, okEnvelope(createdData))))
+		api.otherwise(respond(200, okEnvelope(`{"id":"v","status":"started"}`)))
 
 		for range 5 {
 			_, err := c.CreateVerification(context.Background(), &CreateVerificationRequest{})
 			require.NoError(t, err)
 		}
 		assert.Equal(t, 6, lim.waits, "five creates plus the retry of the 429")
-		for i, gap := range log.gaps() {
+		for i, gap := range api.gaps() {
 			// x/time/rate computes in float64: allow it a microsecond.
 			assert.InDelta(t, time.Second, gap, float64(time.Microsecond), "attempt %d", i+1)
 		}
-		assert.InDelta(t, 5*time.Second, log.times()[5], float64(time.Microsecond), "one attempt per second, retries included")
+		assert.InDelta(t, 5*time.Second, api.times()[5], float64(time.Microsecond), "one attempt per second, retries included")
 
 		before := lim.waits
 		for range 3 {
@@ -486,8 +440,8 @@ func TestTheLimiterPacesEveryCreateAttempt(t *testing.T) {
 
 func TestALimiterThatCannotWaitIsRateLimited(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		c, mock := newMockClient(t, WithRateLimiter(rate.NewLimiter(rate.Every(time.Minute), 1)))
-		mock.RegisterNoResponder(respond(200, okEnvelope(createdData)))
+		c, api := newFakeClient(t, WithRateLimiter(rate.NewLimiter(rate.Every(time.Minute), 1)))
+		api.otherwise(respond(200, okEnvelope(createdData)))
 		_, err := c.CreateVerification(context.Background(), &CreateVerificationRequest{})
 		require.NoError(t, err)
 
@@ -496,21 +450,21 @@ func TestALimiterThatCannotWaitIsRateLimited(t *testing.T) {
 		_, err = c.CreateVerification(ctx, &CreateVerificationRequest{})
 		require.ErrorIs(t, err, ErrRateLimited, "the limiter knows a minute will not fit in a second")
 		assert.NotErrorIs(t, err, context.DeadlineExceeded)
-		assert.Equal(t, 1, mock.GetTotalCallCount())
+		assert.Equal(t, 1, api.count())
 
 		ctx, cancel2 := context.WithCancel(context.Background())
 		time.AfterFunc(time.Second, cancel2)
 		_, err = c.CreateVerification(ctx, &CreateVerificationRequest{})
 		require.ErrorIs(t, err, context.Canceled)
-		assert.Equal(t, 1, mock.GetTotalCallCount())
+		assert.Equal(t, 1, api.count())
 	})
 }
 
 func TestA429IsSharedWithACooldownSharer(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		lim := &countingLimiter{RateLimiter: rate.NewLimiter(rate.Inf, 1), shareErr: errors.New("redis down")}
-		c, mock := newMockClient(t, WithRateLimiter(lim), WithMaxRetries(0))
-		mock.RegisterNoResponder(respond(429, "", "Retry-After", "7"))
+		c, api := newFakeClient(t, WithRateLimiter(lim), WithMaxRetries(0))
+		api.otherwise(respond(429, "", "Retry-After", "7"))
 		_, err := c.CreateVerification(context.Background(), &CreateVerificationRequest{})
 		require.ErrorIs(t, err, ErrRateLimited)
 		require.Len(t, lim.cooldowns, 1)
@@ -524,15 +478,15 @@ func (l refusingLimiter) Wait(context.Context) error { return l.err }
 
 func TestLimiterErrorsAreNotWrappedTwice(t *testing.T) {
 	own := fmt.Errorf("%w: shared cool-down longer than allowed", ErrRateLimited)
-	c, mock := newMockClient(t, WithRateLimiter(refusingLimiter{own}))
+	c, api := newFakeClient(t, WithRateLimiter(refusingLimiter{own}))
 	_, err := c.CreateVerification(context.Background(), &CreateVerificationRequest{})
 	require.ErrorIs(t, err, ErrRateLimited)
 	assert.Equal(t, 1, strings.Count(err.Error(), "rate limited"), err.Error())
 
 	outage := errors.New("redis unreachable")
-	c, _ = newMockClient(t, WithRateLimiter(refusingLimiter{outage}))
+	c, _ = newFakeClient(t, WithRateLimiter(refusingLimiter{outage}))
 	_, err = c.CreateVerification(context.Background(), &CreateVerificationRequest{})
 	require.ErrorIs(t, err, ErrRateLimited, "no session may be created while the limiter refuses")
 	assert.ErrorIs(t, err, outage, "the limiter's own error stays matchable")
-	assert.Zero(t, mock.GetTotalCallCount())
+	assert.Zero(t, api.count())
 }
