@@ -65,7 +65,7 @@ func TestNoPauseOutlastsTheRetryAfterCap(t *testing.T) {
 	for name, ask := range asks {
 		t.Run(name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				lim := &countingLimiter{RateLimiter: rate.NewLimiter(rate.Inf, 1)}
+				lim := &recordingLimiter{inner: rate.NewLimiter(rate.Inf, 1)}
 				c, api := newFakeClient(t, WithRateLimiter(lim))
 				api.otherwise(sequence(
 					func(req *http.Request) (*http.Response, error) {
@@ -177,4 +177,80 @@ func TestConcurrentCreatesMeetingA429ShareNoError(t *testing.T) {
 	assert.Equal(t, byte('{'), later.Body[0])
 	later.Body[0] = 'Y'
 	assert.Equal(t, byte('{'), fromPause().Body[0], "nor is one fail-fast error another's")
+}
+
+// TestA429PausesEveryCallerOfTheClient: one 429 with Retry-After holds back
+// every goroutine of the Client until the window has passed, instead of each
+// sending on and collecting its own 429.
+func TestA429PausesEveryCallerOfTheClient(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, api := newFakeClient(t)
+		var rateLimited sync.Once
+		var mu sync.Mutex
+		late := 0
+		api.otherwise(func(req *http.Request) (*http.Response, error) {
+			first := false
+			rateLimited.Do(func() { first = true })
+			if first {
+				return respond(429, errEnvelope(429, "cap"), "Retry-After", "2")(req)
+			}
+			mu.Lock()
+			if time.Since(api.start) < 2*time.Second {
+				late++
+			}
+			mu.Unlock()
+			return respond(200, okEnvelope(createdData))(req)
+		})
+
+		var wg sync.WaitGroup
+		errs := make(chan error, 101)
+		call := func() {
+			defer wg.Done()
+			_, err := c.CreateVerification(context.Background(), &CreateVerificationRequest{})
+			errs <- err
+		}
+		wg.Add(1)
+		go call()
+		synctest.Wait() // the first caller got its 429 and is waiting
+		time.Sleep(500 * time.Millisecond)
+		for range 100 {
+			wg.Add(1)
+			go call()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			assert.NoError(t, err)
+		}
+		assert.Zero(t, late, "no request was sent inside the window")
+		assert.Equal(t, 102, api.count(), "one 429, then one request per caller")
+		assert.Equal(t, 2*time.Second, api.times()[1], "everyone resumes when the window ends")
+	})
+}
+
+func TestACoolDownLongerThanTheCallerCanWaitFailsAtOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, api := newFakeClient(t, WithMaxRetries(0))
+		api.otherwise(respond(429, errEnvelope(429, "cap"), "Retry-After", "20"))
+		_, err := c.CreateVerification(context.Background(), &CreateVerificationRequest{})
+		require.ErrorIs(t, err, ErrRateLimited)
+
+		time.Sleep(5 * time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		start := time.Now()
+		_, err = c.CreateVerification(ctx, &CreateVerificationRequest{})
+		assert.Zero(t, time.Since(start))
+		require.ErrorIs(t, err, ErrRateLimited)
+		var apiErr *APIError
+		require.ErrorAs(t, err, &apiErr)
+		assert.Equal(t, 15*time.Second, apiErr.RetryAfter, "the time left of the window")
+		assert.Contains(t, err.Error(), "POST /v1/verifications")
+		assert.Equal(t, 1, api.count(), "nothing sent inside the window")
+
+		time.Sleep(15 * time.Second)
+		api.otherwise(respond(200, okEnvelope(createdData)))
+		_, err = c.CreateVerification(context.Background(), &CreateVerificationRequest{})
+		assert.NoError(t, err, "after the window the client sends again")
+	})
 }

@@ -2,22 +2,17 @@ package heliumid
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
 	"runtime/metrics"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"testing"
-	"testing/synctest"
 	"time"
 
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/time/rate"
 )
@@ -26,86 +21,6 @@ import (
 // concurrency, HTTP/2, the memory of a long walk and the rate limiter. The
 // tests assert what the default client and the limiter do, never how fast;
 // the benchmarks measure.
-
-// TestDefaultClientDoesNotChurnConnections: callers sharing one default
-// Client reuse its connections: none is closed while they work. It may
-// open more connections than there are callers: at a burst the transport
-// dials for a caller that waits while its previous connection is still
-// coming back to the pool. That surplus stays idle; it is not closed and
-// reopened. It grows with scheduling delays (measured up to 2.1 times the
-// callers with the rest of the test suite running on the same two cores),
-// hence the loose bound on it.
-func TestDefaultClientDoesNotChurnConnections(t *testing.T) {
-	const perCaller = 20
-	for _, callers := range []int{64, 256} {
-		t.Run(fmt.Sprintf("callers=%d", callers), func(t *testing.T) {
-			var cc connCounter
-			srv := slowServer(t, cc.hook)
-			c, err := NewClient(testKey, WithBaseURL(srv.URL+"/api"))
-			require.NoError(t, err)
-			defer c.CloseIdleConnections()
-
-			require.NoError(t, getConcurrently(c, callers, callers*perCaller))
-			opened, closed := cc.opened.Load(), cc.closed.Load()
-			t.Logf("%d callers × %d requests: %d connections opened, %d closed", callers, perCaller, opened, closed)
-			assert.Zero(t, closed, "connections were closed and reopened while the callers worked")
-			assert.LessOrEqual(t, opened, int64(4*callers))
-		})
-	}
-
-	// The same load through a pool the size of http.DefaultTransport's
-	// (2 idle connections per host) churns: the assertions above can fail.
-	t.Run("small pool churns", func(t *testing.T) {
-		var cc connCounter
-		srv := slowServer(t, cc.hook)
-		tr := &http.Transport{MaxIdleConnsPerHost: 2}
-		defer tr.CloseIdleConnections()
-		c, err := NewClient(testKey, WithBaseURL(srv.URL+"/api"), WithHTTPClient(&http.Client{Transport: tr}))
-		require.NoError(t, err)
-		const callers = 16
-		require.NoError(t, getConcurrently(c, callers, callers*perCaller))
-		assert.Eventually(t, func() bool { return cc.closed.Load() > 0 }, time.Second, time.Millisecond,
-			"a pool of 2 for %d callers closed no connection", callers)
-		t.Logf("%d callers × %d requests: %d connections opened, %d closed", callers, perCaller, cc.opened.Load(), cc.closed.Load())
-	})
-}
-
-// connCounter counts the connections a server accepts and closes.
-type connCounter struct {
-	opened, closed atomic.Int64
-}
-
-func (cc *connCounter) hook(_ net.Conn, s http.ConnState) {
-	switch s {
-	case http.StateNew:
-		cc.opened.Add(1)
-	case http.StateClosed, http.StateHijacked:
-		cc.closed.Add(1)
-	}
-}
-
-// getConcurrently gets the benchmark session n times from g goroutines
-// sharing c, and returns the first error.
-func getConcurrently(c *Client, g, n int) error {
-	var next atomic.Int64
-	var first atomic.Pointer[error]
-	var wg sync.WaitGroup
-	for range g {
-		wg.Go(func() {
-			for next.Add(1) <= int64(n) {
-				if _, err := c.GetVerification(context.Background(), benchID); err != nil {
-					first.CompareAndSwap(nil, &err)
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	if err := first.Load(); err != nil {
-		return *err
-	}
-	return nil
-}
 
 // concurrencyClient is one way of reaching the server of
 // BenchmarkConcurrency.
@@ -300,45 +215,6 @@ func (h *heapPeak) sample() {
 	}
 }
 
-// slowServer is benchServer with a millisecond of latency, as a real API
-// has: every caller's request is in flight at once, so the pool has to hold
-// a connection per caller (on a loopback server answering in microseconds,
-// two busy cores would serve the callers nearly one at a time).
-func slowServer(t *testing.T, connState func(net.Conn, http.ConnState)) *httptest.Server {
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		time.Sleep(time.Millisecond)
-		w.Header().Set("Content-Type", "application/json")
-		w.Write(benchResponse(r))
-	}))
-	srv.Config.ConnState = connState
-	srv.Start()
-	t.Cleanup(srv.Close)
-	return srv
-}
-
-// TestRateLimiterHoldsTheRate: a Client with WithRateLimiter at n/s,
-// creating sessions from several goroutines, reaches a server capped at n/s
-// at n/s (within 2%), and the server refuses none. It runs in a synctest
-// bubble (fake time, mocked transport), so the assertion is exact and never
-// flakes; BenchmarkRateLimiterFidelity measures the same over real loopback
-// HTTP, where goroutine wake-ups and the network add jitter.
-func TestRateLimiterHoldsTheRate(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		const perSecond, requests = 50, 2*50 + 1 // two seconds: the first goes at once
-		api := newCappedAPI(perSecond, perSecond/5)
-		c := api.client(t, WithRateLimiter(rate.NewLimiter(perSecond, 1)),
-			WithMaxRetries(0)) // a 429 must surface, not be retried away
-		for err := range createConcurrently(c, requests, 4) {
-			t.Error(err)
-		}
-		arrivals := api.admitted()
-		_, refused := api.created(0, time.Hour)
-		require.Len(t, arrivals, requests)
-		assert.Zero(t, refused, "the server answered 429")
-		assert.InEpsilon(t, perSecond, 1/slope(arrivals).Seconds(), 0.02, "achieved rate")
-	})
-}
-
 // BenchmarkRateLimiterFidelity measures, over real loopback HTTP, the rate a
 // Client paced at 50/s achieves against a server capped at 50/s, and how
 // many of its requests the server refuses: reported as creations/s and
@@ -360,43 +236,4 @@ func BenchmarkRateLimiterFidelity(b *testing.B) {
 		b.ReportMetric(1/slope(arrivals).Seconds(), "creations/s")
 	}
 	b.ReportMetric(float64(refused), "429s")
-}
-
-// createConcurrently creates n sessions from callers goroutines and returns
-// the errors, once all are done.
-func createConcurrently(c *Client, n, callers int) <-chan error {
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	for range callers {
-		wg.Go(func() {
-			for next.Add(1) <= int64(n) {
-				if _, err := c.CreateVerification(context.Background(), benchCreateRequest); err != nil {
-					errs <- err
-				}
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	return errs
-}
-
-// slope fits t[i] = a + slope·i by least squares over sorted times: the
-// interval between requests that best explains all of them.
-func slope(t []time.Duration) time.Duration {
-	n := float64(len(t))
-	meanI := (n - 1) / 2
-	var meanT float64
-	for _, ti := range t {
-		meanT += (ti - t[0]).Seconds()
-	}
-	meanT /= n
-	var num, den float64
-	for i, ti := range t {
-		di := float64(i) - meanI
-		num += di * ((ti - t[0]).Seconds() - meanT)
-		den += di * di
-	}
-	return time.Duration(num / den * float64(time.Second))
 }

@@ -328,3 +328,15 @@ func TestScrubbingOnlyWhatIsKeptEqualsScrubbingAll(t *testing.T) {
 		}
 	}
 }
+
+func TestTheKeyNeverReachesAnErrorEvenWhenTheServerEchoesIt(t *testing.T) {
+	c, api := newFakeClient(t, WithMaxRetries(0))
+	api.otherwise(respond(401, errEnvelope(401, "Invalid API key "+testKey), "X-Request-Id", testKey))
+	_, err := c.GetVerification(context.Background(), "ver_1")
+	require.ErrorIs(t, err, ErrUnauthorized)
+	var apiErr *APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.NotContains(t, err.Error(), testKey)
+	assert.NotContains(t, string(apiErr.Body), testKey)
+	assert.Contains(t, apiErr.Message, "[REDACTED]")
+}

@@ -2,7 +2,6 @@ package heliumid
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"strconv"
 	"sync"
@@ -222,54 +221,23 @@ func TestAdaptiveRateCanBeTurnedOff(t *testing.T) {
 	})
 }
 
-// feedbackLimiter is a RateLimiter that also hears every create's outcome.
-type feedbackLimiter struct {
-	*rate.Limiter
-	mu        sync.Mutex
-	outcomes  []bool
-	waitCalls int
-}
-
-func (l *feedbackLimiter) Wait(ctx context.Context) error {
-	l.mu.Lock()
-	l.waitCalls++
-	l.mu.Unlock()
-	return l.Limiter.Wait(ctx)
-}
-
-func (l *feedbackLimiter) Feedback(throttled bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.outcomes = append(l.outcomes, throttled)
-}
-
 // TestAdaptiveRateCombinesWithARateLimiter: every create attempt waits for
 // both, and a RateFeedback limiter hears each outcome.
 func TestAdaptiveRateCombinesWithARateLimiter(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		api := newCappedAPI(10, 1)
-		lim := &feedbackLimiter{Limiter: rate.NewLimiter(5, 1)} // a budget of our own below the cap
+		lim := &recordingLimiter{inner: rate.NewLimiter(5, 1)} // a budget of our own below the cap
 		c := api.client(t, WithRateLimiter(lim))
 		require.Zero(t, createFor(c, 8, 40, time.Minute))
 		reqs := api.requests()
-		assert.Len(t, lim.outcomes, len(reqs), "one outcome per create that got a response")
-		assert.Equal(t, lim.waitCalls, len(reqs))
+		assert.Len(t, lim.feedback, len(reqs), "one outcome per create that got a response")
+		assert.Equal(t, lim.waits, len(reqs))
 		for i, r := range reqs {
-			assert.Equal(t, r.status == http.StatusTooManyRequests, lim.outcomes[i])
+			assert.Equal(t, r.status == http.StatusTooManyRequests, lim.feedback[i])
 		}
 		ok, throttled := api.created(0, time.Hour)
 		assert.Equal(t, 40, ok)
 		assert.Zero(t, throttled, "the limiter's budget is under the cap: never throttled, never paced")
 		assert.False(t, c.creates.pace.Active())
 	})
-}
-
-func TestWithAdaptiveRateIsAnOption(t *testing.T) {
-	c, err := NewClient(testKey, WithAdaptiveRate(false))
-	require.NoError(t, err)
-	assert.True(t, c.adaptiveOff)
-	c, err = NewClient(testKey)
-	require.NoError(t, err)
-	assert.False(t, c.adaptiveOff, "on by default")
-	assert.False(t, errors.Is(err, ErrInvalidOption))
 }

@@ -2,14 +2,10 @@ package heliumid
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"strconv"
-	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"testing/synctest"
@@ -17,7 +13,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"golang.org/x/time/rate"
 )
 
 var (
@@ -121,42 +116,6 @@ func TestCreateRetryReplaysTheBody(t *testing.T) {
 		require.Equal(t, 2, api.count())
 		for _, r := range api.requests() {
 			assert.JSONEq(t, `{"vendorData":"u-1"}`, string(r.body))
-		}
-	})
-}
-
-func TestBackoffGrowsAndIsCapped(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		c, api := newFakeClient(t, WithMaxRetries(8))
-		api.otherwise(respond(503, ""))
-		_, err := c.GetVerification(context.Background(), "v")
-		require.ErrorIs(t, err, ErrServer)
-		gaps := api.gaps()
-		require.Len(t, gaps, 8)
-		nominal := []time.Duration{500 * time.Millisecond, time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 10 * time.Second, 10 * time.Second, 10 * time.Second}
-		for i, gap := range gaps {
-			assert.GreaterOrEqual(t, gap, nominal[i]/2, "gap %d", i)
-			assert.LessOrEqual(t, gap, nominal[i], "gap %d", i)
-		}
-	})
-	// The jitter spreads retries: many draws are not all equal.
-	c, _ := newFakeClient(t)
-	seen := map[time.Duration]bool{}
-	for range 50 {
-		seen[c.backoff(3)] = true
-	}
-	assert.Greater(t, len(seen), 10)
-}
-
-func TestWithRetryBackoffShortensTheWaits(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		c, api := newFakeClient(t, WithRetryBackoff(10*time.Millisecond, 20*time.Millisecond), WithMaxRetries(3))
-		api.otherwise(respond(500, ""))
-		_, err := c.GetVerification(context.Background(), "v")
-		require.ErrorIs(t, err, ErrServer)
-		for _, gap := range api.gaps() {
-			assert.LessOrEqual(t, gap, 20*time.Millisecond)
-			assert.GreaterOrEqual(t, gap, 5*time.Millisecond)
 		}
 	})
 }
@@ -309,184 +268,4 @@ func TestMaxRetriesZeroDisablesRetries(t *testing.T) {
 	require.ErrorIs(t, err, ErrServer)
 	assert.Equal(t, 1, api.count())
 	assert.NotContains(t, err.Error(), "attempts")
-}
-
-// TestA429PausesEveryCallerOfTheClient: one 429 with Retry-After holds back
-// every goroutine of the Client until the window has passed, instead of each
-// sending on and collecting its own 429.
-func TestA429PausesEveryCallerOfTheClient(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		c, api := newFakeClient(t)
-		var rateLimited sync.Once
-		var mu sync.Mutex
-		late := 0
-		api.otherwise(func(req *http.Request) (*http.Response, error) {
-			first := false
-			rateLimited.Do(func() { first = true })
-			if first {
-				return respond(429, errEnvelope(429, "cap"), "Retry-After", "2")(req)
-			}
-			mu.Lock()
-			if time.Since(api.start) < 2*time.Second {
-				late++
-			}
-			mu.Unlock()
-			return respond(200, okEnvelope(createdData))(req)
-		})
-
-		var wg sync.WaitGroup
-		errs := make(chan error, 101)
-		call := func() {
-			defer wg.Done()
-			_, err := c.CreateVerification(context.Background(), &CreateVerificationRequest{})
-			errs <- err
-		}
-		wg.Add(1)
-		go call()
-		synctest.Wait() // the first caller got its 429 and is waiting
-		time.Sleep(500 * time.Millisecond)
-		for range 100 {
-			wg.Add(1)
-			go call()
-		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			assert.NoError(t, err)
-		}
-		assert.Zero(t, late, "no request was sent inside the window")
-		assert.Equal(t, 102, api.count(), "one 429, then one request per caller")
-		assert.Equal(t, 2*time.Second, api.times()[1], "everyone resumes when the window ends")
-	})
-}
-
-func TestACoolDownLongerThanTheCallerCanWaitFailsAtOnce(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		c, api := newFakeClient(t, WithMaxRetries(0))
-		api.otherwise(respond(429, errEnvelope(429, "cap"), "Retry-After", "20"))
-		_, err := c.CreateVerification(context.Background(), &CreateVerificationRequest{})
-		require.ErrorIs(t, err, ErrRateLimited)
-
-		time.Sleep(5 * time.Second)
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		defer cancel()
-		start := time.Now()
-		_, err = c.CreateVerification(ctx, &CreateVerificationRequest{})
-		assert.Zero(t, time.Since(start))
-		require.ErrorIs(t, err, ErrRateLimited)
-		var apiErr *APIError
-		require.ErrorAs(t, err, &apiErr)
-		assert.Equal(t, 15*time.Second, apiErr.RetryAfter, "the time left of the window")
-		assert.Contains(t, err.Error(), "POST /v1/verifications")
-		assert.Equal(t, 1, api.count(), "nothing sent inside the window")
-
-		time.Sleep(15 * time.Second)
-		api.otherwise(respond(200, okEnvelope(createdData)))
-		_, err = c.CreateVerification(context.Background(), &CreateVerificationRequest{})
-		assert.NoError(t, err, "after the window the client sends again")
-	})
-}
-
-// countingLimiter wraps a limiter, counting Wait calls and cool-downs.
-type countingLimiter struct {
-	RateLimiter
-	mu        sync.Mutex
-	waits     int
-	cooldowns []time.Time
-	shareErr  error
-}
-
-func (l *countingLimiter) Wait(ctx context.Context) error {
-	l.mu.Lock()
-	l.waits++
-	l.mu.Unlock()
-	return l.RateLimiter.Wait(ctx)
-}
-
-func (l *countingLimiter) ShareCooldown(_ context.Context, until time.Time) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.cooldowns = append(l.cooldowns, until)
-	return l.shareErr
-}
-
-func TestTheLimiterPacesEveryCreateAttempt(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		lim := &countingLimiter{RateLimiter: rate.NewLimiter(rate.Every(time.Second), 1)}
-		c, api := newFakeClient(t, WithRateLimiter(lim))
-		api.on(http.MethodPost, testBaseURL+"/v1/verifications",
-			sequence(respond(429, ""), respond(200, okEnvelope(createdData))))
-		api.otherwise(respond(200, okEnvelope(`{"id":"v","status":"started"}`)))
-
-		for range 5 {
-			_, err := c.CreateVerification(context.Background(), &CreateVerificationRequest{})
-			require.NoError(t, err)
-		}
-		assert.Equal(t, 6, lim.waits, "five creates plus the retry of the 429")
-		for i, gap := range api.gaps() {
-			// x/time/rate computes in float64: allow it a microsecond.
-			assert.InDelta(t, time.Second, gap, float64(time.Microsecond), "attempt %d", i+1)
-		}
-		assert.InDelta(t, 5*time.Second, api.times()[5], float64(time.Microsecond), "one attempt per second, retries included")
-
-		before := lim.waits
-		for range 3 {
-			_, err := c.GetVerification(context.Background(), "v")
-			require.NoError(t, err)
-		}
-		assert.Equal(t, before, lim.waits, "reads are not gated")
-	})
-}
-
-func TestALimiterThatCannotWaitIsRateLimited(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		c, api := newFakeClient(t, WithRateLimiter(rate.NewLimiter(rate.Every(time.Minute), 1)))
-		api.otherwise(respond(200, okEnvelope(createdData)))
-		_, err := c.CreateVerification(context.Background(), &CreateVerificationRequest{})
-		require.NoError(t, err)
-
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		_, err = c.CreateVerification(ctx, &CreateVerificationRequest{})
-		require.ErrorIs(t, err, ErrRateLimited, "the limiter knows a minute will not fit in a second")
-		assert.NotErrorIs(t, err, context.DeadlineExceeded)
-		assert.Equal(t, 1, api.count())
-
-		ctx, cancel2 := context.WithCancel(context.Background())
-		time.AfterFunc(time.Second, cancel2)
-		_, err = c.CreateVerification(ctx, &CreateVerificationRequest{})
-		require.ErrorIs(t, err, context.Canceled)
-		assert.Equal(t, 1, api.count())
-	})
-}
-
-func TestA429IsSharedWithACooldownSharer(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		lim := &countingLimiter{RateLimiter: rate.NewLimiter(rate.Inf, 1), shareErr: errors.New("redis down")}
-		c, api := newFakeClient(t, WithRateLimiter(lim), WithMaxRetries(0))
-		api.otherwise(respond(429, "", "Retry-After", "7"))
-		_, err := c.CreateVerification(context.Background(), &CreateVerificationRequest{})
-		require.ErrorIs(t, err, ErrRateLimited)
-		require.Len(t, lim.cooldowns, 1)
-		assert.Equal(t, time.Now().Add(7*time.Second), lim.cooldowns[0])
-	})
-}
-
-type refusingLimiter struct{ err error }
-
-func (l refusingLimiter) Wait(context.Context) error { return l.err }
-
-func TestLimiterErrorsAreNotWrappedTwice(t *testing.T) {
-	own := fmt.Errorf("%w: shared cool-down longer than allowed", ErrRateLimited)
-	c, api := newFakeClient(t, WithRateLimiter(refusingLimiter{own}))
-	_, err := c.CreateVerification(context.Background(), &CreateVerificationRequest{})
-	require.ErrorIs(t, err, ErrRateLimited)
-	assert.Equal(t, 1, strings.Count(err.Error(), "rate limited"), err.Error())
-
-	outage := errors.New("redis unreachable")
-	c, _ = newFakeClient(t, WithRateLimiter(refusingLimiter{outage}))
-	_, err = c.CreateVerification(context.Background(), &CreateVerificationRequest{})
-	require.ErrorIs(t, err, ErrRateLimited, "no session may be created while the limiter refuses")
-	assert.ErrorIs(t, err, outage, "the limiter's own error stays matchable")
-	assert.Zero(t, api.count())
 }
