@@ -12,7 +12,7 @@ import (
 const DefaultBaseURL = "https://server.heliumid.io/api"
 
 // Version is this SDK's version; it is sent in the User-Agent header.
-const Version = "0.2.0"
+const Version = "0.3.0"
 
 // Client calls the Helium ID API with one integration's API key. Create it
 // with [NewClient]. A Client is safe for concurrent use by many goroutines;
