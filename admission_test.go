@@ -267,15 +267,27 @@ func TestALimiterThatCannotWaitIsRateLimited(t *testing.T) {
 	})
 }
 
+// TestA429IsSharedWithACooldownSharer: a create's pause reaches the
+// limiter; when it cannot share it, that is logged, and this process still
+// pauses.
 func TestA429IsSharedWithACooldownSharer(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		lim := &recordingLimiter{inner: rate.NewLimiter(rate.Inf, 1), shareErr: errors.New("redis down")}
-		c, api := newFakeClient(t, WithRateLimiter(lim), WithMaxRetries(0))
+		logs, logger := newLogRecorder()
+		c, api := newFakeClient(t, WithRateLimiter(lim), WithMaxRetries(0), WithLogger(logger))
 		api.otherwise(respond(429, "", "Retry-After", "7"))
 		_, err := c.CreateVerification(context.Background(), &CreateVerificationRequest{})
 		require.ErrorIs(t, err, ErrRateLimited)
 		require.Len(t, lim.cooldowns, 1)
 		assert.Equal(t, time.Now().Add(7*time.Second), lim.cooldowns[0])
+		assert.Contains(t, logs.text(), "could not share the 429 cool-down")
+		assert.Contains(t, logs.text(), "redis down")
+
+		start := time.Now()
+		api.otherwise(respond(200, okEnvelope(createdData)))
+		_, err = c.CreateVerification(context.Background(), &CreateVerificationRequest{})
+		require.NoError(t, err)
+		assert.Equal(t, 7*time.Second, time.Since(start), "paused all the same")
 	})
 }
 
