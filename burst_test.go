@@ -15,7 +15,7 @@ import (
 	"testing/synctest"
 	"time"
 
-	"github.com/heliumid/heliumid-go/internal/unsent"
+	"github.com/heliumid/heliumid-go/internal/unprocessed"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
@@ -517,7 +517,7 @@ func (r ctxReader) Read([]byte) (int, error) {
 func TestAWaitThatEndsReportsNothingSent(t *testing.T) {
 	req := httptest.NewRequest(http.MethodPost, "https://server.heliumid.io/api/v1/verifications", nil)
 	err := notSent(req, errAttemptTimeout)
-	assert.True(t, unsent.Proven(err))
+	assert.True(t, unprocessed.Proven(err))
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.Equal(t, "dial tcp: waiting for a connection to server.heliumid.io: "+errAttemptTimeout.Error(), err.Error())
 }

@@ -199,19 +199,6 @@ func ExampleParseStatus() {
 	// "escalated" -> "escalated" known=false terminal=false
 }
 
-// Whether a status can still follow another in this SDK's lifecycle. To
-// decide whether to store a status you read, use Verification.Supersedes.
-func ExampleStatus_CanReach() {
-	stored := heliumid.StatusSubmitted
-	for _, later := range []heliumid.Status{heliumid.StatusStarted, heliumid.StatusSubmitted, heliumid.StatusSuccessful} {
-		fmt.Println(later, stored.CanReach(later))
-	}
-	// Output:
-	// started false
-	// submitted false
-	// successful true
-}
-
 // A session's next steps, and what happens when it expires.
 func ExampleStatus_CanTransitionTo() {
 	fmt.Println(heliumid.StatusSubmitted.CanTransitionTo(heliumid.StatusReview))

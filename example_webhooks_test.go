@@ -127,8 +127,8 @@ func ExampleWebhookHandler() {
 func ExampleSignWebhook() {
 	body := []byte(`{"event":"verification.status","data":{"id":"66f1","status":"successful"}}`)
 	header := heliumid.SignWebhook(body, "sk_test_example", time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC))
-	fmt.Println(heliumid.HeaderWebhookTimestamp+":", header.Get(heliumid.HeaderWebhookTimestamp))
-	fmt.Println(heliumid.HeaderWebhookSignature+":", header.Get(heliumid.HeaderWebhookSignature))
+	fmt.Println("Webhook-Timestamp:", header.Get("Webhook-Timestamp"))
+	fmt.Println("Webhook-Signature:", header.Get("Webhook-Signature"))
 	// Output:
 	// Webhook-Timestamp: 1795867200000
 	// Webhook-Signature: c6a36a11043fb659daefc6e15de2047b267199e9e4f9523cad7c1f02d4d3423f

@@ -11,14 +11,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/heliumid/heliumid-go/internal/ctxwait"
 	"github.com/heliumid/heliumid-go/internal/wire"
 )
 
-// MaxMediaSize is the largest file [Client.DownloadMedia] copies: 20 MiB.
-// A document photo or a selfie is a few MiB at most; the limit keeps a
-// wrong or hostile URL from filling your disk.
-const MaxMediaSize = 20 << 20
+// maxMediaSize is the largest file DownloadMedia copies: 20 MiB. A
+// document photo or a selfie is a few MiB at most; the limit keeps a wrong
+// or hostile URL from filling a disk.
+const maxMediaSize = 20 << 20
 
 // maxMediaRedirects is how many redirects DownloadMedia follows.
 const maxMediaRedirects = 10
@@ -30,9 +29,11 @@ const maxMediaRedirects = 10
 // file.
 //
 // It is an HTTP GET with these bounds:
-//   - At most [MaxMediaSize] (20 MiB): a larger file is an error matching
-//     [ErrUnexpectedResponse] that says so, and nothing past the limit is
-//     written (nothing at all when the response declares its length).
+//   - At most 20 MiB (a document photo or a selfie is a few MiB at most;
+//     the limit keeps a wrong or hostile URL from filling your disk): a
+//     larger file is an error matching [ErrUnexpectedResponse] that says
+//     so, and nothing past the limit is written (nothing at all when the
+//     response declares its length).
 //   - https only; http only for a loopback host (localhost, 127.0.0.0/8,
 //     ::1), for tests. Any other URL (or a nil w) fails before any I/O
 //     with an error matching [ErrInvalidRequest].
@@ -164,26 +165,14 @@ func (d *download) run(ctx context.Context) (o outcome, sent int, err error) {
 		if o.retry && d.out.n > 0 {
 			return o, sent, fmt.Errorf("%w; %d bytes were already written, so it was not retried: fetch the file again into an empty writer", o.err, d.out.n)
 		}
-		if !o.retry || attempt > d.cfg.maxRetries {
-			if o.retry {
-				d.warn(ctx, "heliumid: giving up", attempt, o, 0)
-			}
+		wait, retry, why := d.cfg.retryDelay(ctx, o, attempt)
+		if why != "" {
+			d.warn(ctx, why, attempt, o, wait)
+		}
+		if !retry {
 			return o, sent, o.err
 		}
-		wait, fromServer := o.retryAfter, o.retryAfter > 0
-		if !fromServer {
-			wait = d.cfg.backoff(attempt)
-		}
-		switch {
-		case fromServer && wait > d.cfg.retryAfterCap:
-			d.warn(ctx, "heliumid: giving up: Retry-After is longer than the cap", attempt, o, wait)
-			return o, sent, o.err
-		case ctxwait.OutlastsDeadline(ctx, wait):
-			d.warn(ctx, "heliumid: giving up: the wait would outlast the context's deadline", attempt, o, wait)
-			return o, sent, o.err
-		}
-		d.warn(ctx, "heliumid: retrying", attempt, o, wait)
-		if err := ctxwait.Sleep(ctx, wait); err != nil {
+		if err := sleep(ctx, wait); err != nil {
 			return o, sent, d.fail(d.url, err)
 		}
 	}
@@ -288,12 +277,12 @@ func (d *download) receive(ctx context.Context, u *url.URL, resp *http.Response)
 		o.retry = retriedStatus(o.status)
 		return o
 	}
-	if resp.ContentLength > MaxMediaSize {
-		o.err = d.fail(u, fmt.Errorf("%w: the file is %d bytes, more than the %d MiB DownloadMedia copies (MaxMediaSize); nothing was written",
-			ErrUnexpectedResponse, resp.ContentLength, MaxMediaSize>>20))
+	if resp.ContentLength > maxMediaSize {
+		o.err = d.fail(u, fmt.Errorf("%w: the file is %d bytes, more than the %d MiB DownloadMedia copies; nothing was written",
+			ErrUnexpectedResponse, resp.ContentLength, maxMediaSize>>20))
 		return o
 	}
-	if _, err := io.Copy(d.out, io.LimitReader(resp.Body, MaxMediaSize-d.out.n)); err != nil {
+	if _, err := io.Copy(d.out, io.LimitReader(resp.Body, maxMediaSize-d.out.n)); err != nil {
 		if d.out.err != nil {
 			o.err = d.fail(u, fmt.Errorf("writing the file to w: %w", d.out.err))
 			return o
@@ -302,8 +291,8 @@ func (d *download) receive(ctx context.Context, u *url.URL, resp *http.Response)
 	}
 	var one [1]byte
 	if n, _ := io.ReadFull(resp.Body, one[:]); n > 0 {
-		o.err = d.fail(u, fmt.Errorf("%w: the file is larger than the %d MiB DownloadMedia copies (MaxMediaSize); the first %d bytes were written, nothing past them",
-			ErrUnexpectedResponse, MaxMediaSize>>20, d.out.n))
+		o.err = d.fail(u, fmt.Errorf("%w: the file is larger than the %d MiB DownloadMedia copies; the first %d bytes were written, nothing past them",
+			ErrUnexpectedResponse, maxMediaSize>>20, d.out.n))
 	}
 	return o
 }

@@ -137,10 +137,11 @@ func TestDownloadMediaSendsNoKeyToTheAPIHost(t *testing.T) {
 	assertNothingOfTheSDK(t, m.requests()[0])
 }
 
-// TestDownloadMediaSizeLimit: a file of exactly MaxMediaSize is copied;
+// TestDownloadMediaSizeLimit: a file of exactly 20 MiB is copied;
 // one byte more is an error, with nothing written when the response says
 // its length and nothing past the limit when it does not.
 func TestDownloadMediaSizeLimit(t *testing.T) {
+	const limit = 20 << 20 // as DownloadMedia documents it
 	overTransports(t, func(t *testing.T, h2 bool) {
 		m := newMediaHost(t, h2, func(w http.ResponseWriter, r *http.Request) {
 			size, _ := strconv.Atoi(r.URL.Query().Get("size"))
@@ -158,21 +159,20 @@ func TestDownloadMediaSizeLimit(t *testing.T) {
 		for _, length := range []string{"declared", "streamed"} {
 			var got countingWriter
 			got.w = io.Discard
-			n, err := c.DownloadMedia(context.Background(), fmt.Sprintf("%s/f?size=%d&length=%s", m.URL, MaxMediaSize, length), &got)
+			n, err := c.DownloadMedia(context.Background(), fmt.Sprintf("%s/f?size=%d&length=%s", m.URL, limit, length), &got)
 			require.NoError(t, err, length)
-			assert.Equal(t, int64(MaxMediaSize), n, length)
-			assert.Equal(t, int64(MaxMediaSize), got.n, length)
+			assert.Equal(t, int64(limit), n, length)
+			assert.Equal(t, int64(limit), got.n, length)
 
 			got = countingWriter{w: io.Discard}
-			n, err = c.DownloadMedia(context.Background(), fmt.Sprintf("%s/f?size=%d&length=%s", m.URL, MaxMediaSize+1, length), &got)
+			n, err = c.DownloadMedia(context.Background(), fmt.Sprintf("%s/f?size=%d&length=%s", m.URL, limit+1, length), &got)
 			require.ErrorIs(t, err, ErrUnexpectedResponse, length)
 			assert.Contains(t, err.Error(), "20 MiB", length)
-			assert.Contains(t, err.Error(), "MaxMediaSize", length)
 			assert.False(t, IsTransient(err), "a file too large stays too large")
 			if length == "declared" {
 				assert.Zero(t, n, "nothing written when the length says it is too large")
 			} else {
-				assert.Equal(t, int64(MaxMediaSize), n, "nothing past the limit")
+				assert.Equal(t, int64(limit), n, "nothing past the limit")
 			}
 			assert.Equal(t, n, got.n)
 		}
@@ -239,7 +239,7 @@ func TestDownloadMediaRedirects(t *testing.T) {
 }
 
 func TestDownloadMediaRefusesURLsBeforeAnyIO(t *testing.T) {
-	c, mock := newMockClient(t)
+	c, api := newFakeClient(t)
 	for name, raw := range map[string]string{
 		"empty":               "",
 		"plain http":          "http://cdn.heliumid.io" + secretPath + "?" + secretQuery,
@@ -268,7 +268,7 @@ func TestDownloadMediaRefusesURLsBeforeAnyIO(t *testing.T) {
 	require.ErrorIs(t, err, ErrInvalidRequest)
 	_, err = c.DownloadMedia(context.Background(), "https://cdn.heliumid.io/x", io.Discard, WithMaxRetries(-1))
 	require.ErrorIs(t, err, ErrInvalidOption)
-	assert.Zero(t, mock.GetTotalCallCount())
+	assert.Zero(t, api.count())
 }
 
 func TestDownloadMediaRetriesAsAGetDoes(t *testing.T) {

@@ -14,19 +14,6 @@ import (
 // seconds, few enough not to look like a load test.
 const defaultConcurrency = 8
 
-// WithConcurrency sets how many sessions [Client.GetVerifications] fetches
-// at once (default 8; n ≥ 1, else [ErrInvalidOption]). Other calls send one
-// request at a time and ignore it.
-func WithConcurrency(n int) Option {
-	return func(c *config) error {
-		if n < 1 {
-			return invalidOption("WithConcurrency", "%d must be at least 1", n)
-		}
-		c.concurrency = n
-		return nil
-	}
-}
-
 // FetchError is the error [Client.GetVerifications] yields for one id: the
 // id, and why that session could not be fetched. errors.Is and errors.As
 // see through it (errors.Is(err, ErrNotFound), an [*APIError]).

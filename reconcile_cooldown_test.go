@@ -3,13 +3,12 @@ package heliumid
 import (
 	"context"
 	"net/http"
-	"regexp"
+	"path"
 	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
 
-	"github.com/jarcoal/httpmock"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -19,12 +18,12 @@ import (
 // Retry-After, and the reads after it wait for the pause it set.
 func TestGetVerificationsWaitsOutARead429(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		c, mock := newMockClient(t)
+		c, api := newFakeClient(t)
 		var mu sync.Mutex
 		var sent []time.Duration // when each request was sent, from the start
 		start := time.Now()
 		first := true
-		mock.RegisterRegexpResponder(http.MethodGet, regexp.MustCompile(`/v1/verifications/(\w+)$`), func(req *http.Request) (*http.Response, error) {
+		api.otherwise(func(req *http.Request) (*http.Response, error) {
 			mu.Lock()
 			defer mu.Unlock()
 			sent = append(sent, time.Since(start))
@@ -32,7 +31,7 @@ func TestGetVerificationsWaitsOutARead429(t *testing.T) {
 				first = false
 				return respond(429, "", "Retry-After", "10")(req)
 			}
-			id := httpmock.MustGetSubmatch(req, 1)
+			id := path.Base(req.URL.Path)
 			return respond(200, okEnvelope(`{"id":"`+id+`","status":"started"}`))(req)
 		})
 

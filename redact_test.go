@@ -10,9 +10,11 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestEveryVerbHidesPersonalData: fmt prints the fields of a struct one by
-// one for the verbs String does not cover (%d, %x, %q, ...); every verb of
-// every type that holds personal data prints what %v prints instead.
+// TestEveryVerbHidesPersonalData: without a Format method, fmt prints the
+// fields of a struct one by one for the verbs a String method does not
+// cover (%d, %x, %q, ...); every verb of every type that holds personal
+// data prints what %v prints instead, and %#v the same, named as Go
+// syntax would.
 func TestEveryVerbHidesPersonalData(t *testing.T) {
 	var v Verification
 	require.NoError(t, json.Unmarshal([]byte(fullVerification), &v))

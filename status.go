@@ -202,24 +202,6 @@ func (s Status) CanTransitionTo(next Status) bool {
 	return slices.Contains(nextStatuses[s], next)
 }
 
-// CanReach reports whether later can follow s through one or more
-// transitions of this SDK's lifecycle (see CanTransitionTo).
-//
-// Do not decide with it whether to store a status you read: it cannot see
-// a resubmission (failed, then started again, as Helium ID's
-// session-decisions page allows), so it would drop the decision that
-// follows one. Use [Verification.Supersedes], which orders reads by their
-// updatedAt first.
-func (s Status) CanReach(later Status) bool {
-	// The lifecycle is a small DAG, at most four steps deep.
-	for _, n := range nextStatuses[s] {
-		if n == later || n.CanReach(later) {
-			return true
-		}
-	}
-	return false
-}
-
 // OnExpiry returns the status a session in s moves to when [SessionLifetime]
 // ends without a conclusive decision: [StatusNotStarted] becomes
 // [StatusExpired], [StatusStarted] becomes [StatusAbandoned], as Helium ID's

@@ -273,7 +273,7 @@ func (t *defaultTransport) sendHTTP2(req *http.Request) (*http.Response, error) 
 
 // notSent is the error of a request whose context ended while it waited
 // for a connection: a dial error, as a connection that could not be
-// established is, so that the SDK knows nothing was sent (unsent.Proven)
+// established is, so that the SDK knows nothing was sent (unprocessed.Proven)
 // and may try even a create again if the call's context allows.
 func notSent(req *http.Request, err error) error {
 	return &net.OpError{Op: "dial", Net: "tcp", Err: fmt.Errorf("waiting for a connection to %s: %w", req.URL.Host, err)}

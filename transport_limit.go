@@ -8,8 +8,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/heliumid/heliumid-go/internal/ctxwait"
 )
 
 // connLimit caps the connections of the default client's HTTP/2 transport
@@ -110,7 +108,7 @@ func (l *connLimit) wait(ctx context.Context, idle *time.Duration) error {
 		// streams the server frees when it acknowledges the reset. Nothing
 		// here signals that, so look again shortly, less often each time.
 		*idle = min(max(2**idle, time.Millisecond), 100*time.Millisecond)
-		return ctxwait.Sleep(ctx, *idle)
+		return sleep(ctx, *idle)
 	}
 	ready := make(chan struct{})
 	e := l.waiting.PushBack(ready)

@@ -55,8 +55,8 @@ type CreatedVerification struct {
 // field is optional in practice: a field the server leaves out is zero.
 //
 // Selfie, Document, DocumentInfo and Extra are personal data. A
-// Verification's String, GoString, Format (every fmt verb) and slog
-// LogValue redact them (and VendorData and Meta), so logging a Verification
+// Verification's Format (what every fmt verb prints) and slog LogValue
+// redact them (and VendorData and Meta), so logging a Verification
 // is safe; its JSON encoding keeps everything (see MarshalJSON).
 type Verification struct {
 	ID           string         `json:"id"`

@@ -154,7 +154,7 @@ func (h *webhookHandler) Format(f fmt.State, verb rune) {
 		fmt.Fprint(f, "<nil webhook handler>")
 		return
 	}
-	tolerance := DefaultWebhookTolerance
+	tolerance := defaultWebhookTolerance
 	if h.cfg != nil {
 		tolerance = h.cfg.tolerance
 	}

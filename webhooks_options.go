@@ -32,7 +32,7 @@ type webhookKeys struct {
 // every case, with every valid option applied: a misconfigured handler still
 // needs its logger to say what is wrong.
 func newWebhookConfig(caller, apiKey string, opts []WebhookOption) (*webhookConfig, error) {
-	cfg := &webhookConfig{keys: &webhookKeys{}, tolerance: DefaultWebhookTolerance}
+	cfg := &webhookConfig{keys: &webhookKeys{}, tolerance: defaultWebhookTolerance}
 	var first error
 	if key, err := webhookKey(apiKey); err != nil {
 		first = fmt.Errorf("%w: %s needs the API key of the integration whose webhooks it receives; %s", ErrMissingAPIKey, caller, err)
@@ -63,7 +63,7 @@ func webhookKey(raw string) ([]byte, error) {
 
 // WithWebhookTolerance sets how far Webhook-Timestamp may lie from this
 // machine's clock, in the past or the future, for a delivery to be accepted
-// (default [DefaultWebhookTolerance], 5 minutes; a difference of exactly d
+// (default 5 minutes; a difference of exactly d
 // is accepted). d must be positive: the check is what stops a captured
 // delivery from being replayed later, so it cannot be switched off. Widen it
 // if your clock drifts or deliveries wait in a queue before they reach
@@ -71,7 +71,7 @@ func webhookKey(raw string) ([]byte, error) {
 func WithWebhookTolerance(d time.Duration) WebhookOption {
 	return func(cfg *webhookConfig) error {
 		if d <= 0 {
-			return invalidOption("WithWebhookTolerance", "%v must be positive (default %v)", d, DefaultWebhookTolerance)
+			return invalidOption("WithWebhookTolerance", "%v must be positive (default %v)", d, defaultWebhookTolerance)
 		}
 		cfg.tolerance = d
 		return nil

@@ -89,7 +89,7 @@ func (rc *receiver) serve(w http.ResponseWriter, r *http.Request) {
 // Unix milliseconds within 5 minutes of the wall clock), so a mistake shared
 // by SignWebhook and ParseWebhook cannot hide, then with ParseWebhook.
 func (rc *receiver) verify(r *http.Request, body []byte) (received, error) {
-	ts := r.Header.Get(heliumid.HeaderWebhookTimestamp)
+	ts := r.Header.Get("Webhook-Timestamp")
 	ms, err := strconv.ParseInt(ts, 10, 64)
 	if err != nil {
 		return received{}, err
@@ -101,7 +101,7 @@ func (rc *receiver) verify(r *http.Request, body []byte) (received, error) {
 	mac := hmac.New(sha256.New, []byte(rc.apiKey))
 	mac.Write([]byte(ts + "."))
 	mac.Write(body)
-	got, err := hex.DecodeString(r.Header.Get(heliumid.HeaderWebhookSignature))
+	got, err := hex.DecodeString(r.Header.Get("Webhook-Signature"))
 	if err != nil || !hmac.Equal(got, mac.Sum(nil)) {
 		return received{}, errors.New("bad signature")
 	}

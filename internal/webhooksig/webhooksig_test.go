@@ -1,4 +1,4 @@
-package whsig
+package webhooksig
 
 import (
 	"crypto/hmac"

@@ -10,7 +10,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -122,17 +121,16 @@ func TestTheKeyIsScrubbedBeforeAnyCut(t *testing.T) {
 			for _, at := range []int{limit - len(testKey) + 1, limit - len(testKey)/2, limit - 1, limit - 40} {
 				e := build(at)
 				var logs bytes.Buffer
-				_, c := serve(t, func(w http.ResponseWriter, r *http.Request) {
-					if e.header != "" {
-						w.Header().Set("X-Request-Id", e.header)
-					}
-					if e.contentType != "" {
-						w.Header().Set("Content-Type", e.contentType)
-					}
-					w.WriteHeader(http.StatusBadRequest)
-					fmt.Fprint(w, e.body)
-				})
-				c.logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+				var header []string
+				if e.header != "" {
+					header = append(header, "X-Request-Id", e.header)
+				}
+				if e.contentType != "" {
+					header = append(header, "Content-Type", e.contentType)
+				}
+				api := newFakeAPI()
+				api.otherwise(respond(http.StatusBadRequest, e.body, header...))
+				c, _ := api.serve(t, "HTTP/1.1", WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 				_, err := c.GetVerification(context.Background(), "v")
 				require.ErrorIs(t, err, ErrBadRequest)
 				var apiErr *APIError
@@ -219,14 +217,11 @@ func TestTheKeyIsScrubbedInEveryEscapedForm(t *testing.T) {
 		t.Run(form, func(t *testing.T) {
 			var logs bytes.Buffer
 			logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("X-Echo", "key="+echo)
-				w.Header().Set("X-Request-Id", "r-"+echo)
-				w.WriteHeader(http.StatusBadRequest)
-				fmt.Fprintf(w, `{"status":false,"message":{"field":"apiKey","got":"%s"},"echo":"%s"}`, echo, echo)
-			}))
-			defer srv.Close()
-			c, err := NewClient(escapedKey, WithBaseURL(srv.URL+"/api"), WithLogger(logger))
+			api := newFakeAPI()
+			api.otherwise(respond(http.StatusBadRequest, fmt.Sprintf(`{"status":false,"message":{"field":"apiKey","got":"%s"},"echo":"%s"}`, echo, echo),
+				"X-Echo", "key="+echo, "X-Request-Id", "r-"+echo))
+			base, hc := serveOver(t, "HTTP/1.1", api)
+			c, err := NewClient(escapedKey, WithBaseURL(base), WithHTTPClient(hc), WithLogger(logger))
 			require.NoError(t, err)
 			var info ResponseInfo
 			_, err = c.GetVerification(context.Background(), "v", WithResponseInfo(&info))
@@ -241,8 +236,8 @@ func TestTheKeyIsScrubbedInEveryEscapedForm(t *testing.T) {
 			assertNoEscapedKey(t, "ResponseInfo.Header", fmt.Sprint(info.Header), escapedKey)
 			assertNoEscapedKey(t, "ResponseInfo.RequestID", info.RequestID, escapedKey)
 
-			base := rawServer(t, "HTTP/1.1 200 OK\r\nEcho "+echo+"\r\n\r\n")
-			c, err = NewClient(escapedKey, WithBaseURL(base), WithMaxRetries(0), WithLogger(logger))
+			raw := rawServer(t, "HTTP/1.1 200 OK\r\nEcho "+echo+"\r\n\r\n")
+			c, err = NewClient(escapedKey, WithBaseURL(raw), WithMaxRetries(0), WithLogger(logger))
 			require.NoError(t, err)
 			_, err = c.GetVerification(context.Background(), "v")
 			require.Error(t, err)
@@ -332,4 +327,16 @@ func TestScrubbingOnlyWhatIsKeptEqualsScrubbingAll(t *testing.T) {
 			require.Equal(t, all[:min(len(all), limit)], f.replacePrefix(s, limit), "limit %d", limit)
 		}
 	}
+}
+
+func TestTheKeyNeverReachesAnErrorEvenWhenTheServerEchoesIt(t *testing.T) {
+	c, api := newFakeClient(t, WithMaxRetries(0))
+	api.otherwise(respond(401, errEnvelope(401, "Invalid API key "+testKey), "X-Request-Id", testKey))
+	_, err := c.GetVerification(context.Background(), "ver_1")
+	require.ErrorIs(t, err, ErrUnauthorized)
+	var apiErr *APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.NotContains(t, err.Error(), testKey)
+	assert.NotContains(t, string(apiErr.Body), testKey)
+	assert.Contains(t, apiErr.Message, "[REDACTED]")
 }

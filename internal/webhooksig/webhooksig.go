@@ -1,8 +1,8 @@
-// Package whsig reads the authentication headers of a webhook delivery and
+// Package webhooksig reads the authentication headers of a webhook delivery and
 // computes its signature: HMAC-SHA256 over "<timestamp>.<body>". It never
 // parses the body. Its errors say what is wrong with a header; the heliumid
 // package wraps them in ErrInvalidSignature.
-package whsig
+package webhooksig
 
 import (
 	"crypto/hmac"

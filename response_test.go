@@ -1,6 +1,7 @@
 package heliumid
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -233,4 +234,74 @@ func TestReadErrorDecodesAnyJSONObject(t *testing.T) {
 	e := c.readError(response(400, []byte(strings.Repeat(" ", 10)+`{"message":"x"`)))
 	assert.Equal(t, `{"message":"x"`, e.Message, "not JSON: a snippet")
 	assert.True(t, errors.Is(e, ErrBadRequest))
+}
+
+func TestErrorBodiesOfEveryKindBecomeAPIErrors(t *testing.T) {
+	tests := []struct {
+		name        string
+		body        string
+		wantMessage string
+		wantCode    int
+	}{
+		{"envelope", errEnvelope(401, "Invalid API key"), "Invalid API key", 401},
+		{"code as string", `{"status":false,"message":"Bad","code":"400"}`, "Bad", 400},
+		{"message list", `{"status":false,"message":["vendorData must be a string","method is invalid"]}`, "vendorData must be a string; method is invalid", 0},
+		{"message object", `{"message":{"field":"x"}}`, `{"field":"x"}`, 0},
+		{"error field", `{"error":"Unauthorized"}`, "Unauthorized", 0},
+		{"escaped message", `{"message":"line\none \u00e9"}`, "line one é", 0},
+		{"HTML page", "<!DOCTYPE html>\n<html><head><TITLE> 502 Bad Gateway </TITLE></head><body><h1>nginx</h1></body></html>", "502 Bad Gateway", 0},
+		{"HTML without title", "<html><body>\n\n  Upstream   died\n</body></html>", "<html><body> Upstream died </body></html>", 0},
+		{"plain text", "upstream connect error or disconnect/reset before headers", "upstream connect error or disconnect/reset before headers", 0},
+		{"empty", "", "", 0},
+		{"binary", "\x00\x01\xff\xfe hello", "\uFFFD\uFFFD hello", 0},
+		{"JSON scalar", `42`, "42", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, api := newFakeClient(t, WithMaxRetries(0))
+			api.otherwise(respond(502, tt.body, "Request-Id", "rid-1"))
+			_, err := c.GetVerification(context.Background(), "ver_1")
+			require.ErrorIs(t, err, ErrServer)
+			var apiErr *APIError
+			require.ErrorAs(t, err, &apiErr)
+			assert.Equal(t, tt.wantMessage, apiErr.Message)
+			assert.Equal(t, tt.wantCode, apiErr.Code)
+			assert.Equal(t, "rid-1", apiErr.RequestID, "Request-Id is read when X-Request-Id is absent")
+			if tt.body == "" {
+				assert.Nil(t, apiErr.Body)
+			} else {
+				assert.Equal(t, []byte(tt.body), apiErr.Body)
+			}
+			assert.NotContains(t, err.Error(), "invalid character")
+		})
+	}
+}
+
+func TestErrorBodiesAreBounded(t *testing.T) {
+	long := strings.Repeat("x", 2<<20) // 2 MiB of text: over the 1 MiB error limit
+	c, api := newFakeClient(t, WithMaxRetries(0))
+	api.otherwise(respond(400, `{"message":"`+long+`"}`))
+	_, err := c.GetVerification(context.Background(), "ver_1")
+	require.ErrorIs(t, err, ErrBadRequest)
+	var apiErr *APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Len(t, apiErr.Body, keptErrorBody)
+	assert.LessOrEqual(t, len(apiErr.Message), 256, "a snippet, not the body")
+	assert.Less(t, len(err.Error()), 1024)
+
+	c, api = newFakeClient(t, WithMaxRetries(0))
+	api.otherwise(respond(400, `{"message":"`+strings.Repeat("y", 5000)+`"}`))
+	_, err = c.GetVerification(context.Background(), "ver_1")
+	require.ErrorAs(t, err, &apiErr)
+	assert.LessOrEqual(t, len(apiErr.Message), maxMessage+len("…"))
+	assert.True(t, strings.HasSuffix(apiErr.Message, "…"))
+}
+
+func TestRequestIDIsSanitized(t *testing.T) {
+	c, api := newFakeClient(t, WithMaxRetries(0))
+	api.otherwise(respond(404, "", "X-Request-Id", strings.Repeat("r", 500)))
+	_, err := c.GetVerification(context.Background(), "ver_1")
+	var apiErr *APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.LessOrEqual(t, len(apiErr.RequestID), 128+len("…"))
 }

@@ -1,7 +1,8 @@
-// Package unsent tells, from a transport error, whether a request provably
-// never reached the server: the one case in which a request that must not
+// Package unprocessed tells, from a transport error, whether the server
+// provably did not process a request (it never reached the server, or the
+// server refused it unread): the one case in which a request that must not
 // run twice (a session creation, which is billed) may be sent again.
-package unsent
+package unprocessed
 
 import (
 	"errors"

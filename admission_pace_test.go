@@ -2,12 +2,8 @@ package heliumid
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
-	"io"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -18,107 +14,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/time/rate"
 )
-
-// capServer is an in-memory API whose creates are capped by a strict token
-// bucket (burst 1), answered 429 with Retry-After: 1 beyond it, as Helium
-// ID's undisclosed cap might be. Reads are never capped. Under synctest its
-// clock is the bubble's, so the control law runs deterministically.
-type capServer struct {
-	mu    sync.Mutex
-	cap   *rate.Limiter // nil: uncapped
-	start time.Time
-	log   []capRequest
-}
-
-type capRequest struct {
-	at         time.Duration
-	method     string
-	vendorData string
-	status     int
-}
-
-func newCapServer(perSecond float64) *capServer {
-	s := &capServer{start: time.Now()}
-	if perSecond > 0 {
-		s.cap = rate.NewLimiter(rate.Limit(perSecond), 1)
-	}
-	return s
-}
-
-func (s *capServer) RoundTrip(req *http.Request) (*http.Response, error) {
-	var body struct {
-		VendorData string `json:"vendorData"`
-	}
-	if req.Body != nil {
-		_ = json.NewDecoder(req.Body).Decode(&body)
-		req.Body.Close()
-	}
-	time.Sleep(2 * time.Millisecond) // a round trip
-	s.mu.Lock()
-	status := http.StatusOK
-	if req.Method == http.MethodPost && s.cap != nil && !s.cap.Allow() {
-		status = http.StatusTooManyRequests
-	}
-	s.log = append(s.log, capRequest{at: time.Since(s.start), method: req.Method, vendorData: body.VendorData, status: status})
-	s.mu.Unlock()
-	resp := &http.Response{StatusCode: status, Header: http.Header{"Content-Type": {"application/json"}}, Request: req}
-	switch {
-	case status == http.StatusTooManyRequests:
-		resp.Header.Set("Retry-After", "1")
-		resp.Body = io.NopCloser(strings.NewReader(errEnvelope(429, "creation cap")))
-	case req.Method == http.MethodPost:
-		resp.Body = io.NopCloser(strings.NewReader(okEnvelope(createdData)))
-	default:
-		resp.Body = io.NopCloser(strings.NewReader(sessionStarted))
-	}
-	return resp, nil
-}
-
-func (s *capServer) setCap(perSecond float64) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.cap.SetLimit(rate.Limit(perSecond))
-}
-
-func (s *capServer) requests() []capRequest {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]capRequest(nil), s.log...)
-}
-
-// created counts the creates answered 200 in [from, to).
-func (s *capServer) created(from, to time.Duration) (ok, throttled int) {
-	for _, r := range s.requests() {
-		if r.method != http.MethodPost || r.at < from || r.at >= to {
-			continue
-		}
-		if r.status == http.StatusOK {
-			ok++
-		} else {
-			throttled++
-		}
-	}
-	return ok, throttled
-}
-
-// throttles returns when the creates answered 429 arrived, one per burst of
-// 429s (those within a second of each other are one throttle).
-func (s *capServer) throttles() []time.Duration {
-	var out []time.Duration
-	for _, r := range s.requests() {
-		if r.status == http.StatusTooManyRequests && (len(out) == 0 || r.at-out[len(out)-1] > time.Second) {
-			out = append(out, r.at)
-		}
-	}
-	return out
-}
-
-func newCapClient(t *testing.T, srv *capServer, opts ...Option) *Client {
-	t.Helper()
-	c, err := NewClient(testKey, append([]Option{WithBaseURL(testBaseURL), WithHTTPClient(&http.Client{Transport: srv})}, opts...)...)
-	require.NoError(t, err)
-	return c
-}
 
 // createFor runs workers goroutines creating sessions until total were asked
 // for or d has passed, and returns how many calls failed.
@@ -147,13 +42,13 @@ func createFor(c *Client, workers, total int, d time.Duration) (failed int64) {
 // unpaced, and an uncapped server never sees pacing at all.
 func TestAdaptiveRateNeverPacesBeforeTheFirst429(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		srv := newCapServer(0)
-		c := newCapClient(t, srv)
+		api := newCappedAPI(0, 1)
+		c := api.client(t)
 		require.Zero(t, createFor(c, 64, 64, time.Hour))
-		for _, r := range srv.requests() {
+		for _, r := range api.requests() {
 			assert.Equal(t, 2*time.Millisecond, r.at, "every create of the first wave at once")
 		}
-		assert.False(t, c.pacer.Active())
+		assert.False(t, c.creates.pace.Active())
 	})
 }
 
@@ -162,17 +57,17 @@ func TestAdaptiveRateNeverPacesBeforeTheFirst429(t *testing.T) {
 // and probes above it come less and less often while it stays there.
 func TestAdaptiveRateLearnsAStrictCap(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		srv := newCapServer(20)
-		c := newCapClient(t, srv)
+		api := newCappedAPI(20, 1)
+		c := api.client(t)
 		assert.Zero(t, createFor(c, 64, 1<<30, 130*time.Second), "no call runs out of retries")
 
-		ok, throttled := srv.created(10*time.Second, 130*time.Second)
-		t.Logf("steady state: %d created (%.1f/s), %d answered 429; throttles at %v", ok, float64(ok)/120, throttled, srv.throttles())
+		ok, throttled := api.created(10*time.Second, 130*time.Second)
+		t.Logf("steady state: %d created (%.1f/s), %d answered 429; throttles at %v", ok, float64(ok)/120, throttled, api.throttles())
 		assert.GreaterOrEqual(t, float64(ok)/120, 0.9*20, "at least 90%% of the cap once learned")
 		assert.LessOrEqual(t, float64(throttled)/float64(ok+throttled), 0.02, "at most 2%% of attempts answered 429")
 
 		// Probes at the same ceiling come further and further apart.
-		at := srv.throttles()
+		at := api.throttles()
 		require.GreaterOrEqual(t, len(at), 5)
 		for i := 3; i < len(at); i++ {
 			assert.Greater(t, at[i]-at[i-1], at[i-1]-at[i-2]-time.Second, "probe %d came sooner than the one before: %v", i, at)
@@ -180,7 +75,7 @@ func TestAdaptiveRateLearnsAStrictCap(t *testing.T) {
 		assert.GreaterOrEqual(t, at[len(at)-1]-at[len(at)-2], 30*time.Second, "probes settle at about half a minute apart: %v", at)
 
 		// Cut and grown: the hold sits under the last ceiling.
-		hold, ceiling := c.pacer.Rates()
+		hold, ceiling := c.creates.pace.Rates()
 		assert.InDelta(t, 20, ceiling, 1.5)
 		assert.Less(t, hold, ceiling)
 		assert.Greater(t, hold, 0.9*20)
@@ -193,12 +88,12 @@ func TestAdaptiveRateLearnsAStrictCap(t *testing.T) {
 // and the learning included.
 func TestAdaptiveRateColdBurst(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		srv := newCapServer(20)
-		c := newCapClient(t, srv)
+		api := newCappedAPI(20, 1)
+		c := api.client(t)
 		start := time.Now()
 		assert.Zero(t, createFor(c, 64, 300, time.Hour), "no call runs out of retries")
 		elapsed := time.Since(start)
-		ok, throttled := srv.created(0, time.Hour)
+		ok, throttled := api.created(0, time.Hour)
 		require.Equal(t, 300, ok)
 		t.Logf("300 creates in %v (%.1f/s), %d answered 429", elapsed, 300/elapsed.Seconds(), throttled)
 		assert.GreaterOrEqual(t, 300/elapsed.Seconds(), 0.6*20)
@@ -209,14 +104,14 @@ func TestAdaptiveRateColdBurst(t *testing.T) {
 // rate grows to it within seconds.
 func TestAdaptiveRateFollowsARisingCap(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		srv := newCapServer(10)
-		c := newCapClient(t, srv)
-		time.AfterFunc(20*time.Second, func() { srv.setCap(40) })
+		api := newCappedAPI(10, 1)
+		c := api.client(t)
+		time.AfterFunc(20*time.Second, func() { api.setCap(40) })
 		assert.Zero(t, createFor(c, 64, 1<<30, 60*time.Second))
-		before, _ := srv.created(10*time.Second, 20*time.Second)
-		t.Logf("throttles at %v", srv.throttles())
+		before, _ := api.created(10*time.Second, 20*time.Second)
+		t.Logf("throttles at %v", api.throttles())
 		assert.InDelta(t, 10, float64(before)/10, 1.5, "it held the old cap")
-		after, _ := srv.created(30*time.Second, 60*time.Second)
+		after, _ := api.created(30*time.Second, 60*time.Second)
 		assert.GreaterOrEqual(t, float64(after)/30, 0.8*40, "80%% of the new cap from 10 s after it rose")
 	})
 }
@@ -225,12 +120,12 @@ func TestAdaptiveRateFollowsARisingCap(t *testing.T) {
 // the rate at once.
 func TestAdaptiveRateFollowsAFallingCap(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		srv := newCapServer(40)
-		c := newCapClient(t, srv)
-		time.AfterFunc(20*time.Second, func() { srv.setCap(10) })
+		api := newCappedAPI(40, 1)
+		c := api.client(t)
+		time.AfterFunc(20*time.Second, func() { api.setCap(10) })
 		assert.Zero(t, createFor(c, 64, 1<<30, 60*time.Second))
-		ok, throttled := srv.created(35*time.Second, 60*time.Second)
-		t.Logf("throttles at %v", srv.throttles())
+		ok, throttled := api.created(35*time.Second, 60*time.Second)
+		t.Logf("throttles at %v", api.throttles())
 		assert.GreaterOrEqual(t, float64(ok)/25, 0.85*10, "down to the new cap within 15 s")
 		assert.LessOrEqual(t, float64(ok)/25, 10.5)
 		assert.LessOrEqual(t, throttled, 4, "a few probes in 25 s")
@@ -241,14 +136,14 @@ func TestAdaptiveRateFollowsAFallingCap(t *testing.T) {
 // out at the learned rate, those on their later attempts first.
 func TestNoHerdAfterACooldown(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		srv := newCapServer(20)
-		c := newCapClient(t, srv)
+		api := newCappedAPI(20, 1)
+		c := api.client(t)
 		done := make(chan int64)
 		go func() { done <- createFor(c, 64, 64, time.Hour) }() // the cold wave: 1 created, 63 answered 429
 		time.Sleep(time.Second + 500*time.Millisecond)          // the pause (1 s), then half a second
 
 		var retries []time.Duration
-		for _, r := range srv.requests() {
+		for _, r := range api.requests() {
 			if r.at > time.Second {
 				retries = append(retries, r.at)
 			}
@@ -268,8 +163,8 @@ func TestNoHerdAfterACooldown(t *testing.T) {
 		}()
 		require.Zero(t, <-done)
 		require.NoError(t, <-fresh)
-		reqs := srv.requests()
-		assert.Equal(t, "fresh", reqs[len(reqs)-1].vendorData, "the fresh create went after every retry queued before it")
+		reqs := api.requests()
+		assert.Equal(t, "fresh", reqs[len(reqs)-1].vendorData(), "the fresh create went after every retry queued before it")
 	})
 }
 
@@ -277,12 +172,12 @@ func TestNoHerdAfterACooldown(t *testing.T) {
 // once.
 func TestAdaptiveRateNeverPacesReads(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		srv := newCapServer(1)
-		c := newCapClient(t, srv)
+		api := newCappedAPI(1, 1)
+		c := api.client(t)
 		done := make(chan int64)
 		go func() { done <- createFor(c, 8, 30, time.Minute) }()
 		time.Sleep(3 * time.Second) // throttled, paced at about 1/s
-		require.True(t, c.pacer.Active())
+		require.True(t, c.creates.pace.Active())
 		start := time.Now()
 		for range 20 {
 			_, err := c.GetVerification(context.Background(), "v")
@@ -297,26 +192,26 @@ func TestAdaptiveRateNeverPacesReads(t *testing.T) {
 // behaviour: when the pause ends, every waiting create goes out at once.
 func TestAdaptiveRateCanBeTurnedOff(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		srv := newCapServer(20)
-		c := newCapClient(t, srv, WithAdaptiveRate(false))
+		api := newCappedAPI(20, 1)
+		c := api.client(t, WithAdaptiveRate(false))
 		createFor(c, 64, 64, 1100*time.Millisecond)
 		second := 0
-		for _, r := range srv.requests() {
+		for _, r := range api.requests() {
 			if r.at > time.Second && r.at < time.Second+10*time.Millisecond {
 				second++
 			}
 		}
 		assert.Equal(t, 63, second, "the herd: every throttled create again at the end of the pause")
-		assert.False(t, c.pacer.Active())
+		assert.False(t, c.creates.pace.Active())
 	})
 	synctest.Test(t, func(t *testing.T) {
-		srv := newCapServer(1)
-		c := newCapClient(t, srv)
+		api := newCappedAPI(1, 1)
+		c := api.client(t)
 		done := make(chan int64)
 		go func() { done <- createFor(c, 8, 30, time.Minute) }()
 		defer func() { <-done }()
 		time.Sleep(3 * time.Second)
-		require.True(t, c.pacer.Active())
+		require.True(t, c.creates.pace.Active())
 		start := time.Now()
 		_, err := c.CreateVerification(context.Background(), &CreateVerificationRequest{}, WithAdaptiveRate(false), WithMaxRetries(0))
 		assert.Less(t, time.Since(start), time.Second+10*time.Millisecond, "one call can skip the queue (it still honours the pause)")
@@ -326,54 +221,23 @@ func TestAdaptiveRateCanBeTurnedOff(t *testing.T) {
 	})
 }
 
-// feedbackLimiter is a RateLimiter that also hears every create's outcome.
-type feedbackLimiter struct {
-	*rate.Limiter
-	mu        sync.Mutex
-	outcomes  []bool
-	waitCalls int
-}
-
-func (l *feedbackLimiter) Wait(ctx context.Context) error {
-	l.mu.Lock()
-	l.waitCalls++
-	l.mu.Unlock()
-	return l.Limiter.Wait(ctx)
-}
-
-func (l *feedbackLimiter) Feedback(throttled bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.outcomes = append(l.outcomes, throttled)
-}
-
 // TestAdaptiveRateCombinesWithARateLimiter: every create attempt waits for
 // both, and a RateFeedback limiter hears each outcome.
 func TestAdaptiveRateCombinesWithARateLimiter(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		srv := newCapServer(10)
-		lim := &feedbackLimiter{Limiter: rate.NewLimiter(5, 1)} // a budget of our own below the cap
-		c := newCapClient(t, srv, WithRateLimiter(lim))
+		api := newCappedAPI(10, 1)
+		lim := &recordingLimiter{inner: rate.NewLimiter(5, 1)} // a budget of our own below the cap
+		c := api.client(t, WithRateLimiter(lim))
 		require.Zero(t, createFor(c, 8, 40, time.Minute))
-		reqs := srv.requests()
-		assert.Len(t, lim.outcomes, len(reqs), "one outcome per create that got a response")
-		assert.Equal(t, lim.waitCalls, len(reqs))
+		reqs := api.requests()
+		assert.Len(t, lim.feedback, len(reqs), "one outcome per create that got a response")
+		assert.Equal(t, lim.waits, len(reqs))
 		for i, r := range reqs {
-			assert.Equal(t, r.status == http.StatusTooManyRequests, lim.outcomes[i])
+			assert.Equal(t, r.status == http.StatusTooManyRequests, lim.feedback[i])
 		}
-		ok, throttled := srv.created(0, time.Hour)
+		ok, throttled := api.created(0, time.Hour)
 		assert.Equal(t, 40, ok)
 		assert.Zero(t, throttled, "the limiter's budget is under the cap: never throttled, never paced")
-		assert.False(t, c.pacer.Active())
+		assert.False(t, c.creates.pace.Active())
 	})
-}
-
-func TestWithAdaptiveRateIsAnOption(t *testing.T) {
-	c, err := NewClient(testKey, WithAdaptiveRate(false))
-	require.NoError(t, err)
-	assert.True(t, c.adaptiveOff)
-	c, err = NewClient(testKey)
-	require.NoError(t, err)
-	assert.False(t, c.adaptiveOff, "on by default")
-	assert.False(t, errors.Is(err, ErrInvalidOption))
 }

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/heliumid/heliumid-go/internal/whsig"
+	"github.com/heliumid/heliumid-go/internal/webhooksig"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -45,7 +45,7 @@ func TestParseWebhook_signatureForms(t *testing.T) {
 		})
 		t.Run(name+" in X-Hmac-Signature", func(t *testing.T) {
 			h := http.Header{}
-			h.Set(HeaderWebhookTimestamp, ts)
+			h.Set(headerTimestamp, ts)
 			h.Set("X-Hmac-Signature", sig)
 			_, err := ParseWebhook(webhookFixture, h, testKey)
 			require.NoError(t, err)
@@ -86,12 +86,12 @@ func TestParseWebhook_rejectsSignatureForms(t *testing.T) {
 		header http.Header
 		want   string
 	}{
-		{"neither header", http.Header{HeaderWebhookTimestamp: {ts}}, "missing Webhook-Signature header, and no X-Hmac-Signature"},
-		{"empty Webhook-Signature beside a valid X-Hmac-Signature", http.Header{HeaderWebhookTimestamp: {ts}, HeaderWebhookSignature: {""}, "X-Hmac-Signature": {good}}, "Webhook-Signature is empty"},
-		{"wrong Webhook-Signature beside a valid X-Hmac-Signature", http.Header{HeaderWebhookTimestamp: {ts}, HeaderWebhookSignature: {hex.EncodeToString(wrongKey)}, "X-Hmac-Signature": {good}}, "no signature in Webhook-Signature matches"},
+		{"neither header", http.Header{headerTimestamp: {ts}}, "missing Webhook-Signature header, and no X-Hmac-Signature"},
+		{"empty Webhook-Signature beside a valid X-Hmac-Signature", http.Header{headerTimestamp: {ts}, headerSignature: {""}, "X-Hmac-Signature": {good}}, "Webhook-Signature is empty"},
+		{"wrong Webhook-Signature beside a valid X-Hmac-Signature", http.Header{headerTimestamp: {ts}, headerSignature: {hex.EncodeToString(wrongKey)}, "X-Hmac-Signature": {good}}, "no signature in Webhook-Signature matches"},
 		{"X-Hmac-Signature without a timestamp", http.Header{"X-Hmac-Signature": {good}}, "missing Webhook-Timestamp"},
-		{"empty X-Hmac-Signature", http.Header{HeaderWebhookTimestamp: {ts}, "X-Hmac-Signature": {" "}}, "X-Hmac-Signature is empty"},
-		{"X-Hmac-Signature with another key", http.Header{HeaderWebhookTimestamp: {ts}, "X-Hmac-Signature": {"sha256=" + hex.EncodeToString(wrongKey)}}, "no signature in X-Hmac-Signature matches"},
+		{"empty X-Hmac-Signature", http.Header{headerTimestamp: {ts}, "X-Hmac-Signature": {" "}}, "X-Hmac-Signature is empty"},
+		{"X-Hmac-Signature with another key", http.Header{headerTimestamp: {ts}, "X-Hmac-Signature": {"sha256=" + hex.EncodeToString(wrongKey)}}, "no signature in X-Hmac-Signature matches"},
 		{"separators only", webhookHeader(ts, " ,\t, "), "Webhook-Signature is empty"},
 		{"garbage only", webhookHeader(ts, "v1,notbase64 sha256=zz t=1"), "holds no well-formed signature"},
 		{"a bare label", webhookHeader(ts, "v1"), "holds no well-formed signature"},
@@ -125,8 +125,8 @@ func TestWebhookHandler_signatureForms(t *testing.T) {
 	ts := strconv.FormatInt(time.Now().UnixMilli(), 10)
 	mac := webhookMACOf(testKey, ts, webhookFixture)
 	for name, h := range map[string]http.Header{
-		"Standard Webhooks": {HeaderWebhookTimestamp: {ts}, HeaderWebhookSignature: {"v1," + base64.StdEncoding.EncodeToString(mac)}},
-		"X-Hmac-Signature":  {HeaderWebhookTimestamp: {ts}, "X-Hmac-Signature": {hex.EncodeToString(mac)}},
+		"Standard Webhooks": {headerTimestamp: {ts}, headerSignature: {"v1," + base64.StdEncoding.EncodeToString(mac)}},
+		"X-Hmac-Signature":  {headerTimestamp: {ts}, "X-Hmac-Signature": {hex.EncodeToString(mac)}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			fn := &webhookRecorder{}
@@ -163,8 +163,8 @@ func FuzzWebhookSignatureHeader(f *testing.F) {
 	ms, _ := strconv.ParseInt(fuzzSignatureTS, 10, 64)
 	now := time.UnixMilli(ms)
 	f.Fuzz(func(t *testing.T, sig, junk string, form uint8) {
-		h := http.Header{HeaderWebhookTimestamp: {fuzzSignatureTS}}
-		header := HeaderWebhookSignature
+		h := http.Header{headerTimestamp: {fuzzSignatureTS}}
+		header := headerSignature
 		if form&1 == 1 {
 			header = "X-Hmac-Signature"
 		}
@@ -183,7 +183,7 @@ func FuzzWebhookSignatureHeader(f *testing.F) {
 		}, junk)
 		forms := []string{hex.EncodeToString(mac), "v1," + base64.StdEncoding.EncodeToString(mac), "sha256=" + strings.ToUpper(hex.EncodeToString(mac))}
 		value := junk + " " + forms[int(form>>1)%len(forms)] + " " + junk
-		if len(value) > whsig.MaxHeaderSize {
+		if len(value) > webhooksig.MaxHeaderSize {
 			return
 		}
 		h[header] = []string{value}

@@ -60,8 +60,8 @@ func (r *logRecorder) text() string {
 func TestLoggingRecordsEveryAttemptWithoutSecrets(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		rec, logger := newLogRecorder()
-		c, mock := newMockClient(t, WithLogger(logger))
-		mock.RegisterNoResponder(sequence(
+		c, api := newFakeClient(t, WithLogger(logger))
+		api.otherwise(sequence(
 			respond(503, errEnvelope(503, "maintenance"), "X-Request-Id", "r-1"),
 			respond(200, okEnvelope(fullVerification), "X-Request-Id", "r-2"),
 		))
@@ -101,8 +101,8 @@ func TestLoggingRecordsEveryAttemptWithoutSecrets(t *testing.T) {
 func TestLoggingWarnsWhenGivingUp(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		rec, logger := newLogRecorder()
-		c, mock := newMockClient(t, WithLogger(logger), WithMaxRetries(1))
-		mock.RegisterNoResponder(respond(500, errEnvelope(500, "boom")))
+		c, api := newFakeClient(t, WithLogger(logger), WithMaxRetries(1))
+		api.otherwise(respond(500, errEnvelope(500, "boom")))
 		_, err := c.CreateVerification(context.Background(), &CreateVerificationRequest{VendorData: "user-42"})
 		require.Error(t, err)
 		_, err = c.GetVerification(context.Background(), "v")
@@ -137,15 +137,15 @@ func (h *refusingHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
 func (h *refusingHandler) WithGroup(string) slog.Handler      { return h }
 
 func TestADisabledLoggerCostsNothing(t *testing.T) {
-	c, mock := newMockClient(t)
-	mock.RegisterNoResponder(respond(200, okEnvelope(`{"id":"v","status":"started"}`)))
+	c, api := newFakeClient(t)
+	api.otherwise(respond(200, okEnvelope(`{"id":"v","status":"started"}`)))
 	allocs := testing.AllocsPerRun(50, func() {
 		_, _ = c.GetVerification(context.Background(), "v")
 	})
 
 	h := &refusingHandler{t: t}
-	c2, mock2 := newMockClient(t, WithLogger(slog.New(h)))
-	mock2.RegisterNoResponder(respond(200, okEnvelope(`{"id":"v","status":"started"}`)))
+	c2, api2 := newFakeClient(t, WithLogger(slog.New(h)))
+	api2.otherwise(respond(200, okEnvelope(`{"id":"v","status":"started"}`)))
 	allocsDisabled := testing.AllocsPerRun(50, func() {
 		_, _ = c2.GetVerification(context.Background(), "v")
 	})
@@ -178,7 +178,7 @@ func TestVerificationPrintsWithoutPersonalData(t *testing.T) {
 		}
 		assert.Contains(t, out, "REDACTED", name)
 	}
-	assert.Equal(t, "Verification{ID: ver_123, Status: successful (2010), Method: auto, CreatedAt: 2026-11-01T10:00:00Z, UpdatedAt: 2026-11-01T10:05:30+01:00, personal data: [REDACTED]}", v.String())
+	assert.Equal(t, "Verification{ID: ver_123, Status: successful (2010), Method: auto, CreatedAt: 2026-11-01T10:00:00Z, UpdatedAt: 2026-11-01T10:05:30+01:00, personal data: [REDACTED]}", fmt.Sprint(v))
 	assert.True(t, strings.HasPrefix(fmt.Sprintf("%#v", v), "heliumid.Verification{"))
 
 	// JSON keeps everything: it is how users store what they received.
@@ -192,7 +192,7 @@ func TestVerificationPrintsWithoutPersonalData(t *testing.T) {
 	assert.Equal(t, v, back, "a Verification survives a JSON round trip")
 
 	bare := Verification{ID: "v", Status: StatusFailed, Reason: "document expired"}
-	assert.Equal(t, "Verification{ID: v, Status: failed, Reason: document expired}", bare.String())
+	assert.Equal(t, "Verification{ID: v, Status: failed, Reason: document expired}", fmt.Sprint(bare))
 	var plain bytes.Buffer
 	slog.New(slog.NewTextHandler(&plain, nil)).Info("x", "v", bare)
 	assert.NotContains(t, plain.String(), "personal_data")

@@ -123,27 +123,26 @@ func TestEveryPathKeepsExtra(t *testing.T) {
 }
 
 func TestCreateVerificationSendsExtra(t *testing.T) {
-	c, mock := newMockClient(t)
-	var rc received
-	mock.RegisterResponder(http.MethodPost, testBaseURL+"/v1/verifications", rc.wrap(respond(200, okEnvelope(createdData))))
+	c, api := newFakeClient(t)
+	api.on(http.MethodPost, testBaseURL+"/v1/verifications", respond(200, okEnvelope(createdData)))
 
 	_, err := c.CreateVerification(context.Background(), &CreateVerificationRequest{
 		VendorData: "user-42",
 		Extra:      map[string]any{"zeta": json.RawMessage(`{"a":1}`), "callback": "https://acme.test/done", "language": "fr"},
 	})
 	require.NoError(t, err)
-	_, body := rc.last(t)
+	_, body := api.last(t)
 	assert.Equal(t, `{"vendorData":"user-42","callback":"https://acme.test/done","language":"fr","zeta":{"a":1}}`, string(body),
 		"the typed fields, then Extra's members in the order of their names")
 
 	_, err = c.CreateVerification(context.Background(), &CreateVerificationRequest{Extra: map[string]any{"only": 1}})
 	require.NoError(t, err)
-	_, body = rc.last(t)
+	_, body = api.last(t)
 	assert.Equal(t, `{"only":1}`, string(body))
 }
 
 func TestCreateVerificationRefusesExtraItSendsItself(t *testing.T) {
-	c, mock := newMockClient(t)
+	c, api := newFakeClient(t)
 	requests := map[string]*CreateVerificationRequest{
 		"vendorData, typed field empty": {Extra: map[string]any{"vendorData": "x"}},
 		"vendorData, typed field set":   {VendorData: "u", Extra: map[string]any{"vendorData": "x"}},
@@ -160,5 +159,5 @@ func TestCreateVerificationRefusesExtraItSendsItself(t *testing.T) {
 	_, err := c.CreateVerification(context.Background(), &CreateVerificationRequest{Extra: map[string]any{"cb": func() {}}})
 	require.ErrorIs(t, err, ErrInvalidRequest)
 	assert.Contains(t, err.Error(), `Extra["cb"] does not encode as JSON`)
-	assert.Zero(t, mock.GetTotalCallCount(), "refused before any I/O")
+	assert.Zero(t, api.count(), "refused before any I/O")
 }
