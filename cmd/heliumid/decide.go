@@ -85,16 +85,7 @@ func (c *cli) decide(ctx context.Context, args []string) int {
 	if msg != "" {
 		return c.print("decide", msg, hint, exitFailure)
 	}
-	v, hidden := withoutPersonalData(v, *showPII)
-	if *asJSON {
-		err = writeJSON(c.stdout, v)
-		if err == nil && hidden {
-			fmt.Fprintln(c.stderr, personalDataNote)
-		}
-	} else {
-		err = writeDetails(c.stdout, v, hidden)
-	}
-	if err != nil {
+	if err := c.writeSession(v, *asJSON, *showPII); err != nil {
 		return c.fail("decide", err)
 	}
 	return exitOK

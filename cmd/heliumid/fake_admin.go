@@ -106,20 +106,7 @@ func (f *fakeFront) adminSetStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
-	err := f.srv.SetStatus(id, st)
-	switch {
-	case errors.Is(err, heliumid.ErrNotFound):
-		adminError(w, http.StatusNotFound, fmt.Sprintf("no session %q", safetext.Truncate(id, 100)))
-		return
-	case errors.Is(err, heliumidtest.ErrInvalidTransition):
-		adminError(w, http.StatusConflict, strings.TrimPrefix(err.Error(), "heliumidtest: "))
-		return
-	case err != nil:
-		adminError(w, http.StatusServiceUnavailable, err.Error())
-		return
-	}
-	v, _ := f.srv.Verification(id)
-	adminJSON(w, http.StatusOK, v)
+	f.answerChange(w, id, f.srv.SetStatus(id, st))
 }
 
 // adminDecide serves POST /admin/sessions/{id}/decide: Server.Decide. It
@@ -136,7 +123,12 @@ func (f *fakeFront) adminDecide(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.PathValue("id")
-	err := f.srv.Decide(id, st)
+	f.answerChange(w, id, f.srv.Decide(id, st))
+}
+
+// answerChange answers a change of session id that ended with err: the
+// session as the API now serves it, or why it did not change.
+func (f *fakeFront) answerChange(w http.ResponseWriter, id string, err error) {
 	switch {
 	case errors.Is(err, heliumid.ErrNotFound):
 		adminError(w, http.StatusNotFound, fmt.Sprintf("no session %q", safetext.Truncate(id, 100)))

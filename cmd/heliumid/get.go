@@ -50,16 +50,7 @@ func (c *cli) get(ctx context.Context, args []string) int {
 	if err != nil {
 		return c.fail("get", err)
 	}
-	v, hidden := withoutPersonalData(v, *showPII)
-	if *asJSON {
-		err = writeJSON(c.stdout, v)
-		if err == nil && hidden {
-			fmt.Fprintln(c.stderr, personalDataNote)
-		}
-	} else {
-		err = writeDetails(c.stdout, v, hidden)
-	}
-	if err != nil {
+	if err := c.writeSession(v, *asJSON, *showPII); err != nil {
 		return c.fail("get", err)
 	}
 	return exitOK

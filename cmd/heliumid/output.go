@@ -94,6 +94,20 @@ func formatMeta(meta map[string]any) string {
 	return strings.Join(pairs, " ")
 }
 
+// writeSession prints one session, as get and decide do: its details, or
+// JSON, without personal data unless show (saying so on standard error).
+func (c *cli) writeSession(v *heliumid.Verification, asJSON, show bool) error {
+	v, hidden := withoutPersonalData(v, show)
+	if !asJSON {
+		return writeDetails(c.stdout, v, hidden)
+	}
+	err := writeJSON(c.stdout, v)
+	if err == nil && hidden {
+		fmt.Fprintln(c.stderr, personalDataNote)
+	}
+	return err
+}
+
 // writeDetails prints one session as a two-column list: what "heliumid
 // get" shows. Personal data is printed only when v still carries it (see
 // withoutPersonalData); hidden adds a line saying it was left out.
