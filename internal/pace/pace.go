@@ -5,8 +5,21 @@
 // highest rate that succeeded and probing above it less and less often
 // while the cap stays where it was. Reads are never paced.
 //
-// The same law runs in Lua for a fleet in the redisrate module
-// (redisrate/adaptive.go); a change here is made there too.
+// The control law is a pure step (law.go: law.step, from a state, an
+// outcome and the time to the next state, and law.rateAt), with its
+// constants in one table; the Pacer around it holds the queue, the slots
+// and the law's state. The same law runs in Lua, on Redis, for a fleet of
+// processes in the redisrate module (redisrate/adaptive.go). Its one truth
+// is testdata/law.json: the constants and a table of cases (successes,
+// 429s, pauses and time passing, with the rates and state the law must
+// show after each), with the differences the fleet's law must have named
+// there, case by case. This package's tests check its constants against the
+// table and run every case on law.step; redisrate's tests read the same
+// file (a file of the repository: the modules are released apart, and none
+// imports another's internal packages), check the constants its script is
+// given and run every case on the script on a real redis-server. A change
+// to the law or a constant in one runtime, not made in the table and the
+// other, fails CI.
 package pace
 
 import (
