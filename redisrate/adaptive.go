@@ -191,11 +191,12 @@ if thrAge >= 0 then
     if not probing and not atHold then
       -- At the held rate: two creates bunched (a strict cap leaves a few
       -- ms of slack), or the cap fell. Step just under it and keep the
-      -- ceiling and the probe schedule (growth already under way goes on),
-      -- only not before the pause ends; a second such throttle tells.
+      -- ceiling and the probe schedule, growth under way starting again
+      -- from the new hold once the pause is over; a second such throttle
+      -- tells.
       hold = under(math.min(r, hold))
       atHold, thr = true, t
-      if pause > 0 then probe = math.max(probe, now + pause) end
+      probe = math.max(probe, resume)
     elseif not probing then
       hold = math.max(r * CUT, MINRATE)
       epoch = FIRST

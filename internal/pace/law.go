@@ -87,18 +87,22 @@ func (l law) step(o outcome, now time.Time) law {
 	return l
 }
 
-// throttled applies a 429 of a create sent at rate.
+// throttled applies a 429 of a create sent at rate, seen at now, whose
+// pause ends at pausedUntil: the law resumes (grows, or counts an epoch)
+// from the later of the two.
 func (l law) throttled(rate float64, now, pausedUntil time.Time) law {
+	resume := later(now, pausedUntil)
 	probing := !now.Before(l.probeAt) && rate > l.hold
 	same := l.ceiling > 0 && math.Abs(rate-l.ceiling) <= sameCeiling*l.ceiling
 	if !probing && !l.atHold {
 		// Throttled at the rate it held: the network bunched two creates
 		// (a strict cap leaves a few ms of slack), or the cap fell. Step
-		// just under it and keep to the probe schedule; a second such
-		// throttle tells which.
+		// just under it and keep to the probe schedule, growth under way
+		// starting again from the new hold once the pause is over; a
+		// second such throttle tells which.
 		l.hold = under(min(rate, l.hold))
 		l.atHold, l.throttle = true, now
-		l.probeAt = later(l.probeAt, pausedUntil)
+		l.probeAt = later(l.probeAt, resume)
 		return l
 	}
 	switch {
@@ -126,7 +130,7 @@ func (l law) throttled(rate float64, now, pausedUntil time.Time) law {
 	}
 	l.ceiling = rate
 	l.okRate, l.throttle = 0, now
-	l.probeAt = later(now, pausedUntil).Add(l.epoch)
+	l.probeAt = resume.Add(l.epoch)
 	return l
 }
 
