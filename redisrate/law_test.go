@@ -29,6 +29,7 @@ var lawTablePath = filepath.Join("..", "internal", "pace", "testdata", "law.json
 
 type lawTable struct {
 	About                      string             `json:"about"`
+	Step                       string             `json:"step"`
 	Units                      string             `json:"units"`
 	Constants                  map[string]float64 `json:"constants"`
 	FleetConstants             map[string]float64 `json:"fleetConstants"`

@@ -21,6 +21,7 @@ import (
 // lawTable is testdata/law.json.
 type lawTable struct {
 	About                      string             `json:"about"`
+	Step                       string             `json:"step"`
 	Units                      string             `json:"units"`
 	DifferencesOutsideTheCases map[string]string  `json:"differencesOutsideTheCases"`
 	Constants                  map[string]float64 `json:"constants"`
