@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
-	"strings"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -30,77 +33,28 @@ func TestNewClientNeedsAKey(t *testing.T) {
 	assert.Equal(t, "sk_test_1", c.auth.key, "a key pasted with a newline still works")
 }
 
-func TestWithBaseURL(t *testing.T) {
-	valid := map[string]string{
-		"https://server.heliumid.io/api":   "https://server.heliumid.io/api",
-		"https://server.heliumid.io/api/":  "https://server.heliumid.io/api",
-		"https://eu.example.com":           "https://eu.example.com",
-		"http://localhost:8080/api":        "http://localhost:8080/api",
-		"http://127.0.0.1:9999":            "http://127.0.0.1:9999",
-		"http://127.3.4.5":                 "http://127.3.4.5",
-		"http://[::1]:8080/x":              "http://[::1]:8080/x",
-		" https://server.heliumid.io/api ": "https://server.heliumid.io/api",
-	}
-	for in, want := range valid {
-		c, err := NewClient(testKey, WithBaseURL(in))
-		require.NoError(t, err, in)
-		assert.Equal(t, want, c.baseURL, in)
-	}
-	invalid := []string{
-		"", "server.heliumid.io/api", "/api", "http://server.heliumid.io/api", "http://10.0.0.1",
-		"ftp://localhost", "https://user:pass@server.heliumid.io", "https://server.heliumid.io/api?x=1",
-		"https://server.heliumid.io/api#frag", "https://server.heliumid.io/api?", "://bad", "https://%zz",
-	}
-	for _, in := range invalid {
-		_, err := NewClient(testKey, WithBaseURL(in))
-		assert.ErrorIs(t, err, ErrInvalidOption, in)
-		if err != nil {
-			assert.NotContains(t, err.Error(), "pass", "no credentials in the message: %v", err)
-		}
-	}
-}
-
-func TestOptionsRejectInvalidValues(t *testing.T) {
-	for name, opt := range map[string]Option{
-		"nil http client":  WithHTTPClient(nil),
-		"empty user agent": WithUserAgent("  "),
-		"header injection": WithUserAgent("app/1\r\nX-Evil: 1"),
-		"negative retries": WithMaxRetries(-1),
-		"zero backoff":     WithRetryBackoff(0, time.Second),
-		"max below base":   WithRetryBackoff(time.Second, time.Millisecond),
-		"negative cap":     WithRetryAfterCap(-time.Second),
-		"nil limiter":      WithRateLimiter(nil),
-	} {
-		_, err := NewClient(testKey, opt)
-		assert.ErrorIs(t, err, ErrInvalidOption, name)
-	}
-	_, err := NewClient(testKey, nil, WithLogger(nil))
-	assert.NoError(t, err, "a nil Option is skipped and a nil logger disables logging")
-}
-
-func TestUserAgent(t *testing.T) {
-	c, mock := newMockClient(t, WithUserAgent("acme-signup/1.4"))
-	var rc received
-	mock.RegisterNoResponder(rc.wrap(respond(200, okEnvelope(`{"id":"v","status":"started"}`))))
-	_, err := c.GetVerification(context.Background(), "v")
-	require.NoError(t, err)
-	req, _ := rc.last(t)
-	assert.True(t, strings.HasPrefix(req.Header.Get("User-Agent"), "acme-signup/1.4 heliumid-go/"+Version+" (go"), req.Header.Get("User-Agent"))
-}
-
 func TestTheDefaultHTTPClientIsTunedAndPrivate(t *testing.T) {
 	c, err := NewClient(testKey)
 	require.NoError(t, err)
 	assert.NotSame(t, http.DefaultClient, c.hc)
 	assert.Equal(t, DefaultBaseURL, c.baseURL)
-	assert.NotZero(t, c.hc.Timeout, "a stalled server cannot hold a call forever")
-	tr, ok := c.hc.Transport.(*http.Transport)
-	require.True(t, ok)
-	assert.NotSame(t, http.DefaultTransport, tr)
-	assert.GreaterOrEqual(t, tr.MaxIdleConnsPerHost, 64, "a busy backend must not churn connections")
-	assert.NotZero(t, tr.TLSHandshakeTimeout)
-	assert.NotZero(t, tr.ResponseHeaderTimeout)
-	assert.NotNil(t, tr.DialContext)
+	// The SDK's transport bounds each attempt itself (attemptTimeout,
+	// TestAnAttemptOfTheDefaultClientIsBounded): http.Client.Timeout would
+	// cost two goroutines per request around a RoundTripper of its own.
+	assert.Zero(t, c.hc.Timeout)
+	dt := defaultTransportOf(t, c)
+	assert.Equal(t, defaultLimits.http2Conns, dt.limit.max)
+	for name, rt := range map[string]http.RoundTripper{"http1": dt.http1, "http2": dt.http2} {
+		tr, ok := rt.(*http.Transport)
+		require.True(t, ok, name)
+		assert.NotSame(t, http.DefaultTransport, tr, name)
+		assert.GreaterOrEqual(t, tr.MaxIdleConnsPerHost, 64, "%s: a busy backend must not churn connections", name)
+		assert.NotZero(t, tr.TLSHandshakeTimeout, name)
+		assert.NotZero(t, tr.ResponseHeaderTimeout, name)
+		assert.NotNil(t, tr.DialContext, name)
+	}
+	assert.Equal(t, maxHTTP1Conns, dt.http1.(*http.Transport).MaxConnsPerHost)
+	assert.Equal(t, http2DialsAtOnce, dt.http2.(*http.Transport).MaxConnsPerHost)
 	assert.NotNil(t, c.hc.CheckRedirect)
 }
 
@@ -147,4 +101,100 @@ func TestTheKeyIsNeverPrinted(t *testing.T) {
 	}
 	assert.Equal(t, `&heliumid.Client{BaseURL: "https://server.heliumid.io/api", APIKey: [REDACTED]}`, fmt.Sprint(c))
 	assert.Equal(t, "<nil>", fmt.Sprint((*Client)(nil)))
+}
+
+// TestDefaultClientDoesNotChurnConnections: callers sharing one default
+// Client reuse its connections: none is closed while they work. It may
+// open more connections than there are callers: at a burst the transport
+// dials for a caller that waits while its previous connection is still
+// coming back to the pool. That surplus stays idle; it is not closed and
+// reopened. It grows with scheduling delays (measured up to 2.1 times the
+// callers with the rest of the test suite running on the same two cores),
+// hence the loose bound on it.
+func TestDefaultClientDoesNotChurnConnections(t *testing.T) {
+	const perCaller = 20
+	for _, callers := range []int{64, 256} {
+		t.Run(fmt.Sprintf("callers=%d", callers), func(t *testing.T) {
+			var cc connCounter
+			srv := slowServer(t, cc.hook)
+			c, err := NewClient(testKey, WithBaseURL(srv.URL+"/api"))
+			require.NoError(t, err)
+			defer c.CloseIdleConnections()
+
+			require.NoError(t, getConcurrently(c, callers, callers*perCaller))
+			opened, closed := cc.opened.Load(), cc.closed.Load()
+			t.Logf("%d callers × %d requests: %d connections opened, %d closed", callers, perCaller, opened, closed)
+			assert.Zero(t, closed, "connections were closed and reopened while the callers worked")
+			assert.LessOrEqual(t, opened, int64(4*callers))
+		})
+	}
+
+	// The same load through a pool the size of http.DefaultTransport's
+	// (2 idle connections per host) churns: the assertions above can fail.
+	t.Run("small pool churns", func(t *testing.T) {
+		var cc connCounter
+		srv := slowServer(t, cc.hook)
+		tr := &http.Transport{MaxIdleConnsPerHost: 2}
+		defer tr.CloseIdleConnections()
+		c, err := NewClient(testKey, WithBaseURL(srv.URL+"/api"), WithHTTPClient(&http.Client{Transport: tr}))
+		require.NoError(t, err)
+		const callers = 16
+		require.NoError(t, getConcurrently(c, callers, callers*perCaller))
+		assert.Eventually(t, func() bool { return cc.closed.Load() > 0 }, time.Second, time.Millisecond,
+			"a pool of 2 for %d callers closed no connection", callers)
+		t.Logf("%d callers × %d requests: %d connections opened, %d closed", callers, perCaller, cc.opened.Load(), cc.closed.Load())
+	})
+}
+
+// connCounter counts the connections a server accepts and closes.
+type connCounter struct {
+	opened, closed atomic.Int64
+}
+
+func (cc *connCounter) hook(_ net.Conn, s http.ConnState) {
+	switch s {
+	case http.StateNew:
+		cc.opened.Add(1)
+	case http.StateClosed, http.StateHijacked:
+		cc.closed.Add(1)
+	}
+}
+
+// getConcurrently gets the benchmark session n times from g goroutines
+// sharing c, and returns the first error.
+func getConcurrently(c *Client, g, n int) error {
+	var next atomic.Int64
+	var first atomic.Pointer[error]
+	var wg sync.WaitGroup
+	for range g {
+		wg.Go(func() {
+			for next.Add(1) <= int64(n) {
+				if _, err := c.GetVerification(context.Background(), benchID); err != nil {
+					first.CompareAndSwap(nil, &err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := first.Load(); err != nil {
+		return *err
+	}
+	return nil
+}
+
+// slowServer is benchServer with a millisecond of latency, as a real API
+// has: every caller's request is in flight at once, so the pool has to hold
+// a connection per caller (on a loopback server answering in microseconds,
+// two busy cores would serve the callers nearly one at a time).
+func slowServer(t *testing.T, connState func(net.Conn, http.ConnState)) *httptest.Server {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(time.Millisecond)
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(benchResponse(r))
+	}))
+	srv.Config.ConnState = connState
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv
 }

@@ -26,6 +26,7 @@ type config struct {
 	requestTimeout time.Duration // 0: attempts bounded by the call's context only
 	pollFirst      time.Duration
 	pollMax        time.Duration
+	concurrency    int // GetVerifications' requests in flight; 0: defaultConcurrency
 
 	limiter     RateLimiter
 	adaptiveOff bool         // WithAdaptiveRate(false)

@@ -18,10 +18,10 @@ import (
 // proxy, say) holds back reads but not creates.
 func TestA429PausesOnlyItsOwnClass(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		c, mock := newMockClient(t, WithMaxRetries(0))
-		mock.RegisterResponder(http.MethodPost, testBaseURL+"/v1/verifications",
+		c, api := newFakeClient(t, WithMaxRetries(0))
+		api.on(http.MethodPost, testBaseURL+"/v1/verifications",
 			sequence(respond(429, "", "Retry-After", "10"), respond(200, okEnvelope(createdData))))
-		mock.RegisterResponder(http.MethodGet, testBaseURL+"/v1/verifications/v",
+		api.on(http.MethodGet, testBaseURL+"/v1/verifications/v",
 			respond(200, okEnvelope(`{"id":"v","status":"started"}`)))
 
 		_, err := c.CreateVerification(context.Background(), &CreateVerificationRequest{})
@@ -35,10 +35,10 @@ func TestA429PausesOnlyItsOwnClass(t *testing.T) {
 		assert.Equal(t, 10*time.Second, time.Since(start), "but it pauses creates")
 	})
 	synctest.Test(t, func(t *testing.T) {
-		c, mock := newMockClient(t, WithMaxRetries(0))
-		mock.RegisterResponder(http.MethodGet, testBaseURL+"/v1/verifications/v",
+		c, api := newFakeClient(t, WithMaxRetries(0))
+		api.on(http.MethodGet, testBaseURL+"/v1/verifications/v",
 			sequence(respond(429, "", "Retry-After", "10"), respond(200, okEnvelope(`{"id":"v","status":"started"}`))))
-		mock.RegisterResponder(http.MethodPost, testBaseURL+"/v1/verifications", respond(200, okEnvelope(createdData)))
+		api.on(http.MethodPost, testBaseURL+"/v1/verifications", respond(200, okEnvelope(createdData)))
 
 		_, err := c.GetVerification(context.Background(), "v")
 		require.ErrorIs(t, err, ErrRateLimited)
@@ -65,14 +65,13 @@ func TestNoPauseOutlastsTheRetryAfterCap(t *testing.T) {
 	for name, ask := range asks {
 		t.Run(name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				lim := &countingLimiter{RateLimiter: rate.NewLimiter(rate.Inf, 1)}
-				c, mock := newMockClient(t, WithRateLimiter(lim))
-				log := newClockLog()
-				mock.RegisterNoResponder(log.wrap(sequence(
+				lim := &recordingLimiter{inner: rate.NewLimiter(rate.Inf, 1)}
+				c, api := newFakeClient(t, WithRateLimiter(lim))
+				api.otherwise(sequence(
 					func(req *http.Request) (*http.Response, error) {
 						return respond(429, errEnvelope(429, "cap"), "Retry-After", ask(time.Now()))(req)
 					},
-					respond(200, okEnvelope(createdData)))))
+					respond(200, okEnvelope(createdData))))
 
 				_, err := c.CreateVerification(context.Background(), &CreateVerificationRequest{})
 				require.ErrorIs(t, err, ErrRateLimited)
@@ -81,11 +80,11 @@ func TestNoPauseOutlastsTheRetryAfterCap(t *testing.T) {
 				assert.Greater(t, apiErr.RetryAfter, 30*365*24*time.Hour, "the caller learns what the server asked for")
 				assert.NotRegexp(t, `-\d|\d{5,}h`, err.Error(), "no negative or overflowed duration in the message")
 				require.Len(t, lim.cooldowns, 1)
-				assert.Equal(t, log.start.Add(defaultRetryAfterCap), lim.cooldowns[0], "the fleet is paused for the cap, no longer")
+				assert.Equal(t, api.start.Add(defaultRetryAfterCap), lim.cooldowns[0], "the fleet is paused for the cap, no longer")
 
 				_, err = c.CreateVerification(context.Background(), &CreateVerificationRequest{})
 				require.NoError(t, err)
-				assert.Equal(t, []time.Duration{0, defaultRetryAfterCap}, log.times(), "the next create goes out when the cap has passed")
+				assert.Equal(t, []time.Duration{0, defaultRetryAfterCap}, api.times(), "the next create goes out when the cap has passed")
 			})
 		})
 	}
@@ -96,8 +95,8 @@ func TestNoPauseOutlastsTheRetryAfterCap(t *testing.T) {
 // back nothing after it.
 func TestAZeroRetryAfterCapNeverPauses(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		c, mock := newMockClient(t, WithRetryAfterCap(0))
-		mock.RegisterNoResponder(sequence(respond(429, "", "Retry-After", "60"), respond(200, okEnvelope(createdData))))
+		c, api := newFakeClient(t, WithRetryAfterCap(0))
+		api.otherwise(sequence(respond(429, "", "Retry-After", "60"), respond(200, okEnvelope(createdData))))
 		_, err := c.CreateVerification(context.Background(), &CreateVerificationRequest{})
 		require.ErrorIs(t, err, ErrRateLimited)
 		start := time.Now()
@@ -128,10 +127,10 @@ func (l *slowFeedback) Feedback(throttled bool) {
 // fail-fast errors from the pause. Run with -race. Every caller's error is
 // its own: what one does with it shows in no other.
 func TestConcurrentCreatesMeetingA429ShareNoError(t *testing.T) {
-	c, mock := newMockClient(t, WithRateLimiter(&slowFeedback{}))
+	c, api := newFakeClient(t, WithRateLimiter(&slowFeedback{}))
 	inFlight := make(chan struct{})
 	var first sync.Once
-	mock.RegisterNoResponder(func(req *http.Request) (*http.Response, error) {
+	api.otherwise(func(req *http.Request) (*http.Response, error) {
 		resp, err := respond(429, errEnvelope(429, "cap"), "Retry-After", "10", "X-Request-Id", "r-429")(req)
 		first.Do(func() { close(inFlight) })
 		return resp, err
@@ -178,4 +177,80 @@ func TestConcurrentCreatesMeetingA429ShareNoError(t *testing.T) {
 	assert.Equal(t, byte('{'), later.Body[0])
 	later.Body[0] = 'Y'
 	assert.Equal(t, byte('{'), fromPause().Body[0], "nor is one fail-fast error another's")
+}
+
+// TestA429PausesEveryCallerOfTheClient: one 429 with Retry-After holds back
+// every goroutine of the Client until the window has passed, instead of each
+// sending on and collecting its own 429.
+func TestA429PausesEveryCallerOfTheClient(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, api := newFakeClient(t)
+		var rateLimited sync.Once
+		var mu sync.Mutex
+		late := 0
+		api.otherwise(func(req *http.Request) (*http.Response, error) {
+			first := false
+			rateLimited.Do(func() { first = true })
+			if first {
+				return respond(429, errEnvelope(429, "cap"), "Retry-After", "2")(req)
+			}
+			mu.Lock()
+			if time.Since(api.start) < 2*time.Second {
+				late++
+			}
+			mu.Unlock()
+			return respond(200, okEnvelope(createdData))(req)
+		})
+
+		var wg sync.WaitGroup
+		errs := make(chan error, 101)
+		call := func() {
+			defer wg.Done()
+			_, err := c.CreateVerification(context.Background(), &CreateVerificationRequest{})
+			errs <- err
+		}
+		wg.Add(1)
+		go call()
+		synctest.Wait() // the first caller got its 429 and is waiting
+		time.Sleep(500 * time.Millisecond)
+		for range 100 {
+			wg.Add(1)
+			go call()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			assert.NoError(t, err)
+		}
+		assert.Zero(t, late, "no request was sent inside the window")
+		assert.Equal(t, 102, api.count(), "one 429, then one request per caller")
+		assert.Equal(t, 2*time.Second, api.times()[1], "everyone resumes when the window ends")
+	})
+}
+
+func TestACoolDownLongerThanTheCallerCanWaitFailsAtOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, api := newFakeClient(t, WithMaxRetries(0))
+		api.otherwise(respond(429, errEnvelope(429, "cap"), "Retry-After", "20"))
+		_, err := c.CreateVerification(context.Background(), &CreateVerificationRequest{})
+		require.ErrorIs(t, err, ErrRateLimited)
+
+		time.Sleep(5 * time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		start := time.Now()
+		_, err = c.CreateVerification(ctx, &CreateVerificationRequest{})
+		assert.Zero(t, time.Since(start))
+		require.ErrorIs(t, err, ErrRateLimited)
+		var apiErr *APIError
+		require.ErrorAs(t, err, &apiErr)
+		assert.Equal(t, 15*time.Second, apiErr.RetryAfter, "the time left of the window")
+		assert.Contains(t, err.Error(), "POST /v1/verifications")
+		assert.Equal(t, 1, api.count(), "nothing sent inside the window")
+
+		time.Sleep(15 * time.Second)
+		api.otherwise(respond(200, okEnvelope(createdData)))
+		_, err = c.CreateVerification(context.Background(), &CreateVerificationRequest{})
+		assert.NoError(t, err, "after the window the client sends again")
+	})
 }

@@ -2,7 +2,6 @@ package heliumid
 
 import (
 	"context"
-	"crypto/tls"
 	"net/http"
 	"testing"
 
@@ -18,8 +17,7 @@ func h2Clients(t *testing.T, srv *h2Server, opts ...Option) map[string]*Client {
 	t.Helper()
 	own, err := NewClient(testKey, append([]Option{WithBaseURL(srv.URL), WithRetryBackoff(1, 1)}, opts...)...)
 	require.NoError(t, err)
-	tr := own.hc.Transport.(*http.Transport)
-	tr.TLSClientConfig = &tls.Config{RootCAs: srv.client.Transport.(*http.Transport).TLSClientConfig.RootCAs}
+	defaultTransportOf(t, own).trust(srv.client.Transport.(*http.Transport).TLSClientConfig.RootCAs, false)
 	t.Cleanup(own.CloseIdleConnections)
 
 	theirs, err := NewClient(testKey, append([]Option{WithBaseURL(srv.URL), WithRetryBackoff(1, 1), WithHTTPClient(srv.client)}, opts...)...)

@@ -27,6 +27,24 @@
 // (this SDK's reading of Helium ID's docs); [Status.IsDecided] tells when
 // waiting can tell you no more.
 //
+// # Webhooks and the sweep
+//
+// Helium ID's docs say a webhook goes out when a session's status changes;
+// they say nothing about retrying a delivery that failed (docs/API.md,
+// "Webhooks"). This SDK never relies on redelivery: a decision must reach
+// your database even if every delivery of it fails. Feed one apply rule,
+// [Verification.Supersedes], from two sides: the webhook handler, and a
+// periodic sweep that fetches the sessions your database still holds as
+// undecided with [Client.GetVerifications]. Supersedes keeps the latest
+// read whatever the order: repeats, a sweep racing a webhook, a
+// resubmission after a failure.
+//
+//	for v, err := range client.GetVerifications(ctx, undecidedIDs) {
+//		if err != nil { ... } // a *FetchError names the id; the others go on
+//		row := db.Load(v.ID)
+//		if v.Supersedes(row.Status, row.UpdatedAt) { db.Save(v.ID, v.Status, v.UpdatedAt) }
+//	}
+//
 // # Errors
 //
 // Every error can be matched with errors.Is against the sentinels
@@ -58,8 +76,11 @@
 // # Secrets and personal data
 //
 // The API key is never logged, printed (a Client formats as [REDACTED]) or
-// sent to another host than the base URL's. A [Verification]'s String and
-// slog LogValue leave out the document data, selfie and VendorData.
+// sent to another host than the base URL's. A [Verification]'s String,
+// every fmt verb and its slog LogValue leave out the document data, selfie,
+// VendorData, Meta and [Verification.Extra] (what the SDK does not model).
+// [Client.DownloadMedia] fetches a session's images with no credential of
+// the SDK's, and names only the host of their URLs, which may carry one.
 //
 // # Testing without the network
 //

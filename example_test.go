@@ -199,24 +199,6 @@ func ExampleParseStatus() {
 	// "escalated" -> "escalated" known=false terminal=false
 }
 
-// Webhook deliveries repeat and arrive out of order: apply a status only
-// when the stored one can still reach it.
-func ExampleStatus_CanReach() {
-	stored := heliumid.StatusSubmitted
-	for _, incoming := range []heliumid.Status{heliumid.StatusStarted, heliumid.StatusSubmitted, heliumid.StatusSuccessful} {
-		if stored.CanReach(incoming) {
-			fmt.Println("apply", incoming)
-			stored = incoming
-		} else {
-			fmt.Println("ignore", incoming)
-		}
-	}
-	// Output:
-	// ignore started
-	// ignore submitted
-	// apply successful
-}
-
 // A session's next steps, and what happens when it expires.
 func ExampleStatus_CanTransitionTo() {
 	fmt.Println(heliumid.StatusSubmitted.CanTransitionTo(heliumid.StatusReview))

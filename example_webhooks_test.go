@@ -68,19 +68,26 @@ func ExampleParseWebhook() {
 	// 401
 }
 
-// Mount the handler and apply each status at most once: deliveries repeat
-// and may arrive out of order, so a status is stored only when the stored
-// one can still reach it. Returning an error answers 500, and Helium ID
-// delivers again later.
+// Mount the handler and apply each delivery with Verification.Supersedes,
+// the rule your sweep uses too (see Client.GetVerifications): a repeated or
+// stale delivery changes nothing. Returning an error answers 500; Helium
+// ID's docs say nothing of redelivery, so the sweep is what catches a
+// decision whose delivery failed.
 func ExampleWebhookHandler() {
 	apiKey := "sk_test_example" // in production: os.Getenv("HELIUMID_API_KEY")
 
+	type row struct {
+		status    heliumid.Status
+		updatedAt time.Time // zero when the read carried no updatedAt
+	}
 	var mu sync.Mutex
-	stored := map[string]heliumid.Status{"66f1": heliumid.StatusStarted} // your database
+	stored := map[string]row{"66f1": {status: heliumid.StatusStarted}} // your database
 
 	handle := func(ctx context.Context, ev *heliumid.WebhookEvent) error {
-		if ev.Event != "verification.status" || ev.Data == nil {
-			return nil // not for us: acknowledge, or Helium ID delivers it again
+		// No filter on ev.Event: Helium ID's docs name no event
+		// (EventVerificationStatus is the fake's name).
+		if ev.Data == nil {
+			return nil // nothing to apply: acknowledge
 		}
 		mu.Lock()
 		defer mu.Unlock()
@@ -88,11 +95,11 @@ func ExampleWebhookHandler() {
 		if !known {
 			return nil // a session another system created
 		}
-		if !current.CanReach(ev.Data.Status) {
-			fmt.Println("ignored", ev.Data.Status, "after", current)
+		if !ev.Data.Supersedes(current.status, current.updatedAt) {
+			fmt.Println("ignored", ev.Data.Status, "after", current.status)
 			return nil // repeated or stale: acknowledge without applying
 		}
-		stored[ev.Data.ID] = ev.Data.Status
+		stored[ev.Data.ID] = row{ev.Data.Status, ev.Data.UpdatedAt}
 		fmt.Println("stored", ev.Data.Status)
 		return nil
 	}
@@ -120,8 +127,8 @@ func ExampleWebhookHandler() {
 func ExampleSignWebhook() {
 	body := []byte(`{"event":"verification.status","data":{"id":"66f1","status":"successful"}}`)
 	header := heliumid.SignWebhook(body, "sk_test_example", time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC))
-	fmt.Println(heliumid.HeaderWebhookTimestamp+":", header.Get(heliumid.HeaderWebhookTimestamp))
-	fmt.Println(heliumid.HeaderWebhookSignature+":", header.Get(heliumid.HeaderWebhookSignature))
+	fmt.Println("Webhook-Timestamp:", header.Get("Webhook-Timestamp"))
+	fmt.Println("Webhook-Signature:", header.Get("Webhook-Signature"))
 	// Output:
 	// Webhook-Timestamp: 1795867200000
 	// Webhook-Signature: c6a36a11043fb659daefc6e15de2047b267199e9e4f9523cad7c1f02d4d3423f

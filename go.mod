@@ -4,7 +4,6 @@ go 1.26.0
 
 require (
 	github.com/google/go-querystring v1.2.0
-	github.com/jarcoal/httpmock v1.4.2
 	github.com/stretchr/testify v1.12.1
 	go.uber.org/goleak v1.3.0
 	golang.org/x/net v0.62.0

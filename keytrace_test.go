@@ -3,7 +3,6 @@ package heliumid
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"net/http/httptrace"
 	"strings"
 	"sync"
@@ -45,20 +44,11 @@ func (h *headerTrace) heard(name string) []string {
 // trace composed with an earlier one (httptrace.WithClientTrace) does not
 // hand the key to the earlier one either. The server still gets the key.
 func TestAClientTraceNeverHearsTheKey(t *testing.T) {
-	servers := map[string]func() *httptest.Server{
-		"HTTP/1.1": func() *httptest.Server { return httptest.NewServer(http.HandlerFunc(keyEcho)) },
-		"TLS+HTTP/2": func() *httptest.Server {
-			srv := httptest.NewUnstartedServer(http.HandlerFunc(keyEcho))
-			srv.EnableHTTP2 = true
-			srv.StartTLS()
-			return srv
-		},
-	}
-	for proto, start := range servers {
+	for _, proto := range protocols {
 		t.Run(proto, func(t *testing.T) {
-			srv := start()
-			defer srv.Close()
-			hc := srv.Client()
+			api := newFakeAPI()
+			api.otherwise(keyEcho)
+			base, hc := serveOver(t, proto, api)
 			var outer, inner, callers headerTrace
 			traced := func(req *http.Request, next MiddlewareNext) (*http.Response, error) {
 				ctx := httptrace.WithClientTrace(req.Context(), outer.trace())
@@ -66,7 +56,7 @@ func TestAClientTraceNeverHearsTheKey(t *testing.T) {
 				return next(req.WithContext(ctx))
 			}
 			var protoSeen string
-			c, err := NewClient(testKey, WithBaseURL(srv.URL+"/api"), WithHTTPClient(hc))
+			c, err := NewClient(testKey, WithBaseURL(base), WithHTTPClient(hc))
 			require.NoError(t, err)
 
 			_, err = c.GetVerification(context.Background(), "v", WithMiddleware(traced, func(req *http.Request, next MiddlewareNext) (*http.Response, error) {
@@ -95,12 +85,11 @@ func TestAClientTraceNeverHearsTheKey(t *testing.T) {
 
 // keyEcho answers a session when the request carries the test key, 401
 // otherwise.
-func keyEcho(w http.ResponseWriter, r *http.Request) {
+func keyEcho(r *http.Request) (*http.Response, error) {
 	if r.Header.Get("X-Api-Key") != testKey {
-		w.WriteHeader(http.StatusUnauthorized)
-		return
+		return respond(http.StatusUnauthorized, "")(r)
 	}
-	_, _ = w.Write([]byte(sessionStarted))
+	return respond(http.StatusOK, sessionStarted)(r)
 }
 
 // TestNoTraceNoWrapper: without a ClientTrace the request's context is the

@@ -30,9 +30,8 @@ func ids(vs []*Verification) []string {
 }
 
 func TestListVerificationsEncodesTheOptions(t *testing.T) {
-	c, mock := newMockClient(t)
-	var rc received
-	mock.RegisterResponder(http.MethodGet, "=~^"+testBaseURL+`/v1/verifications(\?.*)?$`, rc.wrap(respond(200, okEnvelope(sessions("v", 2)))))
+	c, api := newFakeClient(t)
+	api.on(http.MethodGet, testBaseURL+"/v1/verifications", respond(200, okEnvelope(sessions("v", 2))))
 
 	got, err := c.ListVerifications(context.Background(), &ListVerificationsOptions{
 		Status: StatusNotStarted, VendorData: "user 42&x", Page: 3, Limit: 2,
@@ -40,7 +39,7 @@ func TestListVerificationsEncodesTheOptions(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"v0", "v1"}, ids(got))
 
-	req, _ := rc.last(t)
+	req, _ := api.last(t)
 	assertSDKHeaders(t, req)
 	assert.Equal(t, "/api/v1/verifications", req.URL.Path)
 	q := req.URL.Query()
@@ -52,12 +51,12 @@ func TestListVerificationsEncodesTheOptions(t *testing.T) {
 
 	_, err = c.ListVerifications(context.Background(), nil)
 	require.NoError(t, err)
-	req, _ = rc.last(t)
+	req, _ = api.last(t)
 	assert.Empty(t, req.URL.RawQuery, "nil options send no query")
 
 	_, err = c.ListVerifications(context.Background(), &ListVerificationsOptions{})
 	require.NoError(t, err)
-	req, _ = rc.last(t)
+	req, _ = api.last(t)
 	assert.Empty(t, req.URL.RawQuery, "zero fields are omitted")
 }
 
@@ -71,8 +70,8 @@ func TestListVerificationsAcceptsEveryDocumentedShape(t *testing.T) {
 	}
 	for name, data := range shapes {
 		t.Run(name, func(t *testing.T) {
-			c, mock := newMockClient(t)
-			mock.RegisterNoResponder(respond(200, okEnvelope(data)))
+			c, api := newFakeClient(t)
+			api.otherwise(respond(200, okEnvelope(data)))
 			got, err := c.ListVerifications(context.Background(), nil)
 			require.NoError(t, err)
 			assert.Equal(t, []string{"v0", "v1"}, ids(got))
@@ -80,15 +79,15 @@ func TestListVerificationsAcceptsEveryDocumentedShape(t *testing.T) {
 		})
 	}
 	for _, data := range []string{`[null]`, `{"items":[null]}`, `"nope"`, `{"items":"nope"}`, `null`} {
-		c, mock := newMockClient(t)
-		mock.RegisterNoResponder(respond(200, okEnvelope(data)))
+		c, api := newFakeClient(t)
+		api.otherwise(respond(200, okEnvelope(data)))
 		_, err := c.ListVerifications(context.Background(), nil)
 		assert.ErrorIs(t, err, ErrUnexpectedResponse, data)
 	}
 	// An object without a known list key is an empty page, not an error:
 	// the shape is undocumented, and "no sessions" is the safe reading.
-	c, mock := newMockClient(t)
-	mock.RegisterNoResponder(respond(200, okEnvelope(`{"total":0}`)))
+	c, api := newFakeClient(t)
+	api.otherwise(respond(200, okEnvelope(`{"total":0}`)))
 	got, err := c.ListVerifications(context.Background(), nil)
 	require.NoError(t, err)
 	assert.Empty(t, got)
@@ -171,9 +170,9 @@ func TestAllVerificationsPages(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, mock := newMockClient(t)
+			c, api := newFakeClient(t)
 			srv := tt.server
-			mock.RegisterNoResponder(srv.respond)
+			api.otherwise(srv.respond)
 			var before ListVerificationsOptions
 			if tt.opts != nil {
 				before = *tt.opts
@@ -195,18 +194,18 @@ func TestAllVerificationsPages(t *testing.T) {
 }
 
 func TestAllVerificationsStopsOnARepeatedPage(t *testing.T) {
-	c, mock := newMockClient(t)
-	mock.RegisterNoResponder(respond(200, okEnvelope(sessions("v", 3)))) // ignores ?page
+	c, api := newFakeClient(t)
+	api.otherwise(respond(200, okEnvelope(sessions("v", 3)))) // ignores ?page
 	got, err := collect(t, c, nil)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"v0", "v1", "v2"}, got)
-	assert.Equal(t, 2, mock.GetTotalCallCount(), "the second, identical page ends the walk")
+	assert.Equal(t, 2, api.count(), "the second, identical page ends the walk")
 }
 
 func TestAllVerificationsStopsWhenTheCallerBreaks(t *testing.T) {
-	c, mock := newMockClient(t)
+	c, api := newFakeClient(t)
 	srv := pagedServer{total: 100, defaultLimit: 10}
-	mock.RegisterNoResponder(srv.respond)
+	api.otherwise(srv.respond)
 	n := 0
 	for v, err := range c.AllVerifications(context.Background(), nil) {
 		require.NoError(t, err)
@@ -217,12 +216,12 @@ func TestAllVerificationsStopsWhenTheCallerBreaks(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 15, n)
-	assert.Equal(t, 2, mock.GetTotalCallCount(), "no page is fetched after the break")
+	assert.Equal(t, 2, api.count(), "no page is fetched after the break")
 }
 
 func TestAllVerificationsYieldsTheErrorOnceAndStops(t *testing.T) {
-	c, mock := newMockClient(t, WithMaxRetries(0))
-	mock.RegisterNoResponder(sequence(
+	c, api := newFakeClient(t, WithMaxRetries(0))
+	api.otherwise(sequence(
 		respond(200, okEnvelope(sessions("v", 2))),
 		respond(401, errEnvelope(401, "Invalid API key")),
 	))
@@ -239,7 +238,7 @@ func TestAllVerificationsYieldsTheErrorOnceAndStops(t *testing.T) {
 	assert.Equal(t, []string{"v0", "v1"}, got)
 	require.Len(t, errs, 1)
 	assert.ErrorIs(t, errs[0], ErrUnauthorized)
-	assert.Equal(t, 2, mock.GetTotalCallCount())
+	assert.Equal(t, 2, api.count())
 
 	for _, err := range c.AllVerifications(context.Background(), &ListVerificationsOptions{Limit: -1}) {
 		assert.ErrorIs(t, err, ErrInvalidRequest, "bad options surface as the first element")

@@ -7,18 +7,6 @@ import (
 	"time"
 )
 
-// shareCooldown tells a CooldownSharer limiter about a create's 429 pause.
-func (cfg *config) shareCooldown(ctx context.Context, until time.Time) {
-	sharer, ok := cfg.limiter.(CooldownSharer)
-	if !ok {
-		return
-	}
-	if err := sharer.ShareCooldown(ctx, until); err != nil && cfg.logger != nil {
-		cfg.logger.LogAttrs(ctx, slog.LevelWarn, "heliumid: could not share the 429 cool-down with the rate limiter",
-			slog.String("error", err.Error()))
-	}
-}
-
 // debug logs one attempt: never the key, a body or personal data.
 func (cfg *config) debug(ctx context.Context, r *call, attempt, status int, d time.Duration, reqID string) {
 	if cfg.logger == nil || !cfg.logger.Enabled(ctx, slog.LevelDebug) {

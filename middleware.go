@@ -10,7 +10,7 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/heliumid/heliumid-go/internal/unsent"
+	"github.com/heliumid/heliumid-go/internal/unprocessed"
 )
 
 // Middleware sees every attempt of every call, in order: it may read or
@@ -51,21 +51,6 @@ type Middleware func(req *http.Request, next MiddlewareNext) (*http.Response, er
 // billed). A send that provably never arrived (a refused connection) may be
 // made again.
 type MiddlewareNext func(req *http.Request) (*http.Response, error)
-
-// WithMiddleware runs mw around every attempt, the first given outermost.
-// Several WithMiddleware add up in the order given; a client's middleware
-// (given to NewClient) runs outside a call's. A nil middleware is refused.
-func WithMiddleware(mw ...Middleware) Option {
-	return func(c *config) error {
-		for i, m := range mw {
-			if m == nil {
-				return invalidOption("WithMiddleware", "middleware %d of %d is nil", i+1, len(mw))
-			}
-		}
-		c.middleware = append(c.middleware, mw...)
-		return nil
-	}
-}
 
 // Operation names the API operation an attempt belongs to, for middleware,
 // traces and metrics. It never holds an id or a query value.
@@ -202,7 +187,7 @@ func (x *exchange) last(req *http.Request) (*http.Response, error) {
 	}
 	resp, err := x.cfg.hc.Do(out)
 	if err != nil {
-		if ownBody && unsent.Proven(err) {
+		if ownBody && unprocessed.Proven(err) {
 			x.giveBackBody() // nothing reached the server: the create may go again
 		}
 		return nil, &transportError{err}

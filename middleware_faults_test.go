@@ -3,8 +3,6 @@ package heliumid
 import (
 	"context"
 	"errors"
-	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"sync"
@@ -20,7 +18,7 @@ import (
 // for net/http.Client: no Body, no Header. The call gets the status's
 // error, never a panic, and nothing is sent.
 func TestAMiddlewaresOwnResponseNeedsNoBodyOrHeader(t *testing.T) {
-	rec, c, _ := newRecorder(t, answer(200, sessionStarted))
+	rec, c, _ := newServedAPI(t, respond(200, sessionStarted))
 	for status, want := range map[int]error{200: ErrUnexpectedResponse, 429: ErrRateLimited, 503: ErrServer, 404: ErrNotFound} {
 		stub := WithMiddleware(func(*http.Request, MiddlewareNext) (*http.Response, error) {
 			return &http.Response{StatusCode: status}, nil
@@ -33,13 +31,13 @@ func TestAMiddlewaresOwnResponseNeedsNoBodyOrHeader(t *testing.T) {
 		_, err = c.CreateVerification(context.Background(), &CreateVerificationRequest{}, stub)
 		require.ErrorIs(t, err, want, "create answered %d", status)
 	}
-	assert.Empty(t, rec.received(), "the stub answered every attempt")
+	assert.Empty(t, rec.requests(), "the stub answered every attempt")
 }
 
 // TestAMiddlewareMayPassOnARequestWithoutHeaders: net/http accepts a
 // request whose Header is nil; the SDK adds the key to it all the same.
 func TestAMiddlewareMayPassOnARequestWithoutHeaders(t *testing.T) {
-	rec, c, _ := newRecorder(t, answer(200, sessionStarted))
+	rec, c, _ := newServedAPI(t, respond(200, sessionStarted))
 	bare := WithMiddleware(func(req *http.Request, next MiddlewareNext) (*http.Response, error) {
 		out := req.Clone(req.Context())
 		out.Header = nil
@@ -48,8 +46,8 @@ func TestAMiddlewareMayPassOnARequestWithoutHeaders(t *testing.T) {
 	v, err := c.GetVerification(context.Background(), "v", bare)
 	require.NoError(t, err)
 	assert.Equal(t, StatusStarted, v.Status)
-	require.Len(t, rec.received(), 1)
-	assert.Equal(t, testKey, rec.received()[0].Header.Get("X-Api-Key"))
+	require.Len(t, rec.requests(), 1)
+	assert.Equal(t, testKey, rec.requests()[0].Header.Get("X-Api-Key"))
 }
 
 // hedge is a middleware that sends every request twice at once, from two
@@ -99,11 +97,9 @@ func (h *hedge) mw(req *http.Request, next MiddlewareNext) (*http.Response, erro
 
 // numbered answers every request with body and its own X-Request-Id,
 // counting them.
-func numbered(body string, n *atomic.Int32) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		w.Header().Set("X-Request-Id", "r-"+strconv.Itoa(int(n.Add(1))))
-		fmt.Fprint(w, body)
+func numbered(body string, n *atomic.Int32) answer {
+	return func(r *http.Request) (*http.Response, error) {
+		return respond(200, body, "X-Request-Id", "r-"+strconv.Itoa(int(n.Add(1))))(r)
 	}
 }
 
@@ -114,7 +110,7 @@ func numbered(body string, n *atomic.Int32) http.HandlerFunc {
 // so hedging never creates a second session.
 func TestNextIsSafeForConcurrentUse(t *testing.T) {
 	var n atomic.Int32
-	rec, _, base := newRecorder(t, numbered(sessionStarted, &n))
+	rec, _, base := newServedAPI(t, numbered(sessionStarted, &n))
 	var h hedge
 	c, err := NewClient(testKey, WithBaseURL(base), WithMiddleware(h.mw))
 	require.NoError(t, err)
@@ -131,13 +127,13 @@ func TestNextIsSafeForConcurrentUse(t *testing.T) {
 		assert.False(t, seen[a.requestID], "each call of next got its own answer: %s twice", a.requestID)
 		seen[a.requestID] = true
 	}
-	assert.Len(t, rec.received(), 40)
-	for _, r := range rec.received() {
+	assert.Len(t, rec.requests(), 40)
+	for _, r := range rec.requests() {
 		assert.Equal(t, testKey, r.Header.Get("X-Api-Key"))
 	}
 
 	var created atomic.Int32
-	recCreate, _, base := newRecorder(t, numbered(okEnvelope(createdData), &created))
+	recCreate, _, base := newServedAPI(t, numbered(okEnvelope(createdData), &created))
 	h = hedge{}
 	c, err = NewClient(testKey, WithBaseURL(base), WithMiddleware(h.mw))
 	require.NoError(t, err)
@@ -146,22 +142,14 @@ func TestNextIsSafeForConcurrentUse(t *testing.T) {
 	require.Len(t, h.answers, 2)
 	assert.NoError(t, h.answers[0].err)
 	assert.ErrorIs(t, h.answers[1].err, ErrInvalidRequest, "the second send of the create was refused")
-	require.Len(t, recCreate.received(), 1, "one session, however many times next is called")
+	require.Len(t, recCreate.requests(), 1, "one session, however many times next is called")
 }
 
 // TestAMiddlewareMayResendACreateNothingReceived: a middleware that calls
-// next again after a failure the transport proves unsent (a refused
+// next again after a failure the transport proves unprocessed (a refused
 // connection) sends the whole body the second time.
 func TestAMiddlewareMayResendACreateNothingReceived(t *testing.T) {
-	var bodies []string
-	var mu sync.Mutex
-	_, _, base := newRecorder(t, func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		mu.Lock()
-		bodies = append(bodies, string(b))
-		mu.Unlock()
-		fmt.Fprint(w, okEnvelope(createdData))
-	})
+	api, _, base := newServedAPI(t)
 	refuseFirst := sequence(failWith(refused), func(req *http.Request) (*http.Response, error) {
 		return http.DefaultTransport.RoundTrip(req)
 	})
@@ -177,6 +165,10 @@ func TestAMiddlewareMayResendACreateNothingReceived(t *testing.T) {
 	require.NoError(t, err)
 	_, err = c.CreateVerification(context.Background(), &CreateVerificationRequest{VendorData: "u1"})
 	require.NoError(t, err)
+	var bodies []string
+	for _, r := range api.requests() {
+		bodies = append(bodies, string(r.body))
+	}
 	assert.Equal(t, []string{`{"vendorData":"u1"}`}, bodies)
 }
 

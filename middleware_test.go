@@ -46,7 +46,7 @@ func boolText(b bool) string {
 
 func TestMiddlewareOrderAndAttempts(t *testing.T) {
 	var tr trace
-	rec, _, base := newRecorder(t, answer(503, ""), answer(200, sessionStarted))
+	rec, _, base := newServedAPI(t, respond(503, ""), respond(200, sessionStarted))
 	c, err := NewClient(testKey, WithBaseURL(base), WithRetryBackoff(1, 1),
 		WithMiddleware(tr.mw("client1"), tr.mw("client2")), WithMiddleware(tr.mw("client3")))
 	require.NoError(t, err)
@@ -61,7 +61,7 @@ func TestMiddlewareOrderAndAttempts(t *testing.T) {
 		"client3>GetVerification /v1/verifications/{id} 2 ok", "call>GetVerification /v1/verifications/{id} 2 ok",
 		"<call", "<client3", "<client2", "<client1",
 	}, tr.seen, "the first given is outermost, a client's outside a call's, once per attempt")
-	assert.Len(t, rec.received(), 2)
+	assert.Len(t, rec.requests(), 2)
 
 	tr.seen = nil
 	_, err = c.GetVerification(context.Background(), "v")
@@ -86,7 +86,7 @@ func TestMiddlewareOrderAndAttempts(t *testing.T) {
 // TestAMiddlewareNeverSeesTheKey: not on the request it is given, not on
 // resp.Request; the server still receives it.
 func TestAMiddlewareNeverSeesTheKey(t *testing.T) {
-	rec, _, base := newRecorder(t, answer(200, sessionStarted))
+	rec, _, base := newServedAPI(t, respond(200, sessionStarted))
 	var sawKey []string
 	peek := func(req *http.Request, next MiddlewareNext) (*http.Response, error) {
 		sawKey = append(sawKey, req.Header.Get("X-Api-Key"))
@@ -101,15 +101,15 @@ func TestAMiddlewareNeverSeesTheKey(t *testing.T) {
 	_, err = c.GetVerification(context.Background(), "v")
 	require.NoError(t, err)
 	assert.Equal(t, []string{"", ""}, sawKey)
-	assert.Equal(t, testKey, rec.received()[0].Header.Get("X-Api-Key"))
+	assert.Equal(t, testKey, rec.requests()[0].Header.Get("X-Api-Key"))
 }
 
 // TestARequestAMiddlewareSendsElsewhereIsRefused: the key goes only to the
 // base URL's scheme and host; nothing is sent when a middleware points the
 // request anywhere else.
 func TestARequestAMiddlewareSendsElsewhereIsRefused(t *testing.T) {
-	recAPI, _, base := newRecorder(t, answer(200, sessionStarted))
-	recOther, _, otherBase := newRecorder(t, answer(200, sessionStarted))
+	recAPI, _, base := newServedAPI(t, respond(200, sessionStarted))
+	recOther, _, otherBase := newServedAPI(t, respond(200, sessionStarted))
 	other := strings.TrimSuffix(otherBase, "/api")
 	redirects := map[string]func(req *http.Request) *http.Request{
 		"another host": func(req *http.Request) *http.Request {
@@ -136,8 +136,8 @@ func TestARequestAMiddlewareSendsElsewhereIsRefused(t *testing.T) {
 		require.ErrorIs(t, err, ErrInvalidRequest, name)
 		assert.Contains(t, err.Error(), "away from the base URL", name)
 	}
-	assert.Empty(t, recOther.received(), "the other host got nothing")
-	assert.Empty(t, recAPI.received(), "and nothing was retried to the API either")
+	assert.Empty(t, recOther.requests(), "the other host got nothing")
+	assert.Empty(t, recAPI.requests(), "and nothing was retried to the API either")
 }
 
 type timeoutError struct{}
@@ -158,7 +158,7 @@ func TestAMiddlewaresErrorIsClassifiedLikeATransportError(t *testing.T) {
 			return next(req)
 		}
 	}
-	rec, _, base := newRecorder(t, answer(200, sessionStarted))
+	rec, _, base := newServedAPI(t, respond(200, sessionStarted))
 	c, err := NewClient(testKey, WithBaseURL(base), WithRetryBackoff(1, 1))
 	require.NoError(t, err)
 
@@ -166,17 +166,17 @@ func TestAMiddlewaresErrorIsClassifiedLikeATransportError(t *testing.T) {
 		_, err = c.GetVerification(context.Background(), "v", WithMiddleware(failing(netErr, 1)))
 		assert.NoError(t, err, "%s: a GET is retried", name)
 	}
-	assert.Len(t, rec.received(), 2)
+	assert.Len(t, rec.requests(), 2)
 
 	own := errors.New("circuit open")
 	_, err = c.GetVerification(context.Background(), "v", WithMiddleware(failing(own, 1)))
 	require.ErrorIs(t, err, own, "wrapped, still matchable")
 	assert.Contains(t, err.Error(), "GET /v1/verifications/v")
-	assert.Len(t, rec.received(), 2, "any other error ends the call")
+	assert.Len(t, rec.requests(), 2, "any other error ends the call")
 
 	_, err = c.CreateVerification(context.Background(), &CreateVerificationRequest{}, WithMiddleware(failing(timeoutError{}, 1)))
 	require.Error(t, err)
-	assert.Len(t, rec.received(), 2, "a create is not retried after a timeout")
+	assert.Len(t, rec.requests(), 2, "a create is not retried after a timeout")
 
 	_, err = c.GetVerification(context.Background(), "v", WithMiddleware(func(*http.Request, MiddlewareNext) (*http.Response, error) { return nil, nil }))
 	require.Error(t, err)
@@ -187,7 +187,7 @@ func TestAMiddlewaresErrorIsClassifiedLikeATransportError(t *testing.T) {
 // request with GetBody still cannot make a layer below resend a create.
 func TestAMiddlewareCannotMakeACreateReplayable(t *testing.T) {
 	var sawGetBody bool
-	rec, _, base := newRecorder(t, answer(200, okEnvelope(createdData)))
+	rec, _, base := newServedAPI(t, respond(200, okEnvelope(createdData)))
 	c, err := NewClient(testKey, WithBaseURL(base), WithHTTPClient(&http.Client{Transport: roundTripFunc(func(req *http.Request) (*http.Response, error) {
 		sawGetBody = req.GetBody != nil
 		return http.DefaultTransport.RoundTrip(req)
@@ -200,5 +200,5 @@ func TestAMiddlewareCannotMakeACreateReplayable(t *testing.T) {
 	_, err = c.CreateVerification(context.Background(), &CreateVerificationRequest{})
 	require.NoError(t, err)
 	assert.False(t, sawGetBody)
-	assert.Len(t, rec.received(), 1)
+	assert.Len(t, rec.requests(), 1)
 }

@@ -11,9 +11,10 @@ import (
 // redacted stands in for personal data in every printed or logged form.
 const redacted = "[REDACTED]"
 
-// String describes v without personal data: the document, selfie, document
-// info and VendorData are replaced by a marker. It is what %v and %+v print.
-func (v Verification) String() string {
+// describe is v without personal data: the document, selfie, document
+// info, VendorData, Meta and Extra are replaced by one marker. It is what
+// every fmt verb prints (see Format).
+func (v Verification) describe() string {
 	var b strings.Builder
 	b.WriteString("Verification{ID: ")
 	b.WriteString(v.ID)
@@ -45,9 +46,6 @@ func (v Verification) String() string {
 	return b.String()
 }
 
-// GoString is what %#v prints: the same redacted description.
-func (v Verification) GoString() string { return "heliumid." + v.String() }
-
 // LogValue makes slog log v without personal data.
 func (v Verification) LogValue() slog.Value {
 	attrs := make([]slog.Attr, 0, 8)
@@ -74,53 +72,43 @@ func (v Verification) LogValue() slog.Value {
 }
 
 func (v Verification) hasPersonalData() bool {
-	return v.Selfie != nil || v.Document != nil || v.DocumentInfo != nil || v.VendorData != "" || len(v.Meta) > 0
+	return v.Selfie != nil || v.Document != nil || v.DocumentInfo != nil || v.VendorData != "" || len(v.Meta) > 0 || len(v.Extra) > 0
 }
 
-// String hides the image key and URL: they lead to a person's photo.
-func (Media) String() string { return "Media{" + redacted + "}" }
-
-// GoString hides the image key and URL.
-func (m Media) GoString() string { return "heliumid." + m.String() }
+// describe hides the image key and URL: they lead to a person's photo.
+func (Media) describe() string { return "Media{" + redacted + "}" }
 
 // LogValue makes slog log a marker instead of the image key and URL.
 func (Media) LogValue() slog.Value { return slog.StringValue(redacted) }
 
-// String hides the document's details.
-func (Document) String() string { return "Document{" + redacted + "}" }
-
-// GoString hides the document's details.
-func (d Document) GoString() string { return "heliumid." + d.String() }
+// describe hides the document's details.
+func (Document) describe() string { return "Document{" + redacted + "}" }
 
 // LogValue makes slog log a marker instead of the document's details.
 func (Document) LogValue() slog.Value { return slog.StringValue(redacted) }
 
-// String hides what was read off the document.
-func (DocumentInfo) String() string { return "DocumentInfo{" + redacted + "}" }
-
-// GoString hides what was read off the document.
-func (d DocumentInfo) GoString() string { return "heliumid." + d.String() }
+// describe hides what was read off the document.
+func (DocumentInfo) describe() string { return "DocumentInfo{" + redacted + "}" }
 
 // LogValue makes slog log a marker instead of what was read off the document.
 func (DocumentInfo) LogValue() slog.Value { return slog.StringValue(redacted) }
 
 // printRedacted is the Format method of every type that holds personal
-// data: fmt's fallback for a verb other than %v and %s (%d, %x, %q, ...)
-// prints a struct's fields one by one, so without it "%x" of a Verification
-// would print the document number in hex. Every verb prints the redacted
-// String; %#v prints GoString.
-func printRedacted(f fmt.State, verb rune, s interface {
-	String() string
-	GoString() string
-}) {
+// data. fmt calls Format for every verb, so Format alone decides what is
+// printed: without it, fmt's fallback for a verb other than %v and %s (%d,
+// %x, %q, ...) would print a struct's fields one by one, "%x" of a
+// Verification the document number in hex. Every verb prints the redacted
+// description; %#v prefixes it with the package name, as Go syntax would.
+func printRedacted(f fmt.State, verb rune, s interface{ describe() string }) {
 	if verb == 'v' && f.Flag('#') {
-		io.WriteString(f, s.GoString())
-		return
+		io.WriteString(f, "heliumid.")
 	}
-	io.WriteString(f, s.String())
+	io.WriteString(f, s.describe())
 }
 
-// Format prints v without personal data, whatever the verb (see String).
+// Format prints v without personal data, whatever the verb: its ID,
+// status, method, times and reason, and one marker for all its personal
+// data (the document, selfie, document info, VendorData, Meta and Extra).
 func (v Verification) Format(f fmt.State, verb rune) { printRedacted(f, verb, v) }
 
 // Format prints a marker instead of the image key and URL, whatever the verb.
@@ -129,11 +117,8 @@ func (m Media) Format(f fmt.State, verb rune) { printRedacted(f, verb, m) }
 // Format prints a marker instead of the document's details, whatever the verb.
 func (d Document) Format(f fmt.State, verb rune) { printRedacted(f, verb, d) }
 
-// String hides the image keys or URLs of a document's sides.
-func (DocumentSides) String() string { return "DocumentSides{" + redacted + "}" }
-
-// GoString hides the image keys or URLs of a document's sides.
-func (s DocumentSides) GoString() string { return "heliumid." + s.String() }
+// describe hides the image keys or URLs of a document's sides.
+func (DocumentSides) describe() string { return "DocumentSides{" + redacted + "}" }
 
 // Format prints a marker instead of the image keys or URLs, whatever the verb.
 func (s DocumentSides) Format(f fmt.State, verb rune) { printRedacted(f, verb, s) }

@@ -10,9 +10,11 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestEveryVerbHidesPersonalData: fmt prints the fields of a struct one by
-// one for the verbs String does not cover (%d, %x, %q, ...); every verb of
-// every type that holds personal data prints what %v prints instead.
+// TestEveryVerbHidesPersonalData: without a Format method, fmt prints the
+// fields of a struct one by one for the verbs a String method does not
+// cover (%d, %x, %q, ...); every verb of every type that holds personal
+// data prints what %v prints instead, and %#v the same, named as Go
+// syntax would.
 func TestEveryVerbHidesPersonalData(t *testing.T) {
 	var v Verification
 	require.NoError(t, json.Unmarshal([]byte(fullVerification), &v))
@@ -21,9 +23,11 @@ func TestEveryVerbHidesPersonalData(t *testing.T) {
 		"Verification": v, "*Verification": &v, "Document": *v.Document, "*Document": v.Document,
 		"DocumentInfo": *v.DocumentInfo, "*DocumentInfo": v.DocumentInfo, "Media": *v.Selfie, "*Media": v.Selfie,
 		"DocumentSides": v.Document.URL, "WebhookEvent": ev, "*WebhookEvent": &ev,
+		"only Extra": Verification{ID: "x", Extra: v.Extra}, "*only Extra": &Verification{ID: "x", Extra: v.Extra},
 		"a struct holding one": struct{ V Verification }{v}, "a slice of them": []Verification{v},
 	}
-	pii := []string{"JANE", "DOE", "X1234567", "1990-05-06", "cdn.heliumid.io", "selfies/", "docs/f.jpg", "user-42", "passport", "FRA"}
+	require.NotEmpty(t, v.Extra)
+	pii := []string{"JANE", "DOE", "X1234567", "1990-05-06", "cdn.heliumid.io", "selfies/", "docs/f.jpg", "user-42", "passport", "FRA", "HIDDEN LANE", "UTOPIA CITY"}
 	verbs := []string{"%v", "%+v", "%s", "%d", "%t", "%o", "%O", "%b", "%e", "%E", "%f", "%g", "%c", "%U", "%x", "%X", "%q", "%10.4s", "%-30x", "%#x", "%#q"}
 	for name, val := range values {
 		plain := fmt.Sprintf("%v", val)

@@ -7,15 +7,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
 	"time"
 
-	"github.com/heliumid/heliumid-go/internal/ctxwait"
-	"github.com/heliumid/heliumid-go/internal/pace"
-	"github.com/heliumid/heliumid-go/internal/unsent"
+	"github.com/heliumid/heliumid-go/internal/unprocessed"
 )
 
 // errNilContext is what every method returns for a nil context, before any
@@ -30,25 +27,7 @@ type call struct {
 	path   string // escaped, relative to the base URL, starting with "/"
 	query  string // encoded, without "?"
 	body   []byte // JSON; replayed for every attempt
-	create bool   // session creation: gated by the limiter, retried only when nothing can have been created
-}
-
-// requestClass is what a 429 pauses: the documented cap is on creation, so
-// a create's 429 pauses creates, and a read's 429 (a proxy's, say) pauses
-// reads.
-type requestClass int
-
-const (
-	classRead requestClass = iota
-	classCreate
-	classCount
-)
-
-func (r *call) class() requestClass {
-	if r.create {
-		return classCreate
-	}
-	return classRead
+	create bool   // session creation: paced and gated (see admission), retried only when nothing can have been created
 }
 
 // outcome is what one attempt came to.
@@ -57,10 +36,11 @@ type outcome struct {
 	retry      bool          // the policy allows another attempt
 	retryAfter time.Duration // the server's Retry-After, 0 when absent
 	rateLimit  *APIError     // set on a 429
+	answered   time.Time     // when a 429 arrived, which its Retry-After counts from
 	status     int           // the response's status; 0 without a response
 	header     http.Header   // the response's headers; nil without a response
 	requestID  string        // looked up only when needed (an error, a log record, ResponseInfo)
-	fromAPI    bool          // the response came from the API, not from a middleware's own answer
+	fromAPI    bool          // there is a response, and the API sent it: not a middleware's own answer
 }
 
 var (
@@ -68,9 +48,8 @@ var (
 	headerContentType = []string{"application/json"}
 )
 
-// do runs the one request path of every endpoint: wait out the 429
-// cool-down, wait for the limiter (creation only), send, classify, and either
-// decode the envelope's data into out or retry per the policy in the README.
+// do runs the one request path of every endpoint (see run), and fills the
+// call's ResponseInfo.
 func (c *Client) do(ctx context.Context, cfg *config, r *call, out any) error {
 	if ctx == nil {
 		return errNilContext
@@ -82,153 +61,73 @@ func (c *Client) do(ctx context.Context, cfg *config, r *call, out any) error {
 	return err
 }
 
-// run is do's loop of attempts. It returns the last attempt's outcome and
-// how many attempts were sent, for ResponseInfo.
-//
-// The client-wide state (each class's cool-down, the pacer, what a limiter
-// shares with a fleet) belongs to the client: a call's own settings never
-// reach it. It learns only from what the client's own API answered (a call
-// sent to another base URL neither waits for it nor teaches it; a response
-// a middleware made up teaches it nothing), a pause is bounded by the
-// client's Retry-After cap whatever the call's, and a call's
-// WithAdaptiveRate only decides whether that call waits in the pacer.
+// run is the loop of attempts of a call: admitted (the 429 cool-down; for
+// a create the pace and the limiter: see admission), sent and read
+// (attempt), reported to what admitted it, then returned, or retried per
+// the policy in the README. It returns the last attempt's outcome and how
+// many attempts were sent, for ResponseInfo.
 func (c *Client) run(ctx context.Context, cfg *config, r *call, out any) (o outcome, sent int, err error) {
-	shared := cfg.baseURL == c.baseURL
-	paced := shared && r.create && !cfg.adaptiveOff
-	learn := shared && r.create && (!c.adaptiveOff || !cfg.adaptiveOff)
 	for attempt := 1; ; attempt++ {
-		var slot pace.Slot
-		if shared {
-			slot, err = c.waitTurn(ctx, cfg, r, attempt, paced)
-		}
+		t, err := c.admit(ctx, cfg, r, attempt)
 		if err != nil {
-			return o, sent, c.annotate(r, err)
-		}
-		if r.create && cfg.limiter != nil {
-			if err := cfg.limiter.Wait(ctx); err != nil {
-				return o, sent, c.limiterError(ctx, r, err)
-			}
+			return o, sent, err
 		}
 		o = c.attempt(ctx, cfg, r, out, attempt)
 		sent++
-		var answered, pausedUntil time.Time
-		if o.rateLimit != nil && o.retryAfter > 0 {
-			answered = time.Now()
-			if shared && o.fromAPI {
-				pausedUntil = c.pause(ctx, cfg, r, o, answered)
-			}
-		}
-		if r.create && o.status != 0 && shared && o.fromAPI {
-			throttled := o.status == http.StatusTooManyRequests
-			if learn {
-				c.pacer.Observe(slot, throttled, pausedUntil)
-			}
-			if fb, ok := cfg.limiter.(RateFeedback); ok {
-				fb.Feedback(throttled)
-			}
-		}
+		pausedUntil := t.report(ctx, o)
 		if o.err == nil {
 			return o, sent, nil
 		}
 		setAttempts(o.err, attempt)
-		if !o.retry || attempt > cfg.maxRetries {
-			if o.retry {
-				cfg.warn(ctx, "heliumid: giving up", r, attempt, o.err, 0)
+		wait, retry, why := cfg.retryDelay(ctx, o, attempt)
+		if why != "" {
+			cfg.warn(ctx, why, r, attempt, o.err, wait)
+		}
+		if !retry {
+			return o, sent, o.err
+		}
+		if o.rateLimit != nil && o.retryAfter > 0 {
+			// The Retry-After counts from the answer. The client's pause
+			// (until pausedUntil), admit waits out with the other callers;
+			// what the call's own cap allows beyond it, or all of it when
+			// the 429 paused nothing (another base URL, a middleware's own
+			// answer), the call waits here, on its own.
+			retryAt := o.answered.Add(wait)
+			wait = 0
+			if retryAt.After(pausedUntil) {
+				wait = time.Until(retryAt)
 			}
-			return o, sent, o.err
 		}
-		wait, fromServer := o.retryAfter, o.retryAfter > 0
-		if !fromServer {
-			wait = cfg.backoff(attempt)
-		}
-		switch {
-		case fromServer && wait > cfg.retryAfterCap:
-			cfg.warn(ctx, "heliumid: giving up: Retry-After is longer than the cap", r, attempt, o.err, wait)
-			return o, sent, o.err
-		case ctxwait.OutlastsDeadline(ctx, wait):
-			cfg.warn(ctx, "heliumid: giving up: the wait would outlast the context's deadline", r, attempt, o.err, wait)
-			return o, sent, o.err
-		}
-		cfg.warn(ctx, "heliumid: retrying", r, attempt, o.err, wait)
-		if fromServer && o.rateLimit != nil {
-			// The client-wide pause is waited out at the top of the loop,
-			// with the other callers. What this call's own cap allows
-			// beyond it, or a 429 that paused nothing (another base URL, a
-			// middleware's own answer), the call waits here, on its own.
-			if retryAt := answered.Add(wait); retryAt.After(pausedUntil) {
-				if err := ctxwait.Sleep(ctx, time.Until(retryAt)); err != nil {
-					return o, sent, c.annotate(r, err)
-				}
-			}
-			continue
-		}
-		if err := ctxwait.Sleep(ctx, wait); err != nil {
+		if err := sleep(ctx, wait); err != nil {
 			return o, sent, c.annotate(r, err)
 		}
 	}
 }
 
-// waitTurn holds an attempt of r until the client-wide state lets it go:
-// its class's cool-down, and for a paced create (see WithAdaptiveRate) the
-// pacer. Once pacing is on, the pacer serves the create class's cool-down
-// too, so that its end releases the waiters at the learned rate, including
-// those that began waiting just before it was on.
-func (c *Client) waitTurn(ctx context.Context, cfg *config, r *call, attempt int, paced bool) (pace.Slot, error) {
-	if !paced || !c.pacer.Active() {
-		if err := c.cool[r.class()].wait(ctx, cfg.retryAfterCap); err != nil || !paced || !c.pacer.Active() {
-			return pace.Slot{}, err
-		}
+// retryDelay applies the retry policy to an attempt that failed with o:
+// whether the call tries again (retry), after how long (the server's
+// Retry-After, else the backoff), and the warning to log about it (why;
+// "" for a failure that is never retried). A call gives up when its
+// retries are spent, when the server asks for longer than the call's
+// Retry-After cap, and when the wait would outlast ctx's deadline.
+func (cfg *config) retryDelay(ctx context.Context, o outcome, attempt int) (wait time.Duration, retry bool, why string) {
+	switch {
+	case !o.retry:
+		return 0, false, ""
+	case attempt > cfg.maxRetries:
+		return 0, false, "heliumid: giving up"
 	}
-	cool := c.cool[classCreate]
-	if _, err := cool.check(ctx, cfg.retryAfterCap); err != nil {
-		return pace.Slot{}, err
+	wait, fromServer := o.retryAfter, o.retryAfter > 0
+	if !fromServer {
+		wait = cfg.backoff(attempt)
 	}
-	return c.pacer.Wait(ctx, attempt, cool.end)
-}
-
-// pause holds back every request of r's class (not just this caller, and
-// whether or not it retries) after a 429 with Retry-After, answered at now:
-// they all wait for the server's window instead of each collecting its own
-// 429. The pause never lasts longer than the client's Retry-After cap,
-// however long the server asked for, and whatever cap the call itself was
-// given: a hostile or broken server cannot stall the client (or, through a
-// CooldownSharer, the fleet) for years, nor can one call's setting; once
-// the cap has passed the next request finds out whether the window is
-// still closed.
-func (c *Client) pause(ctx context.Context, cfg *config, r *call, o outcome, now time.Time) (until time.Time) {
-	d := min(o.retryAfter, c.retryAfterCap)
-	if d <= 0 {
-		return time.Time{}
+	switch {
+	case fromServer && wait > cfg.retryAfterCap:
+		return wait, false, "heliumid: giving up: Retry-After is longer than the cap"
+	case outlastsDeadline(ctx, wait):
+		return wait, false, "heliumid: giving up: the wait would outlast the context's deadline"
 	}
-	until = now.Add(d)
-	// The pause keeps a copy of its own: the caller goes on annotating its
-	// error, and the others each get a copy of the pause's (cooldown.check).
-	c.cool[r.class()].extend(until, o.rateLimit.clone())
-	if r.create {
-		cfg.shareCooldown(ctx, until) // the shared limiter gates creation only
-	}
-	return until
-}
-
-// backoff returns the pause before the retry that follows attempt (1-based):
-// base × 2^(attempt-1), capped, with "equal jitter" (half fixed, half random)
-// so that many clients do not retry in lockstep. Any base ≤ max is valid,
-// math.MaxInt64 included: the doubling saturates at max.
-func (cfg *config) backoff(attempt int) time.Duration {
-	d := cfg.backoffBase
-	for i := 1; i < attempt && d < cfg.backoffMax; i++ {
-		d = doubled(d, cfg.backoffMax)
-	}
-	half := d / 2
-	return half + rand.N(half+1)
-}
-
-// doubled returns 2d, or max when that is more (or would overflow).
-func doubled(d, max time.Duration) time.Duration {
-	if d > max/2 {
-		return max
-	}
-	return 2 * d
+	return wait, true, "heliumid: retrying"
 }
 
 // attempt sends r once and reads the response.
@@ -323,7 +222,7 @@ func (c *Client) newRequest(ctx context.Context, cfg *config, r *call) (*http.Re
 	// replays a create whose stream the server reset after reading it
 	// (PROTOCOL_ERROR): each replay is a session, billed. Without GetBody
 	// no layer below can rebuild the body, so the transport returns the
-	// error and the policy decides (see unsent.Proven).
+	// error and the policy decides (see unprocessed.Proven).
 	req.GetBody = nil
 	for name, values := range cfg.header {
 		req.Header[name] = values
@@ -345,7 +244,7 @@ func (c *Client) errorOutcome(r *call, resp *http.Response) outcome {
 	case resp.StatusCode == http.StatusTooManyRequests:
 		// The cap was hit before the request was processed: safe to retry
 		// even a create.
-		o.retry, o.retryAfter, o.rateLimit = true, apiErr.RetryAfter, apiErr
+		o.retry, o.retryAfter, o.rateLimit, o.answered = true, apiErr.RetryAfter, apiErr, time.Now()
 	case retriedStatus(resp.StatusCode):
 		// A create may have been processed before the failure: never retried.
 		o.retry, o.retryAfter = !r.create, apiErr.RetryAfter
@@ -375,7 +274,7 @@ func (c *Client) transportOutcome(ctx context.Context, r *call, err error, fromT
 		return outcome{err: c.annotate(r, err)}
 	}
 	// A create is retried only when the server cannot have acted on it.
-	retry := !r.create || unsent.Proven(err)
+	retry := !r.create || unprocessed.Proven(err)
 	return outcome{err: c.annotate(r, err), retry: retry}
 }
 
@@ -405,20 +304,4 @@ func setAttempts(err error, n int) {
 	if errors.As(err, &apiErr) {
 		apiErr.attempts = n
 	}
-}
-
-// limiterError reports that the RateLimiter refused to wait: the context's
-// error when it ended; otherwise an error matching ErrRateLimited, since no
-// session may be created now (x/time/rate refuses a wait that would outlast
-// the deadline; redisrate refuses while Redis is unreachable, failing
-// closed). A limiter error that already matches ErrRateLimited is not
-// wrapped twice.
-func (c *Client) limiterError(ctx context.Context, r *call, err error) error {
-	switch {
-	case ctx.Err() != nil:
-		return fmt.Errorf("heliumid: %s %s: waiting for the rate limiter: %w", r.method, r.path, ctx.Err())
-	case errors.Is(err, ErrRateLimited):
-		return fmt.Errorf("heliumid: %s %s: waiting for the rate limiter: %w", r.method, r.path, err)
-	}
-	return fmt.Errorf("%w: %s %s: waiting for the rate limiter: %w", ErrRateLimited, r.method, r.path, err)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -15,7 +16,7 @@ import (
 // id, a nil request, an invalid option given before or after
 // WithResponseInfo, a nil context. Every method resets it first.
 func TestResponseInfoDescribesItsOwnCall(t *testing.T) {
-	rec, c, _ := newRecorder(t, answer(200, sessionStarted))
+	rec, c, _ := newServedAPI(t, respond(200, sessionStarted))
 	stale := func() *ResponseInfo {
 		return &ResponseInfo{StatusCode: 200, RequestID: "previous-call", Attempts: 1, Header: http.Header{"X-Request-Id": {"previous-call"}}}
 	}
@@ -108,5 +109,68 @@ func TestResponseInfoDescribesItsOwnCall(t *testing.T) {
 			assert.Contains(t, err.Error(), "WithMaxRetries", "the first invalid option is the one reported")
 		})
 	}
-	assert.Empty(t, rec.received(), "nothing was sent")
+	assert.Empty(t, rec.requests(), "nothing was sent")
+}
+
+func TestResponseInfo(t *testing.T) {
+	t.Run("after retries", func(t *testing.T) {
+		_, c, _ := newServedAPI(t, respond(503, "", "X-Request-Id", "r-1"), respond(502, "", "X-Request-Id", "r-2"),
+			respond(200, sessionStarted, "X-Request-Id", "r-3", "X-Proxy", "edge-7"))
+		var info ResponseInfo
+		_, err := c.GetVerification(context.Background(), "v", WithResponseInfo(&info))
+		require.NoError(t, err)
+		assert.Equal(t, 200, info.StatusCode)
+		assert.Equal(t, "r-3", info.RequestID)
+		assert.Equal(t, "edge-7", info.Header.Get("X-Proxy"))
+		assert.Equal(t, 3, info.Attempts)
+	})
+	t.Run("on an error", func(t *testing.T) {
+		_, c, _ := newServedAPI(t, respond(404, errEnvelope(404, "no"), "Request-Id", "r-9"))
+		var info ResponseInfo
+		_, err := c.GetVerification(context.Background(), "v", WithResponseInfo(&info))
+		require.ErrorIs(t, err, ErrNotFound)
+		assert.Equal(t, ResponseInfo{StatusCode: 404, RequestID: "r-9", Attempts: 1, Header: info.Header}, info)
+		assert.NotNil(t, info.Header)
+	})
+	t.Run("without a response", func(t *testing.T) {
+		c, err := NewClient(testKey, WithBaseURL("http://127.0.0.1:1/api"), WithMaxRetries(1), WithRetryBackoff(1, 1))
+		require.NoError(t, err)
+		info := ResponseInfo{StatusCode: 7, Header: http.Header{}}
+		_, err = c.GetVerification(context.Background(), "v", WithResponseInfo(&info))
+		require.Error(t, err)
+		assert.Equal(t, ResponseInfo{Attempts: 2}, info, "StatusCode 0 and Header nil when the last attempt got no response")
+	})
+	t.Run("the key never shows", func(t *testing.T) {
+		_, c, _ := newServedAPI(t, respond(200, sessionStarted, "X-Echo", "key="+testKey))
+		var info ResponseInfo
+		_, err := c.GetVerification(context.Background(), "v", WithResponseInfo(&info))
+		require.NoError(t, err)
+		assert.Equal(t, "key="+redacted, info.Header.Get("X-Echo"))
+	})
+	t.Run("WaitForDecision: its last poll", func(t *testing.T) {
+		_, c, _ := newServedAPI(t, respond(200, sessionStarted, "X-Request-Id", "p-1"), respond(503, ""),
+			respond(200, okEnvelope(`{"id":"v","status":"failed"}`), "X-Request-Id", "p-3"))
+		var info ResponseInfo
+		_, err := c.WaitForDecision(context.Background(), "v", WithPollInterval(time.Millisecond, time.Millisecond), WithResponseInfo(&info))
+		require.NoError(t, err)
+		assert.Equal(t, "p-3", info.RequestID)
+		assert.Equal(t, 2, info.Attempts, "the last poll retried its 503 once")
+	})
+	t.Run("AllVerifications: its last page", func(t *testing.T) {
+		_, c, _ := newServedAPI(t, respond(200, okEnvelope(`[{"id":"a"},{"id":"b"}]`), "X-Request-Id", "page-1"),
+			respond(200, okEnvelope(`[{"id":"c"}]`), "X-Request-Id", "page-2"))
+		var info ResponseInfo
+		n := 0
+		for _, err := range c.AllVerifications(context.Background(), &ListVerificationsOptions{Limit: 2}, WithResponseInfo(&info)) {
+			require.NoError(t, err)
+			n++
+		}
+		assert.Equal(t, 3, n)
+		assert.Equal(t, ResponseInfo{StatusCode: 200, RequestID: "page-2", Attempts: 1, Header: info.Header}, info)
+	})
+	t.Run("refused by NewClient", func(t *testing.T) {
+		_, err := NewClient(testKey, WithResponseInfo(&ResponseInfo{}))
+		require.ErrorIs(t, err, ErrInvalidOption)
+		assert.Contains(t, err.Error(), "WithResponseInfo")
+	})
 }

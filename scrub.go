@@ -135,12 +135,6 @@ func (c *Client) scrub(s string) string {
 	return c.auth.keyForms().replace(s)
 }
 
-// newAPIError builds the APIError of a response: every APIError made from
-// what a server sent is made here, so every one is scrubbed the same way.
-func (c *Client) newAPIError(status, code int, message string, body []byte) *APIError {
-	return &APIError{StatusCode: status, Code: code, Message: c.safeText([]byte(message), maxMessage), Body: c.keep(body)}
-}
-
 // scrubTransport returns err (from the transport, or a middleware) unless its
 // text holds the API key, as it does when a server echoes the key into a
 // malformed header line that net/http then quotes. Such an error is replaced

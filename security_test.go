@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"runtime"
 	"strings"
 	"sync"
@@ -16,66 +15,44 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// serve starts an end-to-end test server mounted under /api.
-func serve(t *testing.T, h http.HandlerFunc) (*httptest.Server, *Client) {
-	t.Helper()
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	c, err := NewClient(testKey, WithBaseURL(srv.URL+"/api"))
-	require.NoError(t, err)
-	return srv, c
-}
-
 func TestTheKeyIsNotSentToAnotherHost(t *testing.T) {
-	var leaked atomic.Bool
-	var hits atomic.Int32
-	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hits.Add(1)
-		if r.Header.Get("x-api-key") != "" {
-			leaked.Store(true)
-		}
-		fmt.Fprint(w, okEnvelope(`{"id":"v","status":"started"}`))
-	}))
-	defer other.Close()
-
+	other := newFakeAPI()
+	_, otherBase := other.serve(t, "HTTP/1.1")
 	// 127.0.0.1 and localhost are different hosts to http.Client, so the
 	// redirect crosses hosts while staying on loopback.
-	otherURL := strings.Replace(other.URL, "127.0.0.1", "localhost", 1)
-	_, c := serve(t, func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, otherURL+r.URL.Path, http.StatusFound)
+	otherURL := strings.Replace(strings.TrimSuffix(otherBase, "/api"), "127.0.0.1", "localhost", 1)
+	api := newFakeAPI()
+	api.otherwise(func(req *http.Request) (*http.Response, error) {
+		return respond(http.StatusFound, "", "Location", otherURL+req.URL.Path)(req)
 	})
+	c, base := api.serve(t, "HTTP/1.1", WithMaxRetries(0))
 	_, err := c.GetVerification(context.Background(), "v")
 	require.Error(t, err)
 	assert.ErrorIs(t, err, ErrUnexpectedResponse)
 	assert.Contains(t, err.Error(), "refusing to follow a redirect to another host")
-	assert.False(t, leaked.Load(), "the key reached another host")
-	assert.Zero(t, hits.Load(), "the other host was not contacted at all")
+	assert.Zero(t, other.count(), "the other host was not contacted at all, with the key or without")
 	assert.NotContains(t, err.Error(), testKey)
 
 	// Also through a caller's own http.Client.
-	c2, err := NewClient(testKey, WithBaseURL(c.baseURL), WithHTTPClient(&http.Client{}))
+	c2, err := NewClient(testKey, WithBaseURL(base), WithHTTPClient(&http.Client{}))
 	require.NoError(t, err)
 	_, err = c2.GetVerification(context.Background(), "v")
 	require.ErrorIs(t, err, ErrUnexpectedResponse)
-	assert.Zero(t, hits.Load())
+	assert.Zero(t, other.count())
 }
 
 func TestSameHostRedirectsAreFollowedWithTheKey(t *testing.T) {
-	var keys []string
-	var mu sync.Mutex
-	_, c := serve(t, func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		keys = append(keys, r.Header.Get("x-api-key"))
-		mu.Unlock()
-		if r.URL.Path == "/api/v1/verifications/old" {
-			http.Redirect(w, r, "/api/v1/verifications/new", http.StatusMovedPermanently)
-			return
-		}
-		fmt.Fprint(w, okEnvelope(`{"id":"new","status":"started"}`))
-	})
+	api := newFakeAPI()
+	api.on(http.MethodGet, testBaseURL+"/v1/verifications/old", respond(http.StatusMovedPermanently, "", "Location", "/api/v1/verifications/new"))
+	api.otherwise(respond(200, okEnvelope(`{"id":"new","status":"started"}`)))
+	c, _ := api.serve(t, "HTTP/1.1")
 	v, err := c.GetVerification(context.Background(), "old")
 	require.NoError(t, err)
 	assert.Equal(t, "new", v.ID)
+	var keys []string
+	for _, r := range api.requests() {
+		keys = append(keys, r.Header.Get("x-api-key"))
+	}
 	assert.Equal(t, []string{testKey, testKey}, keys)
 }
 
@@ -85,18 +62,15 @@ func TestMemoryStaysBoundedOnAHugeResponse(t *testing.T) {
 	const size = 64 << 20
 	for _, status := range []int{200, 500} {
 		t.Run(fmt.Sprint(status), func(t *testing.T) {
-			_, c := serve(t, func(w http.ResponseWriter, r *http.Request) {
-				w.WriteHeader(status)
-				io.WriteString(w, `{"status":true,"data":{"id":"`)
-				chunk := strings.Repeat("a", 64<<10)
-				for written := 0; written < size; written += len(chunk) {
-					if _, err := io.WriteString(w, chunk); err != nil {
-						return // the client hung up, as it should
-					}
-				}
-				io.WriteString(w, `"}}`)
+			api := newFakeAPI()
+			api.otherwise(func(req *http.Request) (*http.Response, error) {
+				resp, _ := respond(status, "")(req)
+				resp.ContentLength = -1 // streamed: the client hangs up at its limit, as it should
+				resp.Body = io.NopCloser(io.MultiReader(strings.NewReader(`{"status":true,"data":{"id":"`),
+					io.LimitReader(repeatedByte('a'), size), strings.NewReader(`"}}`)))
+				return resp, nil
 			})
-			c.maxRetries = 0
+			c, _ := api.serve(t, "HTTP/1.1", WithMaxRetries(0))
 			runtime.GC()
 			var before, after runtime.MemStats
 			runtime.ReadMemStats(&before)
@@ -119,17 +93,18 @@ func TestMemoryStaysBoundedOnAHugeResponse(t *testing.T) {
 // goroutines, every endpoint, real HTTP.
 func TestHundredsOfConcurrentCallers(t *testing.T) {
 	var created atomic.Int64
-	_, c := serve(t, func(w http.ResponseWriter, r *http.Request) {
+	api := newFakeAPI()
+	api.otherwise(func(r *http.Request) (*http.Response, error) {
 		switch {
 		case r.Method == http.MethodPost:
 			n := created.Add(1)
-			fmt.Fprint(w, okEnvelope(fmt.Sprintf(`{"link":"https://verify.heliumid.io/?processId=v%d","verificationId":"v%d"}`, n, n)))
+			return respond(200, okEnvelope(fmt.Sprintf(`{"link":"https://verify.heliumid.io/?processId=v%d","verificationId":"v%d"}`, n, n)))(r)
 		case r.URL.Path == "/api/v1/verifications":
-			fmt.Fprint(w, okEnvelope(sessions("v", 3)))
-		default:
-			fmt.Fprint(w, okEnvelope(`{"id":"`+strings.TrimPrefix(r.URL.Path, "/api/v1/verifications/")+`","status":"started"}`))
+			return respond(200, okEnvelope(sessions("v", 3)))(r)
 		}
+		return respond(200, okEnvelope(`{"id":"`+strings.TrimPrefix(r.URL.Path, "/api/v1/verifications/")+`","status":"started"}`))(r)
 	})
+	c, _ := api.serve(t, "HTTP/1.1")
 	const callers = 300
 	var wg sync.WaitGroup
 	errs := make(chan error, callers)
@@ -202,4 +177,14 @@ func TestTheRedirectPolicy(t *testing.T) {
 	}
 	assert.Error(t, own.hc.CheckRedirect(mustReq("https://api.test/api/x"), via), "a redirect loop ends")
 	assert.NoError(t, own.hc.CheckRedirect(mustReq("https://api.test/api/x"), via[:3]))
+}
+
+// repeatedByte is an endless stream of one byte.
+type repeatedByte byte
+
+func (b repeatedByte) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = byte(b)
+	}
+	return len(p), nil
 }

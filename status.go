@@ -32,11 +32,12 @@ const (
 	StatusSubmitted Status = "submitted"
 	// StatusSuccessful: the end-user was verified. Final.
 	StatusSuccessful Status = "successful"
-	// StatusFailed: the end-user was not verified. The status table says to
-	// create a new session to try again; Helium ID's session-decisions page
-	// allows one resubmission, after which the same session is decided again.
-	// The docs contradict each other, and this SDK accepts both: see
-	// [Verification.Supersedes].
+	// StatusFailed: the end-user was not verified. Helium ID's docs
+	// contradict themselves on what follows: the statuses page says to
+	// create a new session to try again, the session-decisions page allows
+	// one resubmission of the same session (which then starts again). This
+	// SDK's lifecycle ([Status.CanTransitionTo]) treats it as final;
+	// [Verification.Supersedes] applies a resubmission's decision after it.
 	StatusFailed Status = "failed"
 	// StatusExpired: the end-user never opened the link within
 	// [SessionLifetime]. Final.
@@ -193,26 +194,12 @@ var nextStatuses = map[Status][]Status{
 //	review      → successful | failed
 //
 // Terminal statuses go nowhere, and unknown statuses have no known
-// transitions. A status never transitions to itself.
+// transitions. A status never transitions to itself. The graph is this
+// SDK's reading of Helium ID's docs, which describe the usual path but no
+// complete graph (docs/API.md, "Session statuses"): a resubmission after
+// failed is not in it.
 func (s Status) CanTransitionTo(next Status) bool {
 	return slices.Contains(nextStatuses[s], next)
-}
-
-// CanReach reports whether later can follow s through one or more
-// transitions of [Status.CanTransitionTo].
-//
-// It is not an apply rule for webhooks or a sweep: it knows nothing of the
-// resubmission Helium ID's session-decisions page allows, so it would drop
-// the successful that follows a failed. Use [Verification.Supersedes], which
-// compares updatedAt first.
-func (s Status) CanReach(later Status) bool {
-	// The lifecycle is a small DAG, at most four steps deep.
-	for _, n := range nextStatuses[s] {
-		if n == later || n.CanReach(later) {
-			return true
-		}
-	}
-	return false
 }
 
 // OnExpiry returns the status a session in s moves to when [SessionLifetime]

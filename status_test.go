@@ -104,24 +104,6 @@ func TestTransitionMatrix(t *testing.T) {
 	}
 }
 
-func TestCanReach(t *testing.T) {
-	reach := map[Status][]Status{
-		StatusNotStarted: {StatusStarted, StatusExpired, StatusSubmitted, StatusAbandoned, StatusSuccessful, StatusFailed, StatusReview},
-		StatusStarted:    {StatusSubmitted, StatusAbandoned, StatusSuccessful, StatusFailed, StatusReview},
-		StatusSubmitted:  {StatusSuccessful, StatusFailed, StatusReview},
-		StatusReview:     {StatusSuccessful, StatusFailed},
-	}
-	for _, from := range append(allStatuses, "escalated") {
-		want := map[Status]bool{}
-		for _, s := range reach[from] {
-			want[s] = true
-		}
-		for _, to := range append(allStatuses, "escalated") {
-			assert.Equal(t, want[to], from.CanReach(to), "%q reaches %q", from, to)
-		}
-	}
-}
-
 func TestOnExpiry(t *testing.T) {
 	next, ok := StatusNotStarted.OnExpiry()
 	assert.True(t, ok)

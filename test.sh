@@ -2,8 +2,10 @@
 # The whole test suite: every module of the repository (each directory with
 # a go.mod), with the race detector. The redisrate tests run against a real
 # redis-server, installed here when missing (Debian/Ubuntu; root or sudo),
-# and started by the tests themselves on a free loopback port. The tools
-# module's tests run the release check against small fixture trees.
+# and started by the tests themselves on a free loopback port; so is
+# chromium, the headless browser of examples/webapp's browser test (which
+# under CI fails rather than skip without it). The tools module's tests run
+# the release check against small fixture trees.
 set -euo pipefail
 cd "$(dirname "$0")"
 export GOWORK="${GOWORK:-off}"
@@ -14,6 +16,14 @@ if ! command -v redis-server >/dev/null 2>&1; then
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update
   $sudo apt-get install -y redis-server
+fi
+
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "test.sh: installing chromium for examples/webapp's browser test" >&2
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update
+  $sudo apt-get install -y chromium
 fi
 
 # The race runtime sleeps 1 s when each test binary exits, to let reports

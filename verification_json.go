@@ -1,11 +1,16 @@
 package heliumid
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"maps"
 	"net/url"
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/heliumid/heliumid-go/internal/wire"
 )
@@ -29,6 +34,149 @@ type wireVerification struct {
 // verificationFields is Verification without its methods, so that its
 // fields are decoded directly rather than through Verification.UnmarshalJSON.
 type verificationFields Verification
+
+// wireFields is wireVerification without its UnmarshalJSON, for that
+// method to decode the fields with.
+type wireFields wireVerification
+
+// UnmarshalJSON decodes a session with encoding/json. A session holding
+// only members the SDK models (as the documented ones are) takes one pass,
+// strict: a decoder that refuses unknown members (see strictDecode). When
+// that pass fails (on an unknown member, which it cannot tell from other
+// failures), decoding starts again, leniently: the fields, then the
+// members the SDK does not model, into Extra (see extraMembers). Decoding
+// the same object twice into w gives what decoding it once does, so what
+// the failed pass wrote does not matter.
+func (w *wireVerification) UnmarshalJSON(b []byte) error {
+	if strictDecode(b, (*wireFields)(w)) {
+		return nil
+	}
+	if err := json.Unmarshal(b, (*wireFields)(w)); err != nil {
+		return err
+	}
+	return extraMembers(b, &w.Extra)
+}
+
+// strictDecoder is a json.Decoder that refuses unknown members, kept with
+// its reader for reuse: a Decoder reads one value after another from its
+// reader, so resetting the reader to the next session's bytes makes it
+// decode that session, with the buffers it grew for the last one. Pooled,
+// it costs fewer allocations than a json.Unmarshal.
+type strictDecoder struct {
+	r   bytes.Reader
+	dec *json.Decoder
+	fed int64 // bytes given to dec so far
+}
+
+var strictDecoders = sync.Pool{New: func() any {
+	d := new(strictDecoder)
+	d.dec = json.NewDecoder(&d.r)
+	d.dec.DisallowUnknownFields()
+	return d
+}}
+
+// maxPooledSession is the largest session strictDecode decodes with a
+// pooled decoder, whose buffer grows to the size of what it read: a
+// larger one gets a decoder of its own, so the pool never holds on to a
+// large buffer. Sessions are a few KiB.
+const maxPooledSession = 64 << 10
+
+// strictDecode decodes b, one JSON value, into v, refusing a member v
+// has no field for, and reports whether it succeeded.
+func strictDecode(b []byte, v any) bool {
+	d := strictDecoders.Get().(*strictDecoder)
+	d.r.Reset(b)
+	d.fed += int64(len(b))
+	ok := d.dec.Decode(v) == nil
+	// A decoder that failed, or did not consume exactly b (b is one value,
+	// so it always does), is dropped rather than trusted again.
+	if ok && d.dec.InputOffset() == d.fed && len(b) <= maxPooledSession {
+		strictDecoders.Put(d)
+	}
+	return ok
+}
+
+// modeledMembers are the JSON names the SDK reads from a session: the tags
+// of Verification's fields and wireVerification's other names for an id.
+// Every other member goes to Extra. (TestModeledMembersMatchTheTags keeps
+// the list in step with the tags.)
+var modeledMembers = [...]string{
+	"id", "status", "statusCode", "verificationMethod", "createdAt", "updatedAt", "reason",
+	"vendorData", "selfie", "doc", "docInfo", "meta", "_id", "verificationId",
+}
+
+// isModeled reports whether encoding/json decodes the member name into a
+// field: it matches names without regard to case (bytes.EqualFold).
+func isModeled(name string) bool {
+	for _, m := range modeledMembers {
+		if strings.EqualFold(name, m) {
+			return true
+		}
+	}
+	return false
+}
+
+// extraMembers adds the members of the JSON object b that the SDK does not
+// model to *extra, copied (b is encoding/json's buffer), making the map
+// when there is one to add: a session without such members leaves *extra
+// as it was, nil on the SDK's own path. As encoding/json does for a map,
+// it adds to a map that is already there (a stored Verification decoded
+// into again).
+func extraMembers(b []byte, extra *map[string]json.RawMessage) error {
+	var all map[string]span
+	if err := json.Unmarshal(b, &all); err != nil {
+		return err
+	}
+	for name, value := range all {
+		if isModeled(name) {
+			continue
+		}
+		if *extra == nil {
+			*extra = make(map[string]json.RawMessage)
+		}
+		(*extra)[name] = canonicalJSON(value)
+	}
+	return nil
+}
+
+// span is a member's value as a slice of the bytes being decoded, not a
+// copy: extraMembers copies only the members it keeps, before b goes away.
+type span []byte
+
+// UnmarshalJSON keeps the value's bytes (encoding/json passes a slice of
+// the input it decodes).
+func (s *span) UnmarshalJSON(b []byte) error {
+	*s = b
+	return nil
+}
+
+// canonicalJSON returns raw, a valid JSON value, as encoding/json writes
+// JSON: without insignificant whitespace, with <, >, &, U+2028 and U+2029
+// in strings escaped. It is the form json.Marshal gives a
+// json.RawMessage back in, so an Extra value survives a Verification's
+// own JSON encoding byte for byte. Compact JSON with none of those
+// characters (what a server usually sends) is returned as it is.
+func canonicalJSON(raw []byte) json.RawMessage {
+	if !slices.ContainsFunc(raw, needsCanonical) {
+		return bytes.Clone(raw)
+	}
+	var compact, escaped bytes.Buffer
+	_ = json.Compact(&compact, raw) // raw is valid: encoding/json checked it
+	json.HTMLEscape(&escaped, compact.Bytes())
+	return escaped.Bytes()
+}
+
+// needsCanonical reports whether b may be written otherwise by
+// encoding/json: whitespace, the characters it escapes for HTML, and the
+// first byte of U+2028 and U+2029 (and of other characters, in which case
+// canonicalJSON leaves them as they are).
+func needsCanonical(b byte) bool {
+	switch b {
+	case ' ', '\t', '\n', '\r', '<', '>', '&', 0xE2:
+		return true
+	}
+	return false
+}
 
 // into sets v from w, the one conversion step of every decoding of a
 // session (see UnmarshalJSON for the rules). A member the JSON left out
@@ -86,6 +234,88 @@ func (v *Verification) UnmarshalJSON(b []byte) error {
 		return errors.New("heliumid: " + msg)
 	}
 	return nil
+}
+
+// MarshalJSON encodes v as the session it was decoded from: the fields
+// under their JSON names, then each member of Extra as a member of the same
+// object, in the order of their names. Decoding the result with
+// UnmarshalJSON gives v back (timestamps to the nanosecond, Extra's values
+// compacted), so a Verification stored as JSON keeps what Helium ID sent.
+// An Extra member whose name is one the SDK models (see Extra) is an error,
+// as is a value that is not valid JSON.
+func (v Verification) MarshalJSON() ([]byte, error) {
+	b, err := json.Marshal(verificationFields(v))
+	if err != nil {
+		return nil, err
+	}
+	for name := range v.Extra {
+		if isModeled(name) {
+			return nil, fmt.Errorf("heliumid: Verification.Extra holds %q, a member the SDK decodes into a field: set the field instead", name)
+		}
+	}
+	return appendMembers(b, v.Extra)
+}
+
+// appendMembers adds members, in the order of their names, to obj, a JSON
+// object as json.Marshal writes a struct ("{...}", no space after).
+func appendMembers[V any](obj []byte, members map[string]V) ([]byte, error) {
+	if len(members) == 0 {
+		return obj, nil
+	}
+	out := bytes.NewBuffer(obj[:len(obj)-1])
+	sep := len(obj) > 2 // the object already has a member
+	for _, name := range slices.Sorted(maps.Keys(members)) {
+		value, err := json.Marshal(members[name])
+		if err != nil {
+			return nil, fmt.Errorf("heliumid: Extra[%q] does not encode as JSON: %w", name, err)
+		}
+		quoted, _ := json.Marshal(name) // a string always encodes
+		if sep {
+			out.WriteByte(',')
+		}
+		sep = true
+		out.Write(quoted)
+		out.WriteByte(':')
+		out.Write(value)
+	}
+	out.WriteByte('}')
+	return out.Bytes(), nil
+}
+
+// sentMembers are the members CreateVerification writes from the typed
+// fields; CreateVerificationRequest.Extra cannot hold them.
+var sentMembers = [...]string{"vendorData", "meta", "method"}
+
+// body encodes r as CreateVerification sends it: the typed fields, then
+// Extra's members. Its errors match ErrInvalidRequest.
+func (r *CreateVerificationRequest) body() ([]byte, error) {
+	for name := range r.Extra {
+		for _, sent := range sentMembers {
+			if strings.EqualFold(name, sent) {
+				return nil, fmt.Errorf("%w: Extra holds %q, a member the SDK sends from the typed field %s: set the field instead (even when empty, the SDK's value is the one sent)",
+					ErrInvalidRequest, name, sentFieldName(sent))
+			}
+		}
+	}
+	b, err := json.Marshal(r)
+	if err != nil {
+		return nil, fmt.Errorf("%w: Meta does not encode as JSON: %v", ErrInvalidRequest, err)
+	}
+	if b, err = appendMembers(b, r.Extra); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidRequest, strings.TrimPrefix(err.Error(), "heliumid: "))
+	}
+	return b, nil
+}
+
+// sentFieldName names the Go field a sent member comes from.
+func sentFieldName(member string) string {
+	switch member {
+	case "vendorData":
+		return "VendorData"
+	case "meta":
+		return "Meta"
+	}
+	return "Method"
 }
 
 func (v *Verification) wire() any { return new(wireVerification) }

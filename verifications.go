@@ -32,6 +32,14 @@ type CreateVerificationRequest struct {
 	// Method is MethodAuto or MethodManual; empty means the server's default
 	// (auto).
 	Method Method `json:"method,omitempty"`
+	// Extra adds members to the request body, beside the typed fields: for
+	// a member Helium ID accepts that this version of the SDK does not
+	// model. Each value must encode as JSON; members are sent in the order
+	// of their names. A member the SDK sends itself ("vendorData", "meta",
+	// "method", in any case) is refused before any I/O with an error
+	// matching [ErrInvalidRequest], whatever the typed fields hold: set the
+	// typed field instead.
+	Extra map[string]any `json:"-"`
 }
 
 // CreatedVerification is a session just created.
@@ -46,9 +54,10 @@ type CreatedVerification struct {
 // Verification is a session as GET /v1/verifications/{id} returns it. Every
 // field is optional in practice: a field the server leaves out is zero.
 //
-// Selfie, Document and DocumentInfo are personal data. A Verification's
-// String, GoString and slog LogValue redact them (and VendorData), so logging
-// a Verification is safe; its JSON encoding keeps everything.
+// Selfie, Document, DocumentInfo and Extra are personal data. A
+// Verification's Format (what every fmt verb prints) and slog LogValue
+// redact them (and VendorData and Meta), so logging a Verification
+// is safe; its JSON encoding keeps everything (see MarshalJSON).
 type Verification struct {
 	ID           string         `json:"id"`
 	Status       Status         `json:"status"`
@@ -62,6 +71,16 @@ type Verification struct {
 	Document     *Document      `json:"doc,omitempty"`        // personal data
 	DocumentInfo *DocumentInfo  `json:"docInfo,omitempty"`    // personal data
 	Meta         map[string]any `json:"meta,omitempty"`       // the Meta it was created with, when the server echoes it
+
+	// Extra holds the members of the session's JSON that the SDK does not
+	// model, verbatim: what Helium ID sends beyond the fields above (a
+	// member it adds later, say). It is nil when there are none. Members
+	// the SDK reads are not in it: the fields' JSON names (matched without
+	// regard to case, as encoding/json matches them) and "_id" and
+	// "verificationId", which an id is taken from when "id" is missing.
+	// Extra may hold personal data: it is redacted wherever the document
+	// data is.
+	Extra map[string]json.RawMessage `json:"-"`
 }
 
 // Media is a stored image: its storage key and a URL to fetch it.
@@ -130,9 +149,9 @@ func (c *Client) CreateVerification(ctx context.Context, req *CreateVerification
 	if err := req.Method.validate(); err != nil {
 		return nil, err
 	}
-	body, err := json.Marshal(req)
+	body, err := req.body()
 	if err != nil {
-		return nil, fmt.Errorf("%w: Meta does not encode as JSON: %v", ErrInvalidRequest, err)
+		return nil, err
 	}
 	var out CreatedVerification
 	err = c.do(ctx, cfg, &call{op: "CreateVerification", route: routeVerifications, method: http.MethodPost, path: "/v1/verifications", body: body, create: true}, &out)

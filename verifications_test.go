@@ -2,6 +2,7 @@ package heliumid
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"testing"
 	"time"
@@ -10,12 +11,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-const createdData = `{"link":"https://verify.heliumid.io/?processId=ver_123","verificationId":"ver_123"}`
-
 func TestCreateVerificationSendsTheDocumentedRequest(t *testing.T) {
-	c, mock := newMockClient(t)
-	var rc received
-	mock.RegisterResponder(http.MethodPost, testBaseURL+"/v1/verifications", rc.wrap(respond(200, okEnvelope(createdData))))
+	c, api := newFakeClient(t)
+	api.on(http.MethodPost, testBaseURL+"/v1/verifications", respond(200, okEnvelope(createdData)))
 
 	got, err := c.CreateVerification(context.Background(), &CreateVerificationRequest{
 		VendorData: "user-42",
@@ -25,7 +23,7 @@ func TestCreateVerificationSendsTheDocumentedRequest(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, &CreatedVerification{ID: "ver_123", Link: "https://verify.heliumid.io/?processId=ver_123"}, got)
 
-	req, body := rc.last(t)
+	req, body := api.last(t)
 	assert.Equal(t, http.MethodPost, req.Method)
 	assert.Equal(t, "/api/v1/verifications", req.URL.Path)
 	assertSDKHeaders(t, req)
@@ -34,19 +32,18 @@ func TestCreateVerificationSendsTheDocumentedRequest(t *testing.T) {
 }
 
 func TestCreateVerificationOmitsZeroFields(t *testing.T) {
-	c, mock := newMockClient(t)
-	var rc received
-	mock.RegisterResponder(http.MethodPost, testBaseURL+"/v1/verifications", rc.wrap(respond(201, okEnvelope(createdData))))
+	c, api := newFakeClient(t)
+	api.on(http.MethodPost, testBaseURL+"/v1/verifications", respond(201, okEnvelope(createdData)))
 
 	_, err := c.CreateVerification(context.Background(), &CreateVerificationRequest{})
 	require.NoError(t, err, "any 2xx is success")
-	_, body := rc.last(t)
+	_, body := api.last(t)
 	assert.JSONEq(t, `{}`, string(body))
 }
 
 func TestCreateVerificationTakesTheIDFromTheLink(t *testing.T) {
-	c, mock := newMockClient(t)
-	mock.RegisterResponder(http.MethodPost, testBaseURL+"/v1/verifications",
+	c, api := newFakeClient(t)
+	api.on(http.MethodPost, testBaseURL+"/v1/verifications",
 		respond(200, okEnvelope(`{"link":"https://verify.heliumid.io/?processId=abc"}`)))
 	got, err := c.CreateVerification(context.Background(), &CreateVerificationRequest{})
 	require.NoError(t, err)
@@ -74,8 +71,8 @@ func TestCreateVerificationRejectsUnusableSuccess(t *testing.T) {
 	}
 	for name, body := range tests {
 		t.Run(name, func(t *testing.T) {
-			c, mock := newMockClient(t)
-			mock.RegisterResponder(http.MethodPost, testBaseURL+"/v1/verifications", respond(200, body, "X-Request-Id", "req-9"))
+			c, api := newFakeClient(t)
+			api.on(http.MethodPost, testBaseURL+"/v1/verifications", respond(200, body, "X-Request-Id", "req-9"))
 			got, err := c.CreateVerification(context.Background(), &CreateVerificationRequest{})
 			require.ErrorIs(t, err, ErrUnexpectedResponse)
 			assert.Nil(t, got)
@@ -84,7 +81,7 @@ func TestCreateVerificationRejectsUnusableSuccess(t *testing.T) {
 			assert.Equal(t, 200, apiErr.StatusCode)
 			assert.Equal(t, "req-9", apiErr.RequestID)
 			assert.NotContains(t, err.Error(), "invalid character", "a raw JSON error is no help")
-			assert.Equal(t, 1, mock.GetTotalCallCount(), "an unusable success must not be retried: the session may exist")
+			assert.Equal(t, 1, api.count(), "an unusable success must not be retried: the session may exist")
 		})
 	}
 }
@@ -103,19 +100,19 @@ func TestStatusFalseOnSuccessIsClassifiedByCode(t *testing.T) {
 		{`{"status":false}`, ErrBadRequest},
 	}
 	for _, tt := range tests {
-		c, mock := newMockClient(t)
-		mock.RegisterResponder(http.MethodPost, testBaseURL+"/v1/verifications", respond(200, tt.body))
+		c, api := newFakeClient(t)
+		api.on(http.MethodPost, testBaseURL+"/v1/verifications", respond(200, tt.body))
 		_, err := c.CreateVerification(context.Background(), &CreateVerificationRequest{})
 		assert.ErrorIs(t, err, tt.want, tt.body)
 		var apiErr *APIError
 		require.ErrorAs(t, err, &apiErr)
 		assert.Equal(t, 200, apiErr.StatusCode)
-		assert.Equal(t, 1, mock.GetTotalCallCount(), "a 2xx is never retried")
+		assert.Equal(t, 1, api.count(), "a 2xx is never retried")
 	}
 }
 
 func TestLocalValidationSendsNothing(t *testing.T) {
-	c, mock := newMockClient(t)
+	c, api := newFakeClient(t)
 	ctx := context.Background()
 	check := func(name string, err error) {
 		t.Helper()
@@ -142,7 +139,7 @@ func TestLocalValidationSendsNothing(t *testing.T) {
 	check("negative page", err)
 	_, err = c.ListVerifications(ctx, &ListVerificationsOptions{Limit: -5})
 	check("negative limit", err)
-	assert.Zero(t, mock.GetTotalCallCount())
+	assert.Zero(t, api.count())
 }
 
 const fullVerification = `{
@@ -160,18 +157,18 @@ const fullVerification = `{
 		"url": {"front": "https://cdn.heliumid.io/docs/f.jpg", "back": "https://cdn.heliumid.io/docs/b.jpg"}},
 	"docInfo": {"docType": "P", "docNumber": "X1234567", "issueDate": "2020-01-02", "expiryDate": "2030-01-01",
 		"issuingState": "FRA", "firstName": "JANE", "lastName": "DOE", "middleName": "Q", "dob": "1990-05-06", "sex": "F"},
-	"somethingNew": {"ignored": true}
+	"somethingNew": {"ignored": true},
+	"residence": {"street": "12 HIDDEN LANE", "city": "UTOPIA CITY"}
 }`
 
 func TestGetVerificationDecodesTheWholePayload(t *testing.T) {
-	c, mock := newMockClient(t)
-	var rc received
-	mock.RegisterResponder(http.MethodGet, testBaseURL+"/v1/verifications/ver_123", rc.wrap(respond(200, okEnvelope(fullVerification))))
+	c, api := newFakeClient(t)
+	api.on(http.MethodGet, testBaseURL+"/v1/verifications/ver_123", respond(200, okEnvelope(fullVerification)))
 
 	v, err := c.GetVerification(context.Background(), "ver_123")
 	require.NoError(t, err)
 
-	req, body := rc.last(t)
+	req, body := api.last(t)
 	assert.Equal(t, http.MethodGet, req.Method)
 	assertSDKHeaders(t, req)
 	assert.Empty(t, req.Header.Get("Content-Type"), "a GET has no body")
@@ -191,6 +188,10 @@ func TestGetVerificationDecodesTheWholePayload(t *testing.T) {
 	assert.Equal(t, &DocumentInfo{DocType: "P", DocNumber: "X1234567", IssueDate: "2020-01-02", ExpiryDate: "2030-01-01",
 		IssuingState: "FRA", FirstName: "JANE", LastName: "DOE", MiddleName: "Q", DOB: "1990-05-06", Sex: "F"}, v.DocumentInfo)
 	assert.Equal(t, time.Date(2026, 11, 8, 10, 0, 0, 123e6, time.UTC), v.ExpiresAt().UTC())
+	assert.Equal(t, map[string]json.RawMessage{
+		"somethingNew": json.RawMessage(`{"ignored":true}`),
+		"residence":    json.RawMessage(`{"street":"12 HIDDEN LANE","city":"UTOPIA CITY"}`),
+	}, v.Extra, "the members the SDK does not model, each value as JSON")
 }
 
 func TestGetVerificationIsTolerant(t *testing.T) {
@@ -233,8 +234,8 @@ func TestGetVerificationIsTolerant(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, mock := newMockClient(t)
-			mock.RegisterResponder(http.MethodGet, testBaseURL+"/v1/verifications/ver_9", respond(200, okEnvelope(tt.data)))
+			c, api := newFakeClient(t)
+			api.on(http.MethodGet, testBaseURL+"/v1/verifications/ver_9", respond(200, okEnvelope(tt.data)))
 			v, err := c.GetVerification(context.Background(), "ver_9")
 			require.NoError(t, err)
 			tt.want(t, v)
@@ -244,20 +245,19 @@ func TestGetVerificationIsTolerant(t *testing.T) {
 
 func TestGetVerificationRejectsDataThatIsNotASession(t *testing.T) {
 	for _, data := range []string{`{}`, `{"foo":1}`, `[]`, `"x"`, `{"status":true}`} {
-		c, mock := newMockClient(t)
-		mock.RegisterResponder(http.MethodGet, testBaseURL+"/v1/verifications/ver_9", respond(200, okEnvelope(data)))
+		c, api := newFakeClient(t)
+		api.on(http.MethodGet, testBaseURL+"/v1/verifications/ver_9", respond(200, okEnvelope(data)))
 		_, err := c.GetVerification(context.Background(), "ver_9")
 		assert.ErrorIs(t, err, ErrUnexpectedResponse, data)
 	}
 }
 
 func TestGetVerificationEscapesTheID(t *testing.T) {
-	c, mock := newMockClient(t)
-	var rc received
-	mock.RegisterNoResponder(rc.wrap(respond(200, okEnvelope(`{"id":"x","status":"started"}`))))
+	c, api := newFakeClient(t)
+	api.otherwise(respond(200, okEnvelope(`{"id":"x","status":"started"}`)))
 	_, err := c.GetVerification(context.Background(), "ver:1;x=y@z")
 	require.NoError(t, err)
-	req, _ := rc.last(t)
+	req, _ := api.last(t)
 	assert.Equal(t, "/api/v1/verifications/ver:1;x=y@z", req.URL.Path, "the id stays one path segment")
 	assert.Empty(t, req.URL.RawQuery)
 }
@@ -270,8 +270,8 @@ func TestExpiresAt(t *testing.T) {
 }
 
 func TestNotFoundIsTyped(t *testing.T) {
-	c, mock := newMockClient(t)
-	mock.RegisterResponder(http.MethodGet, testBaseURL+"/v1/verifications/nope",
+	c, api := newFakeClient(t)
+	api.on(http.MethodGet, testBaseURL+"/v1/verifications/nope",
 		respond(404, errEnvelope(404, "Verification not found"), "X-Request-Id", "req-404"))
 	_, err := c.GetVerification(context.Background(), "nope")
 	require.ErrorIs(t, err, ErrNotFound)
@@ -281,7 +281,7 @@ func TestNotFoundIsTyped(t *testing.T) {
 	assert.Equal(t, 404, apiErr.Code)
 	assert.Equal(t, "Verification not found", apiErr.Message)
 	assert.Equal(t, "req-404", apiErr.RequestID)
-	assert.Equal(t, 1, mock.GetTotalCallCount(), "a 404 is not retried")
+	assert.Equal(t, 1, api.count(), "a 404 is not retried")
 	assert.Equal(t, "heliumid: GET /v1/verifications/nope: 404 Not Found: Verification not found (request id req-404); "+
 		"check the verification id; sessions belong to the integration whose key created them", err.Error())
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"time"
-
-	"github.com/heliumid/heliumid-go/internal/ctxwait"
 )
 
 // Default polling intervals of WaitForDecision (see WithPollInterval).
@@ -52,7 +50,7 @@ func (c *Client) WaitForDecision(ctx context.Context, id string, opts ...Option)
 		default:
 			lastErr = err
 		}
-		if err := ctxwait.Sleep(ctx, delay); err != nil {
+		if err := sleep(ctx, delay); err != nil {
 			return last, waitError(id, last, lastErr, err)
 		}
 	}

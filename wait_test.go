@@ -26,14 +26,13 @@ func statusAfter(n int, final Status) func(*http.Request) (*http.Response, error
 
 func TestWaitForDecisionPollsWithGrowingCappedDelays(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		c, mock := newMockClient(t)
-		log := newClockLog()
-		mock.RegisterNoResponder(log.wrap(statusAfter(9, StatusSuccessful)))
+		c, api := newFakeClient(t)
+		api.otherwise(statusAfter(9, StatusSuccessful))
 		v, err := c.WaitForDecision(context.Background(), "v")
 		require.NoError(t, err)
 		assert.Equal(t, StatusSuccessful, v.Status)
 		s := time.Second
-		assert.Equal(t, []time.Duration{0, 1 * s, 3 * s, 7 * s, 15 * s, 31 * s, 61 * s, 91 * s, 121 * s}, log.times(),
+		assert.Equal(t, []time.Duration{0, 1 * s, 3 * s, 7 * s, 15 * s, 31 * s, 61 * s, 91 * s, 121 * s}, api.times(),
 			"at once, then 1 s doubling to a 30 s cap")
 	})
 }
@@ -41,20 +40,20 @@ func TestWaitForDecisionPollsWithGrowingCappedDelays(t *testing.T) {
 func TestWaitForDecisionStopsAtEveryDecision(t *testing.T) {
 	for _, st := range []Status{StatusSuccessful, StatusFailed, StatusExpired, StatusAbandoned, StatusReview} {
 		synctest.Test(t, func(t *testing.T) {
-			c, mock := newMockClient(t)
-			mock.RegisterNoResponder(statusAfter(2, st))
+			c, api := newFakeClient(t)
+			api.otherwise(statusAfter(2, st))
 			v, err := c.WaitForDecision(context.Background(), "v")
 			require.NoError(t, err)
 			assert.Equal(t, st, v.Status)
-			assert.Equal(t, 2, mock.GetTotalCallCount())
+			assert.Equal(t, 2, api.count())
 		})
 	}
 }
 
 func TestWaitForDecisionRidesOutTransientErrors(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		c, mock := newMockClient(t, WithMaxRetries(0))
-		mock.RegisterNoResponder(sequence(
+		c, api := newFakeClient(t, WithMaxRetries(0))
+		api.otherwise(sequence(
 			respond(200, okEnvelope(`{"id":"v","status":"started"}`)),
 			respond(503, ""),
 			respond(429, ""),
@@ -66,15 +65,15 @@ func TestWaitForDecisionRidesOutTransientErrors(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, StatusFailed, v.Status)
 		assert.Equal(t, "document expired", v.Reason)
-		assert.Equal(t, 6, mock.GetTotalCallCount())
+		assert.Equal(t, 6, api.count())
 	})
 }
 
 func TestWaitForDecisionReturnsPermanentErrorsAtOnce(t *testing.T) {
 	for status, want := range map[int]error{404: ErrNotFound, 401: ErrUnauthorized, 400: ErrBadRequest} {
 		synctest.Test(t, func(t *testing.T) {
-			c, mock := newMockClient(t)
-			mock.RegisterNoResponder(sequence(respond(200, okEnvelope(`{"id":"v","status":"started"}`)), respond(status, "")))
+			c, api := newFakeClient(t)
+			api.otherwise(sequence(respond(200, okEnvelope(`{"id":"v","status":"started"}`)), respond(status, "")))
 			start := time.Now()
 			v, err := c.WaitForDecision(context.Background(), "v")
 			require.ErrorIs(t, err, want)
@@ -87,8 +86,8 @@ func TestWaitForDecisionReturnsPermanentErrorsAtOnce(t *testing.T) {
 
 func TestWaitForDecisionEndsWithTheContext(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		c, mock := newMockClient(t)
-		mock.RegisterNoResponder(respond(200, okEnvelope(`{"id":"v","status":"submitted"}`)))
+		c, api := newFakeClient(t)
+		api.otherwise(respond(200, okEnvelope(`{"id":"v","status":"submitted"}`)))
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		start := time.Now()
@@ -100,8 +99,8 @@ func TestWaitForDecisionEndsWithTheContext(t *testing.T) {
 		assert.Equal(t, StatusSubmitted, v.Status)
 	})
 	synctest.Test(t, func(t *testing.T) {
-		c, mock := newMockClient(t, WithMaxRetries(0))
-		mock.RegisterNoResponder(respond(503, errEnvelope(503, "down")))
+		c, api := newFakeClient(t, WithMaxRetries(0))
+		api.otherwise(respond(503, errEnvelope(503, "down")))
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		v, err := c.WaitForDecision(ctx, "v")
@@ -114,13 +113,12 @@ func TestWaitForDecisionEndsWithTheContext(t *testing.T) {
 
 func TestWithPollInterval(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		c, mock := newMockClient(t, WithPollInterval(10*time.Millisecond, 25*time.Millisecond))
-		log := newClockLog()
-		mock.RegisterNoResponder(log.wrap(statusAfter(5, StatusReview)))
+		c, api := newFakeClient(t, WithPollInterval(10*time.Millisecond, 25*time.Millisecond))
+		api.otherwise(statusAfter(5, StatusReview))
 		_, err := c.WaitForDecision(context.Background(), "v")
 		require.NoError(t, err)
 		ms := time.Millisecond
-		assert.Equal(t, []time.Duration{0, 10 * ms, 30 * ms, 55 * ms, 80 * ms}, log.times())
+		assert.Equal(t, []time.Duration{0, 10 * ms, 30 * ms, 55 * ms, 80 * ms}, api.times())
 	})
 	for _, bad := range [][2]time.Duration{{0, time.Second}, {time.Second, time.Millisecond}, {-1, -1}} {
 		_, err := NewClient(testKey, WithPollInterval(bad[0], bad[1]))

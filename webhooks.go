@@ -10,13 +10,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/heliumid/heliumid-go/internal/whsig"
-)
-
-// Webhook header names, as Helium ID sends them.
-const (
-	HeaderWebhookTimestamp = whsig.HeaderTimestamp
-	HeaderWebhookSignature = whsig.HeaderSignature
+	"github.com/heliumid/heliumid-go/internal/webhooksig"
 )
 
 // EventVerificationStatus is the event name of a webhook about a session's
@@ -30,12 +24,12 @@ const EventVerificationStatus = "verification.status"
 // another router, for example with http.MaxBytesReader.
 const MaxWebhookBodySize = 1 << 20
 
-// DefaultWebhookTolerance is how far a delivery's Webhook-Timestamp may lie
+// defaultWebhookTolerance is how far a delivery's Webhook-Timestamp may lie
 // in the past or the future before it is rejected, unless
 // [WithWebhookTolerance] says otherwise. It bounds how long a captured
 // delivery can be replayed, while leaving room for clock skew and retries in
 // flight.
-const DefaultWebhookTolerance = 5 * time.Minute
+const defaultWebhookTolerance = 5 * time.Minute
 
 var (
 	// ErrInvalidSignature reports a webhook that failed authentication: a
@@ -55,7 +49,7 @@ var (
 // WebhookEvent is a verified webhook delivery.
 //
 // Raw holds personal data (the session's document data). A WebhookEvent's
-// String, GoString and slog LogValue leave Raw out and print Data through
+// Format (what every fmt verb prints) and slog LogValue leave Raw out and print Data through
 // [Verification]'s redaction, so logging an event is safe.
 type WebhookEvent struct {
 	// Event is the event name, such as "verification.status". A name the
@@ -89,7 +83,7 @@ type WebhookEvent struct {
 // be, at most 8 are read from at most 1 KiB, and one that matches is enough.
 // Signatures are compared in constant time. Webhook-Timestamp is required
 // either way: Unix milliseconds, as base-10 digits, within the tolerance
-// ([DefaultWebhookTolerance], or [WithWebhookTolerance]) of this machine's
+// (5 minutes, or [WithWebhookTolerance]) of this machine's
 // clock, in the past or the future. Any failure here returns an error
 // matching [ErrInvalidSignature] that says what failed.
 //
@@ -124,9 +118,11 @@ func (cfg *webhookConfig) parse(body []byte, header http.Header, now time.Time) 
 	return ev, nil
 }
 
-// SignWebhook returns the headers Helium ID would send with body at time t,
-// signed with apiKey: Webhook-Timestamp (Unix milliseconds) and
-// Webhook-Signature (lowercase hex HMAC-SHA256 over "<timestamp>.<body>").
+// SignWebhook returns the headers of a delivery of body at time t, signed
+// with apiKey as this SDK reads Helium ID's HMAC page: Webhook-Timestamp
+// (Unix milliseconds) and Webhook-Signature (HMAC-SHA256 over
+// "<timestamp>.<body>", in lowercase hex: the page names no encoding, and
+// ParseWebhook accepts the others it may be; see docs/API.md).
 // Use it to test your webhook endpoint: a request carrying these headers and
 // body passes [ParseWebhook] and [WebhookHandler] with the same key while t
 // is within the tolerance of the clock.
@@ -135,11 +131,11 @@ func (cfg *webhookConfig) parse(body []byte, header http.Header, now time.Time) 
 // whitespace from its key, so sign with the trimmed key).
 func SignWebhook(body []byte, apiKey string, t time.Time) http.Header {
 	ts := strconv.FormatInt(t.UnixMilli(), 10)
-	var mac [whsig.Size]byte
-	whsig.MAC(mac[:0], []byte(apiKey), ts, body)
+	var mac [webhooksig.Size]byte
+	webhooksig.MAC(mac[:0], []byte(apiKey), ts, body)
 	h := make(http.Header, 2)
-	h[HeaderWebhookTimestamp] = []string{ts}
-	h[HeaderWebhookSignature] = []string{hex.EncodeToString(mac[:])}
+	h[webhooksig.HeaderTimestamp] = []string{ts}
+	h[webhooksig.HeaderSignature] = []string{hex.EncodeToString(mac[:])}
 	return h
 }
 

@@ -16,7 +16,7 @@ import (
 // timestamp within 5 minutes, then the HMAC with crypto/hmac. It returns
 // when the delivery was signed.
 func handVerifyWebhook(body []byte, header http.Header, key string) (time.Time, error) {
-	ts := header.Get(HeaderWebhookTimestamp)
+	ts := header.Get(headerTimestamp)
 	ms, err := strconv.ParseInt(ts, 10, 64)
 	if err != nil {
 		return time.Time{}, err
@@ -25,7 +25,7 @@ func handVerifyWebhook(body []byte, header http.Header, key string) (time.Time, 
 	if d := time.Since(signedAt); d > 5*time.Minute || d < -5*time.Minute {
 		return time.Time{}, errors.New("stale")
 	}
-	sig, err := hex.DecodeString(header.Get(HeaderWebhookSignature))
+	sig, err := hex.DecodeString(header.Get(headerSignature))
 	if err != nil {
 		return time.Time{}, err
 	}

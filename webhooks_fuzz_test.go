@@ -36,7 +36,7 @@ func FuzzParseWebhook(f *testing.F) {
 	// past the clock to the signature check and the decoder.
 	wide := WithWebhookTolerance(math.MaxInt64)
 	f.Fuzz(func(t *testing.T, body []byte, ts, sig string) {
-		header := http.Header{HeaderWebhookTimestamp: {ts}, HeaderWebhookSignature: {sig}}
+		header := http.Header{headerTimestamp: {ts}, headerSignature: {sig}}
 		ev, err := ParseWebhook(body, header, testKey, wide)
 		switch {
 		case err == nil:
@@ -54,7 +54,7 @@ func FuzzParseWebhook(f *testing.F) {
 
 		// The same delivery, signed properly.
 		trimmed := strings.Trim(ts, " \t")
-		header[HeaderWebhookSignature] = []string{hex.EncodeToString(webhookMACOf(testKey, trimmed, body))}
+		header[headerSignature] = []string{hex.EncodeToString(webhookMACOf(testKey, trimmed, body))}
 		ev, err = ParseWebhook(body, header, testKey, wide)
 		if errors.Is(err, ErrInvalidSignature) {
 			if plausibleTimestamp(trimmed) {

@@ -16,21 +16,28 @@ import (
 // deliveries, authenticates and decodes each with [ParseWebhook] (same key,
 // same options), and calls fn with the event and the request's context.
 //
-// What it answers tells Helium ID whether to deliver again:
+// It answers:
 //   - 200 after fn returns nil: the delivery is done;
-//   - 500 when fn returns an error: Helium ID delivers again later, so make
-//     fn idempotent (deliveries may also repeat or arrive out of order; see
-//     [Status.CanReach]);
+//   - 500 when fn returns an error;
 //   - 401 when authentication fails (any error matching
 //     [ErrInvalidSignature]), 400 for a body ParseWebhook cannot decode, 413
 //     for a body over [MaxWebhookBodySize], 405 (with "Allow: POST") for a
 //     method other than POST. fn is not called in any of these.
 //
+// Helium ID's docs say nothing about retries or redelivery (docs/API.md,
+// "Webhooks"): a sender that retries delivers again after a 500, but this
+// SDK never relies on it. A delivery that fails, or never comes (an outage,
+// a deploy), must still reach your database: sweep the sessions still
+// undecided with [Client.GetVerifications] and apply each read with
+// [Verification.Supersedes], as fn does (see the package documentation,
+// "Webhooks and the sweep"). The same rule makes fn safe against a
+// delivery that repeats or comes out of order, if a sender does that.
+//
 // Response bodies are short JSON such as {"error":"invalid signature"}; the
 // reason, which may help an attacker, goes only to the logger of
 // [WithWebhookLogger]. A blank apiKey, a nil fn or an invalid option makes
 // every request answer 500 and log why (through slog.Default when no logger
-// is set): Helium ID keeps the deliveries until the handler is fixed.
+// is set), until the handler is fixed; the sweep catches what it missed.
 //
 // The handler is safe for concurrent use. Printing it never shows the keys.
 func WebhookHandler(apiKey string, fn func(ctx context.Context, ev *WebhookEvent) error, opts ...WebhookOption) http.Handler {
@@ -108,7 +115,7 @@ func (h *webhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	start := time.Now()
 	if err := h.fn(ctx, ev); err != nil {
-		h.log(ctx, slog.LevelError, "heliumid: webhook function failed; answered 500 so Helium ID delivers again",
+		h.log(ctx, slog.LevelError, "heliumid: webhook function failed; answered 500",
 			slog.Any("webhook", ev), slog.Duration("duration", time.Since(start)), slog.String("error", err.Error()))
 		respondWebhook(w, http.StatusInternalServerError, webhookBodyInternalError)
 		return
@@ -147,7 +154,7 @@ func (h *webhookHandler) Format(f fmt.State, verb rune) {
 		fmt.Fprint(f, "<nil webhook handler>")
 		return
 	}
-	tolerance := DefaultWebhookTolerance
+	tolerance := defaultWebhookTolerance
 	if h.cfg != nil {
 		tolerance = h.cfg.tolerance
 	}

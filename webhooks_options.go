@@ -10,8 +10,7 @@ import (
 // WebhookOption configures [ParseWebhook] and [WebhookHandler]. An option
 // given an invalid value makes ParseWebhook return an error matching
 // [ErrInvalidOption], and makes the handler of WebhookHandler answer every
-// request with 500, logging why, so that Helium ID keeps the deliveries until
-// the configuration is fixed.
+// request with 500, logging why, until the configuration is fixed.
 type WebhookOption func(*webhookConfig) error
 
 // webhookConfig is what ParseWebhook and WebhookHandler verify with. It is
@@ -33,7 +32,7 @@ type webhookKeys struct {
 // every case, with every valid option applied: a misconfigured handler still
 // needs its logger to say what is wrong.
 func newWebhookConfig(caller, apiKey string, opts []WebhookOption) (*webhookConfig, error) {
-	cfg := &webhookConfig{keys: &webhookKeys{}, tolerance: DefaultWebhookTolerance}
+	cfg := &webhookConfig{keys: &webhookKeys{}, tolerance: defaultWebhookTolerance}
 	var first error
 	if key, err := webhookKey(apiKey); err != nil {
 		first = fmt.Errorf("%w: %s needs the API key of the integration whose webhooks it receives; %s", ErrMissingAPIKey, caller, err)
@@ -64,7 +63,7 @@ func webhookKey(raw string) ([]byte, error) {
 
 // WithWebhookTolerance sets how far Webhook-Timestamp may lie from this
 // machine's clock, in the past or the future, for a delivery to be accepted
-// (default [DefaultWebhookTolerance], 5 minutes; a difference of exactly d
+// (default 5 minutes; a difference of exactly d
 // is accepted). d must be positive: the check is what stops a captured
 // delivery from being replayed later, so it cannot be switched off. Widen it
 // if your clock drifts or deliveries wait in a queue before they reach
@@ -72,7 +71,7 @@ func webhookKey(raw string) ([]byte, error) {
 func WithWebhookTolerance(d time.Duration) WebhookOption {
 	return func(cfg *webhookConfig) error {
 		if d <= 0 {
-			return invalidOption("WithWebhookTolerance", "%v must be positive (default %v)", d, DefaultWebhookTolerance)
+			return invalidOption("WithWebhookTolerance", "%v must be positive (default %v)", d, defaultWebhookTolerance)
 		}
 		cfg.tolerance = d
 		return nil
@@ -84,7 +83,7 @@ func WithWebhookTolerance(d time.Duration) WebhookOption {
 // the API key: deploy with the new key as apiKey and the old one here (or the
 // other way round), rotate in the dashboard, and drop the old key once
 // deliveries signed with it can no longer arrive (after the tolerance, plus
-// Helium ID's redelivery window). Each key is trimmed like apiKey; a blank
+// however long a delivery may be retried: Helium ID's docs do not say). Each key is trimmed like apiKey; a blank
 // key makes the option invalid. Every key costs one HMAC per rejected
 // delivery, so keep the list short.
 func WithWebhookKeys(keys ...string) WebhookOption {

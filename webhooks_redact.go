@@ -10,10 +10,10 @@ import (
 // precision of Webhook-Timestamp.
 const webhookTimeLayout = "2006-01-02T15:04:05.000Z07:00"
 
-// String describes ev without personal data: Data is printed through
+// describe is ev without personal data: Data is printed through
 // Verification's redaction, and Raw, the whole body, is replaced by a marker.
-// It is what %v and %+v print.
-func (ev WebhookEvent) String() string {
+// It is what every fmt verb prints (see Format).
+func (ev WebhookEvent) describe() string {
 	var b strings.Builder
 	b.WriteString("WebhookEvent{Event: ")
 	b.WriteString(ev.Event)
@@ -25,7 +25,7 @@ func (ev WebhookEvent) String() string {
 	if ev.Data == nil {
 		b.WriteString("<nil>")
 	} else {
-		b.WriteString(ev.Data.String())
+		b.WriteString(ev.Data.describe())
 	}
 	if len(ev.Raw) > 0 {
 		b.WriteString(", Raw: " + redacted)
@@ -33,9 +33,6 @@ func (ev WebhookEvent) String() string {
 	b.WriteByte('}')
 	return b.String()
 }
-
-// GoString is what %#v prints: the same redacted description.
-func (ev WebhookEvent) GoString() string { return "heliumid." + ev.String() }
 
 // LogValue makes slog log ev without personal data: the event name, the
 // signing time and the session's redacted LogValue; never Raw.
@@ -51,5 +48,6 @@ func (ev WebhookEvent) LogValue() slog.Value {
 	return slog.GroupValue(attrs...)
 }
 
-// Format prints ev without personal data, whatever the verb (see String).
+// Format prints ev without personal data, whatever the verb: Data through
+// Verification's redaction, and a marker instead of Raw, the whole body.
 func (ev WebhookEvent) Format(f fmt.State, verb rune) { printRedacted(f, verb, ev) }

@@ -5,13 +5,13 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/heliumid/heliumid-go/internal/whsig"
+	"github.com/heliumid/heliumid-go/internal/webhooksig"
 )
 
 // verify authenticates a delivery and returns when it was signed. It reads the
 // headers and hashes the raw body; it never parses the body.
 func (cfg *webhookConfig) verify(body []byte, header http.Header, now time.Time) (time.Time, error) {
-	ts, ms, err := whsig.Timestamp(header)
+	ts, ms, err := webhooksig.Timestamp(header)
 	if err != nil {
 		return time.Time{}, invalidSignature("%v", err)
 	}
@@ -26,14 +26,14 @@ func (cfg *webhookConfig) verify(body []byte, header http.Header, now time.Time)
 		return time.Time{}, invalidSignature("Webhook-Timestamp is %v in the future, beyond the tolerance of %v: check this machine's clock (NTP)", (-age).Round(time.Millisecond), cfg.tolerance)
 	}
 
-	var sigs [whsig.MaxSignatures][whsig.Size]byte
-	name, n, err := whsig.Signatures(header, &sigs)
+	var sigs [webhooksig.MaxSignatures][webhooksig.Size]byte
+	name, n, err := webhooksig.Signatures(header, &sigs)
 	if err != nil {
 		return time.Time{}, invalidSignature("%v", err)
 	}
-	var mac [whsig.Size]byte
+	var mac [webhooksig.Size]byte
 	for _, key := range cfg.keys.keys {
-		whsig.MAC(mac[:0], key, ts, body)
+		webhooksig.MAC(mac[:0], key, ts, body)
 		for _, sig := range sigs[:n] {
 			if hmac.Equal(mac[:], sig[:]) {
 				return signedAt, nil

@@ -34,6 +34,11 @@
 //     {"verifications": [...], "page", "limit", "total", "totalPages",
 //     "hasNextPage"}. A malformed parameter is a 400; unknown ones are
 //     ignored.
+//   - GET /media/{id}/selfie.jpg, doc-front.jpg and doc-back.jpg, beside
+//     the API like a storage service, without a key (as a presigned URL
+//     needs none): a submitted session's images, small generated JPEGs,
+//     for heliumid.Client.DownloadMedia. A session's media URLs point
+//     there, on the address the session was created through.
 //
 // Every response, errors included, is the API's JSON envelope {"status",
 // "message", "data", "code"} and carries an X-Request-Id. A missing or wrong
@@ -67,9 +72,10 @@
 // than the one before it (at least 1 ms, on the virtual clock too), so an
 // apply rule by updatedAt can tell successive changes apart. From "submitted" on
 // a session carries personal data, all fake: JANE DOE, born 1990-01-01,
-// passport X0000000 of Utopia ("UTO", the ICAO specimen country), images on
-// verify.heliumid.io that do not exist. It lets a test check that your code
-// keeps personal data out of its logs without handling anyone's real data.
+// passport X0000000 of Utopia ("UTO", the ICAO specimen country), and
+// images the Server serves (a selfie, both sides of the document). It lets
+// a test check that your code keeps personal data out of its logs, and
+// archives the images, without handling anyone's real data.
 //
 // The clock starts at the wall clock's now (or at [WithStartTime]) and,
 // by default, moves only with Advance, so timestamps, expiry and the

@@ -71,6 +71,10 @@ func readBody(r *http.Request) (body []byte, tooLarge bool, err error) {
 // route dispatches to the endpoint; a path outside the API is a 404, a
 // method the endpoint does not serve a 405 with Allow.
 func (s *Server) route(w http.ResponseWriter, r *http.Request, body []byte, tooLarge bool) {
+	if file, ok := strings.CutPrefix(r.URL.EscapedPath(), mediaPrefix); ok {
+		s.serveMedia(w, r, file) // beside the API, as a storage service is: no key
+		return
+	}
 	rest, ok := strings.CutPrefix(r.URL.EscapedPath(), apiPrefix)
 	if !ok || (rest != "" && rest[0] != '/') {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no such endpoint: %s; the API is served under %s: use a base URL ending in %s, such as %s", echo(r.URL.Path), apiPrefix, apiPrefix, echo(baseURL(r))))
@@ -194,6 +198,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, body []byte, too
 		meta:       req.meta,
 		createdAt:  now,
 		updatedAt:  now,
+		origin:     s.requestOrigin(r),
 	}
 	s.sessions[sess.id] = sess
 	s.order = append(s.order, sess)

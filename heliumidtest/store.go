@@ -31,8 +31,9 @@ type session struct {
 	createdAt   time.Time
 	updatedAt   time.Time
 	reason      string
-	submitted   bool // the end-user's data exists: docInfo, doc and selfie are served
-	resubmitted bool // it went from failed to started once (WithResubmission)
+	submitted   bool   // the end-user's data exists: docInfo, doc and selfie are served
+	resubmitted bool   // it went from failed to started once (WithResubmission)
+	origin      string // scheme://host it was created through, where its media URLs point ("": nowhere)
 }
 
 // newID returns the n-th session id: shaped like a UUID, deterministic (so
@@ -131,27 +132,27 @@ func (sess *session) wire() wireSession {
 	}
 	w.StatusCode, _ = sess.status.Code()
 	if sess.submitted {
-		w.Selfie, w.Doc, w.DocInfo = fakePersonalData(sess.id)
+		w.Selfie, w.Doc, w.DocInfo = fakePersonalData(sess.origin, sess.id)
 	}
 	return w
 }
 
 // fakePersonalData returns the end-user data of a submitted session: a
 // specimen passport of Utopia ("UTO", the country ICAO uses for specimen
-// documents) in the name of JANE DOE, with image URLs that lead nowhere. It
-// lets tests check that personal data is handled (redacted in logs, stored
-// encrypted, …) without any real person's data.
-func fakePersonalData(id string) (*wireMedia, *wireDoc, *wireDocInfo) {
-	const host = "https://verify.heliumid.io/heliumidtest/"
+// documents) in the name of JANE DOE, with image URLs under origin, where
+// the Server serves fake images (see media.go; "" for URLs that lead
+// nowhere). It lets tests check that personal data is handled (redacted in
+// logs, stored encrypted, …) without any real person's data.
+func fakePersonalData(origin, id string) (*wireMedia, *wireDoc, *wireDocInfo) {
 	// The Server's ids need no escaping; those given to WebhookBody may.
 	id = url.PathEscape(id)
-	selfie := &wireMedia{Key: "heliumidtest/" + id + "/selfie.jpg", URL: host + id + "/selfie.jpg"}
+	selfie := &wireMedia{Key: "heliumidtest/" + id + "/selfie.jpg", URL: mediaURL(origin, id, "selfie.jpg")}
 	doc := &wireDoc{
 		Type:         "passport",
 		Name:         "Utopia specimen passport",
 		IssuingState: "UTO",
 		Key:          wireSides{Front: "heliumidtest/" + id + "/doc-front.jpg", Back: "heliumidtest/" + id + "/doc-back.jpg"},
-		URL:          wireSides{Front: host + id + "/doc-front.jpg", Back: host + id + "/doc-back.jpg"},
+		URL:          wireSides{Front: mediaURL(origin, id, "doc-front.jpg"), Back: mediaURL(origin, id, "doc-back.jpg")},
 	}
 	info := &wireDocInfo{
 		DocType:      "P",

@@ -74,7 +74,9 @@ func (d Delivery) Delivered() bool { return !d.Pending && d.Attempts > 0 && d.Er
 // "auto", vendorData (left out when empty), createdAt and updatedAt set to
 // at (RFC 3339 in UTC, with milliseconds), the statusCode of st, a fake
 // reason when st is failed, expired or abandoned, and from submitted on the
-// fake personal data the Server serves (see the package documentation).
+// fake personal data the Server serves (see the package documentation),
+// with media URLs on heliumidtest.invalid, a host that never resolves (the
+// Server's own point at the Server, which serves the images).
 //
 // st is written as given. Spell it canonically (heliumid.StatusSuccessful,
 // …): any other value, an alias such as "completed" included, is sent
@@ -133,7 +135,7 @@ func (s *Server) WaitWebhooks(ctx context.Context) error {
 	for {
 		d.mu.Lock()
 		idle := d.idle
-		busy := len(d.pending) > 0 || d.inFlight != nil
+		busy := len(d.pending) > 0 || d.inFlight != nil || d.observing > 0
 		d.mu.Unlock()
 		if !busy {
 			return nil
@@ -222,10 +224,14 @@ type dispatcher struct {
 	all      []*delivery // every delivery kept, in order of the changes
 	pending  []*delivery // queued or waiting for a retry, in order of the changes
 	inFlight *delivery
-	idle     chan struct{} // closed while nothing is pending or in flight
-	closing  bool
-	deadline time.Time // when closing: pending attempts due later are abandoned
-	seq      int
+	// observing counts attempts whose observer call has not returned:
+	// WaitWebhooks waits for them too, so that a test's observer has heard
+	// every attempt when it returns.
+	observing int
+	idle      chan struct{} // closed while nothing is pending, in flight or being observed
+	closing   bool
+	deadline  time.Time // when closing: pending attempts due later are abandoned
+	seq       int
 }
 
 func newDispatcher(apiKey string, attempts int, backoff time.Duration, observe func(Delivery)) *dispatcher {
@@ -346,7 +352,7 @@ func (d *dispatcher) busy() {
 
 // settle closes idle when no work is left; the caller holds d.mu.
 func (d *dispatcher) settle() {
-	if len(d.pending) > 0 || d.inFlight != nil {
+	if len(d.pending) > 0 || d.inFlight != nil || d.observing > 0 {
 		return
 	}
 	select {
@@ -468,12 +474,19 @@ func (d *dispatcher) run() {
 		if d.ctx.Err() != nil && err != nil {
 			del.Err = fmt.Errorf("heliumidtest: webhook abandoned when the server closed: %w", err)
 		}
-		d.settle()
 		snap := del.snapshot()
-		d.mu.Unlock()
-		if d.observe != nil {
-			d.observe(snap)
+		if d.observe == nil {
+			d.settle()
+			d.mu.Unlock()
+			continue
 		}
+		d.observing++
+		d.mu.Unlock()
+		d.observe(snap)
+		d.mu.Lock()
+		d.observing--
+		d.settle()
+		d.mu.Unlock()
 	}
 }
 

@@ -89,7 +89,7 @@ func (rc *receiver) serve(w http.ResponseWriter, r *http.Request) {
 // Unix milliseconds within 5 minutes of the wall clock), so a mistake shared
 // by SignWebhook and ParseWebhook cannot hide, then with ParseWebhook.
 func (rc *receiver) verify(r *http.Request, body []byte) (received, error) {
-	ts := r.Header.Get(heliumid.HeaderWebhookTimestamp)
+	ts := r.Header.Get("Webhook-Timestamp")
 	ms, err := strconv.ParseInt(ts, 10, 64)
 	if err != nil {
 		return received{}, err
@@ -101,7 +101,7 @@ func (rc *receiver) verify(r *http.Request, body []byte) (received, error) {
 	mac := hmac.New(sha256.New, []byte(rc.apiKey))
 	mac.Write([]byte(ts + "."))
 	mac.Write(body)
-	got, err := hex.DecodeString(r.Header.Get(heliumid.HeaderWebhookSignature))
+	got, err := hex.DecodeString(r.Header.Get("Webhook-Signature"))
 	if err != nil || !hmac.Equal(got, mac.Sum(nil)) {
 		return received{}, errors.New("bad signature")
 	}
@@ -369,10 +369,12 @@ func TestWebhookBodyIsWhatTheServerSends(t *testing.T) {
 	for i, d := range deliveries {
 		// Each change is stamped 1 ms after the one before it (the clock
 		// stands still); WebhookBody stamps createdAt and updatedAt alike.
+		// The media URLs point at the Server; WebhookBody's, with no Server, nowhere.
 		changed := at.Add(time.Duration(i+1) * time.Millisecond)
 		want := strings.Replace(string(WebhookBody(id, d.Status, changed, "user-42")),
 			`"createdAt":"`+changed.Format(timeLayout)+`"`, `"createdAt":"`+at.Format(timeLayout)+`"`, 1)
-		assert.Equal(t, want, string(d.Body), "byte for byte, %s", d.Status)
+		body := strings.ReplaceAll(string(d.Body), strings.TrimSuffix(srv.URL, "/api"), mediaNowhere)
+		assert.Equal(t, want, body, "byte for byte but for the media host, %s", d.Status)
 	}
 	local := at.In(time.FixedZone("UTC+2", 2*60*60))
 	assert.Equal(t, WebhookBody(id, heliumid.StatusFailed, at, "user-42"), WebhookBody(id, heliumid.StatusFailed, local, "user-42"),

@@ -5,8 +5,8 @@ import (
 	"time"
 )
 
-// These two helpers are the core's internal/ctxwait, written again on
-// purpose. redisrate is its own module, released apart from the core: an
+// These two helpers are the core's sleep and outlastsDeadline (sleep.go),
+// written again on purpose. redisrate is its own module, released apart from the core: an
 // import of the core's internal/ packages would tie each redisrate release to
 // one core version's unexported code, which may change in any release. Ten
 // lines are cheaper than that coupling, and than making them public API.

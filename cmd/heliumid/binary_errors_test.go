@@ -66,7 +66,7 @@ func TestBinaryConfigErrorsNameTheVariable(t *testing.T) {
 		{map[string]string{envAPIKey: "k", envBaseURL: "http://api.example.com/api"}, []string{"list"},
 			[]string{`heliumid list: HELIUMID_BASE_URL: base URL "http://api.example.com/api" uses plain http`, "\nhint: HELIUMID_BASE_URL is the API's base URL"}},
 		{map[string]string{envAPIKey: "k", envBaseURL: "server.heliumid.io"}, []string{"get", "x"},
-			[]string{`heliumid get: HELIUMID_BASE_URL: base URL "server.heliumid.io" must be absolute`}},
+			[]string{`heliumid get: HELIUMID_BASE_URL: base URL must be absolute`}},
 		{map[string]string{envAPIKey: "secret key"}, []string{"create"},
 			[]string{"heliumid create: the API key from HELIUMID_API_KEY: the key contains whitespace or control characters"}},
 		{nil, []string{"wait", "--api-key-file", keyFile, "x"},

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	heliumid "github.com/heliumid/heliumid-go"
-	"github.com/heliumid/heliumid-go/internal/unsent"
+	"github.com/heliumid/heliumid-go/internal/unprocessed"
 )
 
 // fail reports err, which ended command cmd, on stderr with a hint where one
@@ -211,7 +211,7 @@ func mayHaveCreated(err error) string {
 	case errors.Is(err, context.Canceled):
 		return "if the request had reached Helium ID, "
 	case errors.As(err, new(*configError)), errors.Is(err, heliumid.ErrInvalidRequest), errors.Is(err, heliumid.ErrRateLimited),
-		errors.Is(err, heliumid.ErrUnexpectedResponse), unsent.Proven(err):
+		errors.Is(err, heliumid.ErrUnexpectedResponse), unprocessed.Proven(err):
 		return "" // not sent, or a redirect refused
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
 		return "the server did not answer in time, so "

@@ -148,15 +148,15 @@ var signatureFormats = []string{"hex", "sha256", "v1", "x-hmac"}
 // signatureHeaders rewrites the headers of heliumid.SignWebhook (a hex
 // Webhook-Signature) into format, one of signatureFormats.
 func signatureHeaders(signed http.Header, format string) http.Header {
-	sig := signed.Get(heliumid.HeaderWebhookSignature)
+	sig := signed.Get("Webhook-Signature")
 	switch format {
 	case "sha256":
-		signed.Set(heliumid.HeaderWebhookSignature, "sha256="+sig)
+		signed.Set("Webhook-Signature", "sha256="+sig)
 	case "v1":
 		mac, _ := hex.DecodeString(sig) // SignWebhook writes hex
-		signed.Set(heliumid.HeaderWebhookSignature, "v1,"+base64.StdEncoding.EncodeToString(mac))
+		signed.Set("Webhook-Signature", "v1,"+base64.StdEncoding.EncodeToString(mac))
 	case "x-hmac":
-		signed.Del(heliumid.HeaderWebhookSignature)
+		signed.Del("Webhook-Signature")
 		signed.Set("X-Hmac-Signature", sig)
 	}
 	return signed

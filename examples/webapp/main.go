@@ -1,18 +1,22 @@
-// Command webapp is a small net/http backend that verifies its users with
-// Helium ID:
+// Command webapp is a small web service that verifies its users with Helium
+// ID, usable in a browser:
 //
-//   - GET /verify creates a session for the signed-in user and redirects the
-//     browser to its link;
-//   - POST /webhooks/heliumid receives Helium ID's signed webhooks and records
-//     each session's status, idempotently;
-//   - GET /status shows what was recorded for the user.
+//   - GET / lists the users and their verification status, with a sign-up
+//     form standing in for your login (POST /signup);
+//   - GET or POST /verify?user=NAME sends the user to their verification
+//     session (303 to its link), signing them up on a first visit;
+//   - GET /status.html?user=NAME shows the user's status, reloading itself
+//     until the decision arrives; GET /status?user=NAME is the same as JSON;
+//   - POST /webhooks/heliumid receives Helium ID's signed webhooks;
+//   - every -sweep, the sessions still undecided are fetched, to catch a
+//     decision whose webhooks never arrived.
 //
-// Without HELIUMID_API_KEY it runs against the embedded fake Helium ID, which
-// delivers its webhooks to this server, and adds POST /fake/complete to play
-// the end-user (the fake has no verification page). With HELIUMID_API_KEY set
-// it talks to the real API (HELIUMID_BASE_URL overrides the endpoint).
+// Sessions and decisions are kept in an SQLite file (-db). With
+// HELIUMID_API_KEY set it talks to Helium ID, or to the API at
+// HELIUMID_BASE_URL (the day's loop: "heliumid fake"); without, it starts an
+// embedded fake Helium ID whose page the Verify button opens.
 //
-//	go run ./examples/webapp -addr localhost:8080
+//	go run . -addr 127.0.0.1:3000
 package main
 
 import (
@@ -26,6 +30,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -46,32 +51,25 @@ func main() {
 	}
 }
 
-// newServer returns the server of h, bounded at every stage. Without
-// ReadTimeout a client that sends its headers and then stalls mid-body (or
-// trickles a byte a minute) holds a handler goroutine, and its memory,
-// forever; ReadHeaderTimeout alone bounds only the headers. WriteTimeout
-// bounds a client that stops reading the answer, IdleTimeout a kept-alive
-// connection nobody uses. WriteTimeout runs from the end of the request's
-// headers, so it is longer than /verify's call to Helium ID usually takes
-// (the SDK's own http.Client gives up on an attempt after 60 s).
-func newServer(h http.Handler, logger *slog.Logger) *http.Server {
-	return &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second, // a webhook body is at most 1 MiB
-		WriteTimeout:      90 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelError),
-	}
-}
-
 // run serves until ctx ends, then shuts down gracefully.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("webapp", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	addr := fs.String("addr", "localhost:8080", "address to listen on")
+	addr := fs.String("addr", "127.0.0.1:3000", "address to listen on (the fake Helium ID of the day's loop has 127.0.0.1:8080)")
+	dbPath := fs.String("db", "", "SQLite file of users, sessions and decisions (default webapp.db with HELIUMID_API_KEY; a temporary file with the embedded fake)")
+	sweepEvery := fs.Duration("sweep", time.Minute, "how often the undecided sessions are fetched, for decisions whose webhooks never arrived")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q: every setting is a flag (-help lists them)", fs.Arg(0))
+	}
+	if *sweepEvery <= 0 {
+		return fmt.Errorf("-sweep %v: give a positive duration such as 1m", *sweepEvery)
+	}
+	apiKey, baseURL := getenv("HELIUMID_API_KEY"), getenv("HELIUMID_BASE_URL")
+	if apiKey == "" && baseURL != "" {
+		return errors.New("HELIUMID_BASE_URL is set but HELIUMID_API_KEY is not: set both to use that API (heliumid fake accepts heliumidtest_key), or neither for the embedded fake")
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 
@@ -81,39 +79,64 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	defer ln.Close()
 	base := "http://" + ln.Addr().String()
 
-	a := &app{store: newStore(), log: logger}
-	apiKey := getenv("HELIUMID_API_KEY")
+	a := &app{log: logger}
+	var fake *heliumidtest.Server
 	if apiKey != "" {
 		var opts []heliumid.Option
-		if u := getenv("HELIUMID_BASE_URL"); u != "" {
-			opts = append(opts, heliumid.WithBaseURL(u))
+		if baseURL != "" {
+			opts = append(opts, heliumid.WithBaseURL(baseURL))
 		}
 		if a.client, err = heliumid.NewClient(apiKey, opts...); err != nil {
-			ln.Close()
 			return err
+		}
+		if *dbPath == "" {
+			*dbPath = "webapp.db"
 		}
 	} else {
 		// The embedded fake stands in for Helium ID; a real service does not
-		// import heliumidtest. It signs its webhooks with its own API key.
-		a.fake = heliumidtest.NewServer(heliumidtest.WithWebhookURL(base + "/webhooks/heliumid"))
-		defer a.fake.Close()
-		a.client, apiKey = a.fake.Client(), a.fake.APIKey()
+		// import heliumidtest. It forgets its sessions when this process
+		// ends, so by default the database is temporary too: a file that
+		// outlived it would hold sessions no API knows.
+		fake = heliumidtest.NewServer(heliumidtest.WithWallClock(), heliumidtest.WithResubmission())
+		defer fake.Close()
+		fake.SetWebhookURL(base + "/webhooks/heliumid")
+		a.client, apiKey = fake.Client(), fake.APIKey()
+		if *dbPath == "" {
+			dir, err := os.MkdirTemp("", "webapp-")
+			if err != nil {
+				return err
+			}
+			defer os.RemoveAll(dir)
+			*dbPath = filepath.Join(dir, "webapp.db")
+		}
 	}
 
-	srv := newServer(a.routes(apiKey), logger)
+	if a.store, err = openStore(ctx, *dbPath); err != nil {
+		return err
+	}
+	defer a.store.Close()
+
+	srv := newServer(a.handler(apiKey), logger)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
+	sweepCtx, stopSweep := context.WithCancel(ctx)
+	swept := make(chan struct{})
+	go func() {
+		defer close(swept)
+		a.sweepEvery(sweepCtx, *sweepEvery)
+	}()
+	defer func() { stopSweep(); <-swept }() // before the store closes
+
 	fmt.Fprintf(stdout, "Listening on %s\n", base)
-	if a.fake != nil {
-		fmt.Fprintf(stdout, "Using the embedded fake Helium ID at %s (set HELIUMID_API_KEY to use the real API). Try:\n", a.fake.URL)
-		fmt.Fprintf(stdout, "  curl -i '%s/verify?user=alice'             # 303 to alice's session link\n", base)
-		fmt.Fprintf(stdout, "  curl -X POST '%s/fake/complete?user=alice' # the fake end-user passes; webhooks arrive here\n", base)
-		fmt.Fprintf(stdout, "  curl '%s/status?user=alice'                # what the webhooks recorded\n", base)
+	fmt.Fprintf(stdout, "Open %s/ in a browser. Database: %s; sweep every %v.\n", base, *dbPath, *sweepEvery)
+	if fake != nil {
+		fmt.Fprintf(stdout, "Using the embedded fake Helium ID at %s (set HELIUMID_API_KEY and HELIUMID_BASE_URL for another API).\n", fake.URL)
 	} else {
-		fmt.Fprintf(stdout, "Set the integration's webhook URL (dashboard) to this server's public URL + /webhooks/heliumid\n")
+		fmt.Fprintf(stdout, "Webhooks are received at %s/webhooks/heliumid: give that URL (or your public one) to the API.\n", base)
 	}
 
 	select {
@@ -123,9 +146,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	// Stop the fake first: Close delivers the webhooks it has queued, and
 	// they need this server up.
-	if a.fake != nil {
-		a.fake.Close()
+	if fake != nil {
+		fake.Close()
 	}
+	stopSweep()
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {

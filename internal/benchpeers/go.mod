@@ -5,7 +5,7 @@ go 1.26.0
 require (
 	github.com/go-resty/resty/v2 v2.17.2
 	github.com/hashicorp/go-retryablehttp v0.7.8
-	github.com/heliumid/heliumid-go v0.2.0
+	github.com/heliumid/heliumid-go v0.3.0
 )
 
 require (

@@ -44,16 +44,21 @@ type Module struct {
 
 // unreleasedDirs are module directories that are never released: the
 // repository's own tooling. Modules under an internal/ directory are not
-// released either (no user can import them).
+// released either (no user can import them), nor those under an examples/
+// directory: programs to read, run and copy from a checkout, with their
+// tests, which are modules of their own to keep their dependencies (a
+// database driver, a browser driver) out of the released modules' go.mod.
 var unreleasedDirs = []string{"tools"}
 
 // Released reports whether m is published with each release: it is zipped,
 // served by the check's proxy, required by the consumer and API-guarded.
+// Every module is checked for lockstep versions and internal imports all
+// the same.
 func (m *Module) Released() bool {
 	if slices.Contains(unreleasedDirs, m.Rel) {
 		return false
 	}
-	return !hasInternalElem(m.Rel)
+	return !hasInternalElem(m.Rel) && !slices.Contains(strings.Split(m.Rel, "/"), "examples")
 }
 
 // hasInternalElem reports whether a slash path has an "internal" element,

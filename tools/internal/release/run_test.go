@@ -193,10 +193,46 @@ func TestDiscoverReadsTheVersionFromTheCore(t *testing.T) {
 	}
 }
 
-func TestToolsAndInternalModulesAreNotReleased(t *testing.T) {
-	for rel, want := range map[string]bool{".": true, "redisrate": true, "otelheliumid": true, "tools": false, "internal/benchpeers": false} {
+func TestToolsInternalAndExampleModulesAreNotReleased(t *testing.T) {
+	for rel, want := range map[string]bool{
+		".": true, "redisrate": true, "otelheliumid": true, "sub/examplesx": true,
+		"tools": false, "internal/benchpeers": false, "examples/webapp": false, "sub/examples/browser": false,
+	} {
 		if got := (&Module{Rel: rel}).Released(); got != want {
 			t.Errorf("Released(%s) = %v, want %v", rel, got, want)
 		}
 	}
+}
+
+// An example that is a module of its own (examples/webapp, whose SQLite
+// and browser drivers stay out of the core's go.mod) is not published: no
+// zip, no consumer's go get, no API guard, and no README has to tell users
+// to get it. Were it taken for a library, the check would fail: no README
+// names it. Lockstep still applies to it.
+func TestAnExampleModuleIsNotPublished(t *testing.T) {
+	root := fixture(t)
+	edit(t, root, map[string]string{
+		"examples/app/go.mod":    "module example.com/fix/examples/app\n\ngo 1.26.0\n\nrequire example.com/fix v0.3.0\n\nreplace example.com/fix => ../..\n",
+		"examples/app/main.go":   "// Command app is an example.\npackage main\n\nimport (\n\t\"fmt\"\n\n\t\"example.com/fix\"\n)\n\nfunc main() { fmt.Println(fix.Hello()) }\n",
+		"examples/app/README.md": "# app\n\n```sh\ngo run .\n```\n",
+	})
+	r := discover(t, root)
+	must := func(ok bool, format string, args ...any) {
+		t.Helper()
+		if !ok {
+			t.Fatalf(format, args...)
+		}
+	}
+	must(len(r.Modules) == 3 && r.Modules[1].Rel == "examples/app" && !r.Modules[1].Released(), "Discover = %+v", r.Modules)
+	must(len(r.released()) == 2, "released: %v", r.released())
+
+	out, err := runAll(t, root)
+	must(err == nil, "%v\n%s", err, out)
+	for _, want := range []string{"not released   examples/app (example.com/fix/examples/app)", "lockstep: ok", "consumer: ok"} {
+		must(strings.Contains(out, want), "output lacks %q:\n%s", want, out)
+	}
+	must(!strings.Contains(out, "go get example.com/fix/examples/app"), "the example was got:\n%s", out)
+
+	replaceIn(t, root, "examples/app/go.mod", "require example.com/fix v0.3.0", "require example.com/fix v0.2.0")
+	wantProblem(t, discover(t, root).CheckLockstep(), "examples/app/go.mod requires example.com/fix v0.2.0, but the release is v0.3.0")
 }
