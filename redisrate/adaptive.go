@@ -26,7 +26,19 @@ import (
 // a throttle at the held rate steps it just under (two creates bunched),
 // a second one cuts it by 30 % (the cap fell). It runs in one Lua script,
 // atomically, on Redis's clock, so clock skew between machines does not
-// matter. Where it differs from the Client's, the README says why.
+// matter.
+//
+// One truth for both laws: the core's internal/pace/testdata/law.json holds
+// the law's constants and a table of cases (successes, 429s, pauses and
+// time passing, with the rates and state expected after each), and names,
+// case by case, where the fleet's law must differ from the Client's (its
+// first estimate, 429s counted together, outcomes of unknown rate; the
+// README says why). The core's tests run every case on the Go law; this
+// module's (law_test.go) read the same file from the repository, not as
+// an import, check the constants below (as adaptArgs gives them to the
+// script) against it and run every case on the script on a real
+// redis-server. A change to the law or a constant here that is not made in
+// the table, and in the Client's law, fails CI.
 //
 // Feedback does no I/O (it must not block the create that reports): it
 // counts, and the counts travel with the next Wait's round trip to Redis,
@@ -35,7 +47,10 @@ import (
 // While Redis is down, nothing is learned and the local fallback paces at
 // the configured Limit, as it always did.
 
-// The control law's constants, as in the core's internal/pace.
+// The control law's constants: the core's law table's
+// (internal/pace/testdata/law.json), maxRate aside (the configured Limit
+// takes its place), and the fleet's own: adaptSameThrottle, adaptStateTTL.
+// TestTheFleetsLawHasTheTablesConstants checks them against the table.
 const (
 	adaptBackoff     = 0.97 // hold at this share of the highest rate that succeeded
 	adaptCutHolding  = 0.7  // a second throttle while holding: the cap fell; cut this much more
@@ -176,7 +191,9 @@ if thrAge >= 0 then
     if not probing and not atHold then
       -- At the held rate: two creates bunched (a strict cap leaves a few
       -- ms of slack), or the cap fell. Step just under it and keep the
-      -- ceiling and the probe schedule; a second such throttle tells.
+      -- ceiling and the probe schedule, growth under way starting again
+      -- from the new hold once the pause is over; a second such throttle
+      -- tells.
       hold = under(math.min(r, hold))
       atHold, thr = true, t
       probe = math.max(probe, resume)
@@ -309,20 +326,11 @@ func (l Limit) perSecond() float64 {
 // report applied to the fleet's learned rate, which the next ask paces at.
 func (l *Limiter) checkCooldownAndLearn(ctx context.Context, granted bool) (left time.Duration, sentAt float64, err error) {
 	now := time.Now()
-	rep := l.takeReport()
-	pause := max(l.localCooldown().Milliseconds(), 0)
 	clock := ""
 	if l.clock != nil {
 		clock = strconv.FormatInt((*l.clock)().UnixMilli(), 10)
 	}
-	args := []any{
-		strconv.FormatFloat(l.limit.perSecond(), 'g', -1, 64),
-		ageMillis(now, rep.throttledAt), rep.throttleRate, ageMillis(now, rep.okAt), rep.okRate, rep.ok, pause, clock,
-		adaptBackoff, adaptCutHolding, adaptSameCeiling,
-		adaptFirstEpoch.Milliseconds(), adaptMaxEpoch.Milliseconds(), adaptApproach.Milliseconds(), adaptDoubling.Milliseconds(),
-		adaptMinRate, adaptSameThrottle.Milliseconds(), adaptStateTTL.Milliseconds(),
-		granted, adaptJitter.Milliseconds(),
-	}
+	args := adaptArgs(l.limit.perSecond(), l.takeReport(), now, l.localCooldown(), clock, granted)
 	keys := []string{l.adaptKey}
 	coolArgs := []any{maxStoredCooldown.Milliseconds()}
 	var learned, cool *redis.Cmd
@@ -363,6 +371,22 @@ func (l *Limiter) checkCooldownAndLearn(ctx context.Context, granted bool) (left
 	// a wait that comes back that millisecond early finds it and sits it
 	// out then.
 	return min(time.Duration(ms)*time.Millisecond, maxSharedCooldown), sentAt, nil
+}
+
+// adaptArgs is adaptScript's ARGV (see there): the configured rate
+// (sessions/s), rep as seen at now, the pause still to sit out, the law's
+// clock in Unix ms ("" for Redis's), whether a slot was just granted, and
+// the law's constants.
+func adaptArgs(perSecond float64, rep adaptReport, now time.Time, pause time.Duration, clock string, granted bool) []any {
+	return []any{
+		strconv.FormatFloat(perSecond, 'g', -1, 64),
+		ageMillis(now, rep.throttledAt), rep.throttleRate, ageMillis(now, rep.okAt), rep.okRate, rep.ok,
+		max(pause.Milliseconds(), 0), clock,
+		adaptBackoff, adaptCutHolding, adaptSameCeiling,
+		adaptFirstEpoch.Milliseconds(), adaptMaxEpoch.Milliseconds(), adaptApproach.Milliseconds(), adaptDoubling.Milliseconds(),
+		adaptMinRate, adaptSameThrottle.Milliseconds(), adaptStateTTL.Milliseconds(),
+		granted, adaptJitter.Milliseconds(),
+	}
 }
 
 // noScript reports whether cmd failed because Redis did not have its script.

@@ -5,30 +5,28 @@
 // highest rate that succeeded and probing above it less and less often
 // while the cap stays where it was. Reads are never paced.
 //
-// The same law runs in Lua for a fleet in the redisrate module
-// (redisrate/adaptive.go); a change here is made there too.
+// The control law is a pure step (law.go: law.step, from a state, an
+// outcome and the time to the next state, and law.rateAt), with its
+// constants in one table; the Pacer around it holds the queue, the slots
+// and the law's state. The same law runs in Lua, on Redis, for a fleet of
+// processes in the redisrate module (redisrate/adaptive.go). Its one truth
+// is testdata/law.json: the constants and a table of cases (successes,
+// 429s, pauses and time passing, with the rates and state the law must
+// show after each), with the differences the fleet's law must have named
+// there, case by case. This package's tests check its constants against the
+// table and run every case on law.step; redisrate's tests read the same
+// file (a file of the repository: the modules are released apart, and none
+// imports another's internal packages), check the constants its script is
+// given and run every case on the script on a real redis-server. A change
+// to the law or a constant in one runtime, not made in the table and the
+// other, fails CI.
 package pace
 
 import (
 	"container/heap"
 	"context"
-	"math"
 	"sync"
 	"time"
-)
-
-// The control law's constants.
-const (
-	backoff     = 0.97             // hold at this share of the highest rate that succeeded
-	jitter      = time.Millisecond // and space creates this much more than that rate
-	cutHolding  = 0.7              // throttled twice while holding (the cap fell): cut this much more
-	sameCeiling = 0.10             // a ceiling within this share of the last is the same cap
-	firstEpoch  = 2 * time.Second  // hold this long after a throttle at a new ceiling
-	maxEpoch    = 32 * time.Second
-	approach    = time.Second            // from the hold back up to the last ceiling
-	doubling    = 500 * time.Millisecond // above the ceiling (or with none yet): the rate doubles this often
-	minRate     = 0.5                    // creates per second, at the least
-	maxRate     = 1e5
 )
 
 // Pacer is a Client's adaptive pacing of creates; its zero value is ready,
@@ -36,23 +34,8 @@ const (
 // the learned rate, highest attempt first; it starts no goroutine: the
 // waiter at the head sleeps until its slot, then hands the head to the next.
 type Pacer struct {
-	mu sync.Mutex
-	on bool // a create has been answered 429
-
-	// The control law. The rate at time t is hold until probeAt, then grows:
-	// back to ceiling over approach, then doubling every doubling.
-	hold     float64
-	ceiling  float64 // the rate of the last throttle; 0 before the first paced one
-	probeAt  time.Time
-	epoch    time.Duration
-	okRate   float64   // the highest rate a create succeeded at since the last throttle
-	throttle time.Time // when the last throttle was seen: 429s of creates sent before it belong to it
-	atHold   bool      // the last throttle came while holding
-
-	// Before the first 429: successes in the current second, for the first
-	// estimate.
-	second    time.Time
-	successes int
+	mu  sync.Mutex
+	law law // what the server's answers taught: see step
 
 	next    time.Time // the earliest time the next create may go
 	granted time.Time // when the last one went
@@ -72,7 +55,7 @@ type Slot struct {
 func (p *Pacer) Active() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.on
+	return p.law.on
 }
 
 // Rates returns the rate the pacer holds and the ceiling it last found
@@ -81,23 +64,7 @@ func (p *Pacer) Active() bool {
 func (p *Pacer) Rates() (hold, ceiling float64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.hold, p.ceiling
-}
-
-// rateAt is the control law's rate at t.
-func (p *Pacer) rateAt(t time.Time) float64 {
-	if t.Before(p.probeAt) {
-		return p.hold
-	}
-	grown := t.Sub(p.probeAt)
-	r := p.hold
-	if p.ceiling > p.hold {
-		if grown < approach {
-			return p.hold + (p.ceiling-p.hold)*float64(grown)/float64(approach)
-		}
-		r, grown = p.ceiling, grown-approach
-	}
-	return min(r*math.Exp2(float64(grown)/float64(doubling)), maxRate)
+	return p.law.hold, p.law.ceiling
 }
 
 // Wait holds a create's attempt (1 for the first) until its slot: after
@@ -129,7 +96,7 @@ func (p *Pacer) Wait(ctx context.Context, attempt int, pausedUntil func() time.T
 					sentAt = min(float64(time.Second)/float64(gap), maxRate)
 				}
 				p.granted = now
-				p.next = now.Add(time.Duration(float64(time.Second) / p.rateAt(now)))
+				p.next = now.Add(time.Duration(float64(time.Second) / p.law.rateAt(now)))
 				p.wakeHead()
 				p.mu.Unlock()
 				return Slot{at: now, rate: sentAt}, nil
@@ -175,88 +142,9 @@ func (p *Pacer) wakeHead() {
 func (p *Pacer) Observe(slot Slot, throttled bool, pausedUntil time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	now := time.Now()
-	switch {
-	case !throttled && !p.on:
-		if now.Sub(p.second) >= time.Second {
-			p.second, p.successes = now, 0
-		}
-		p.successes++
-	case !throttled:
-		p.okRate = max(p.okRate, slot.rate)
-	case !p.on:
-		// The first 429: start from what succeeded in the last second,
-		// growing from the end of the pause.
-		p.on = true
-		p.hold = float64(p.successes)
-		if now.Sub(p.second) >= time.Second {
-			p.hold = 0
-		}
-		p.hold = under(p.hold) // under never gives less than minRate
-		p.ceiling, p.epoch, p.throttle, p.atHold = 0, firstEpoch, now, false
-		p.probeAt = later(now, pausedUntil)
-		p.next = p.probeAt
-	case slot.at.Before(p.throttle) || slot.rate == 0:
-		// Sent before the throttle the client already reacted to (in
-		// flight at the time), or not paced: nothing new.
-	default:
-		p.throttled(slot.rate, now, pausedUntil)
+	wasOn := p.law.on
+	p.law = p.law.step(outcome{throttled: throttled, sentAt: slot.at, rate: slot.rate, pausedUntil: pausedUntil}, time.Now())
+	if !wasOn && p.law.on {
+		p.next = p.law.probeAt // the first 429: no create before its pause ends
 	}
-}
-
-// throttled applies a 429 of a create sent at rate.
-func (p *Pacer) throttled(rate float64, now, pausedUntil time.Time) {
-	probing := !now.Before(p.probeAt) && rate > p.hold
-	same := p.ceiling > 0 && math.Abs(rate-p.ceiling) <= sameCeiling*p.ceiling
-	if !probing && !p.atHold {
-		// Throttled at the rate it held: the network bunched two creates
-		// (a strict cap leaves a few ms of slack), or the cap fell. Step
-		// just under it and keep to the probe schedule; a second such
-		// throttle tells which.
-		p.hold = under(min(rate, p.hold))
-		p.atHold, p.throttle = true, now
-		p.probeAt = later(p.probeAt, pausedUntil)
-		return
-	}
-	switch {
-	case !probing:
-		// Throttled at the held rate again: the cap fell. Cut harder and
-		// look again soon.
-		p.hold = max(rate*cutHolding, minRate)
-		p.epoch = firstEpoch
-	default:
-		// Probing found the ceiling: hold under the highest rate that
-		// succeeded on the way up. The same ceiling again means the cap
-		// holds, so probe it less often; a new one (the cap rose, or fell)
-		// is learned quickly.
-		ok := p.okRate
-		if ok == 0 {
-			ok = rate * backoff // nothing succeeded on the way up
-		}
-		p.hold = under(min(ok, rate))
-		p.atHold = false
-		if same {
-			p.epoch = min(2*p.epoch, maxEpoch)
-		} else {
-			p.epoch = firstEpoch
-		}
-	}
-	p.ceiling = rate
-	p.okRate, p.throttle = 0, now
-	p.probeAt = later(now, pausedUntil).Add(p.epoch)
-}
-
-// under is the rate to hold at below r, a rate that succeeded: a little
-// under it, and spaced jitter more, so that the jitter of sending (a
-// timer, the network) does not bunch two creates into a 429 against a
-// strict cap.
-func under(r float64) float64 {
-	return max(1/(1/(r*backoff)+jitter.Seconds()), minRate)
-}
-
-func later(a, b time.Time) time.Time {
-	if b.After(a) {
-		return b
-	}
-	return a
 }

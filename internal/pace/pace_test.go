@@ -22,7 +22,7 @@ func noPause() time.Time { return time.Time{} }
 func TestPacedRetriesGoFirst(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		now := time.Now()
-		p := &Pacer{on: true, hold: 1, probeAt: now.Add(time.Hour)}
+		p := &Pacer{law: law{on: true, hold: 1, probeAt: now.Add(time.Hour)}}
 		p.next = now.Add(time.Second)
 		var order []int
 		var mu sync.Mutex
@@ -49,7 +49,7 @@ func TestPacedRetriesGoFirst(t *testing.T) {
 // queue, and the next one takes its place.
 func TestAPacedWaitEndsWithItsContext(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		p := &Pacer{on: true, hold: 1}
+		p := &Pacer{law: law{on: true, hold: 1}}
 		p.next = time.Now().Add(time.Hour)
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
@@ -69,9 +69,9 @@ func TestAPacedWaitEndsWithItsContext(t *testing.T) {
 // A second one means the cap fell: cut by 30 %, probe again soon.
 func TestAThrottleAtTheHoldStepsUnderItThenCuts(t *testing.T) {
 	now := time.Unix(1_700_000_000, 0)
-	p := &Pacer{on: true, hold: 19, ceiling: 20, epoch: 8 * time.Second, probeAt: now.Add(5 * time.Second)}
+	p := law{on: true, hold: 19, ceiling: 20, epoch: 8 * time.Second, probeAt: now.Add(5 * time.Second)}
 	probeAt := p.probeAt
-	p.throttled(19, now, now.Add(time.Second))
+	p = p.throttled(19, now, now.Add(time.Second))
 	assert.InDelta(t, under(19), p.hold, 1e-9)
 	assert.Equal(t, 8*time.Second, p.epoch, "the probe schedule stays")
 	assert.Equal(t, probeAt, p.probeAt)
@@ -80,7 +80,7 @@ func TestAThrottleAtTheHoldStepsUnderItThenCuts(t *testing.T) {
 	now = now.Add(3 * time.Second)
 	p.probeAt = now.Add(5 * time.Second)
 	held := p.hold
-	p.throttled(held, now, now.Add(time.Second))
+	p = p.throttled(held, now, now.Add(time.Second))
 	assert.InDelta(t, held*cutHolding, p.hold, 1e-9)
 	assert.Equal(t, firstEpoch, p.epoch)
 
@@ -88,11 +88,11 @@ func TestAThrottleAtTheHoldStepsUnderItThenCuts(t *testing.T) {
 	// again taken for jitter.
 	now = now.Add(10 * time.Second)
 	p.okRate = 15
-	p.throttled(16, now, now.Add(time.Second))
+	p = p.throttled(16, now, now.Add(time.Second))
 	assert.InDelta(t, under(15), p.hold, 1e-9)
 	now = now.Add(time.Second)
 	p.probeAt = now.Add(5 * time.Second)
-	p.throttled(p.hold, now, now.Add(time.Second))
+	p = p.throttled(p.hold, now, now.Add(time.Second))
 	assert.InDelta(t, under(under(15)), p.hold, 1e-9)
 }
 
@@ -108,7 +108,7 @@ func TestAPacedWaitOutlastsThePause(t *testing.T) {
 			defer mu.Unlock()
 			return until
 		}
-		p := &Pacer{on: true, hold: 100}
+		p := &Pacer{law: law{on: true, hold: 100}}
 		time.AfterFunc(time.Second, func() {
 			mu.Lock()
 			until = start.Add(3 * time.Second)
