@@ -28,7 +28,10 @@ const (
 	StatusNotStarted Status = "not started"
 	// StatusStarted: the end-user entered the verification flow.
 	StatusStarted Status = "started"
-	// StatusSubmitted: the end-user's data was submitted; no decision yet.
+	// StatusSubmitted: the end-user's data was submitted (the status-code
+	// table's "completed": "submitted and processed"). Whether a decision
+	// follows, the docs do not say; this SDK's lifecycle expects one
+	// (successful, failed or review).
 	StatusSubmitted Status = "submitted"
 	// StatusSuccessful: the end-user was verified. Final.
 	StatusSuccessful Status = "successful"

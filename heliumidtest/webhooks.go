@@ -119,7 +119,8 @@ func webhookBody(data wireSession) ([]byte, error) {
 // the order of the changes, so a receiver that answers sees a session's
 // statuses in order. A retry goes out when it is due, after the webhooks
 // that were due before it, so a receiver that failed for a while then sees
-// some out of order, as from the real service. Call [Server.WaitWebhooks]
+// some out of order (Helium ID's docs say nothing of the order or of
+retries: a receiver should not count on either). Call [Server.WaitWebhooks]
 // first to wait until none is pending.
 func (s *Server) Deliveries() []Delivery {
 	return s.hooks.deliveries()
