@@ -120,7 +120,7 @@ func webhookBody(data wireSession) ([]byte, error) {
 // statuses in order. A retry goes out when it is due, after the webhooks
 // that were due before it, so a receiver that failed for a while then sees
 // some out of order (Helium ID's docs say nothing of the order or of
-retries: a receiver should not count on either). Call [Server.WaitWebhooks]
+// retries: a receiver should not count on either). Call [Server.WaitWebhooks]
 // first to wait until none is pending.
 func (s *Server) Deliveries() []Delivery {
 	return s.hooks.deliveries()
