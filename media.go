@@ -65,10 +65,7 @@ const maxMediaRedirects = 10
 // body of a storage service's error is not kept, as it may quote the URL).
 // [WithResponseInfo] describes the last response.
 func (c *Client) DownloadMedia(ctx context.Context, url string, w io.Writer, opts ...Option) (int64, error) {
-	if ctx == nil {
-		return 0, errNilContext
-	}
-	cfg, err := c.callConfig(opts)
+	cfg, err := c.startCall(ctx, opts)
 	if err != nil {
 		return 0, err
 	}

@@ -54,11 +54,7 @@ func (e *FetchError) Unwrap() error { return e.Err }
 // outcome was yielded (an invalid id's FetchError sends none).
 func (c *Client) GetVerifications(ctx context.Context, ids []string, opts ...Option) iter.Seq2[*Verification, error] {
 	return func(yield func(*Verification, error) bool) {
-		if ctx == nil {
-			yield(nil, errNilContext)
-			return
-		}
-		cfg, err := c.callConfig(opts)
+		cfg, err := c.startCall(ctx, opts)
 		if err != nil {
 			yield(nil, err)
 			return
@@ -99,12 +95,7 @@ func (c *Client) fetchAll(ctx context.Context, cfg *config, ids []string, yield 
 		yield(nil, stoppedFetching(ctx, 0, len(ids)))
 		return
 	}
-	dst := cfg.info // filled here, from one outcome at a time: the fetches share cfg
-	if dst != nil {
-		shared := *cfg
-		shared.info = nil
-		cfg = &shared
-	}
+	dst := cfg.info // filled here, from one outcome at a time: each fetch fills its own
 	workers := cfg.concurrency
 	if workers == 0 {
 		workers = defaultConcurrency

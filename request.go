@@ -51,9 +51,6 @@ var (
 // do runs the one request path of every endpoint (see run), and fills the
 // call's ResponseInfo.
 func (c *Client) do(ctx context.Context, cfg *config, r *call, out any) error {
-	if ctx == nil {
-		return errNilContext
-	}
 	last, sent, err := c.run(ctx, cfg, r, out)
 	if cfg.info != nil {
 		cfg.info.fill(c, last, sent)

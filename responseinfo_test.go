@@ -2,6 +2,7 @@ package heliumid
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"testing"
 	"time"
@@ -69,6 +70,30 @@ func TestResponseInfoDescribesItsOwnCall(t *testing.T) {
 					return err
 				}
 				return nil
+			},
+		},
+		"GetVerifications": {
+			call: func(ctx context.Context, opts ...Option) error {
+				for _, err := range c.GetVerifications(ctx, []string{"v"}, opts...) {
+					return err
+				}
+				return nil
+			},
+			wrong: func(ctx context.Context, opts ...Option) error {
+				for _, err := range c.GetVerifications(ctx, []string{"a/b"}, opts...) {
+					return err
+				}
+				return nil
+			},
+		},
+		"DownloadMedia": {
+			call: func(ctx context.Context, opts ...Option) error {
+				_, err := c.DownloadMedia(ctx, "https://media.example/selfie.jpg", io.Discard, opts...)
+				return err
+			},
+			wrong: func(ctx context.Context, opts ...Option) error {
+				_, err := c.DownloadMedia(ctx, "http://media.example/selfie.jpg", io.Discard, opts...)
+				return err
 			},
 		},
 		"WaitForDecision": {
