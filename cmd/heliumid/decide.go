@@ -13,7 +13,6 @@ import (
 	"time"
 
 	heliumid "github.com/heliumid/heliumid-go"
-	"github.com/heliumid/heliumid-go/internal/loopback"
 	"github.com/heliumid/heliumid-go/internal/safetext"
 )
 
@@ -101,13 +100,13 @@ func (c *cli) fakeOrigin() (string, error) {
 	if !ok || raw == "" {
 		return "", &configError{errors.New(envBaseURL + " is not set: decide talks to \"heliumid fake\"; set it to the URL the fake printed, such as http://127.0.0.1:8080/api")}
 	}
-	u, err := url.Parse(raw)
-	switch {
-	case err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https"):
-		return "", &configError{fmt.Errorf("%s %q is not an absolute http(s) URL: set it to the URL \"heliumid fake\" printed, such as http://127.0.0.1:8080/api", envBaseURL, safetext.Truncate(clean(raw), 200))}
-	case u.Scheme == "http" && !loopback.IsHost(u.Hostname()):
-		return "", &configError{fmt.Errorf("%s %q uses plain http; https is required except for loopback hosts", envBaseURL, u.Redacted())}
+	// The SDK's own rules for a base URL (absolute, https except on
+	// loopback), and its messages, as every other command has them; decide
+	// sends no key, so any placeholder does.
+	if _, err := heliumid.NewClient("decide", heliumid.WithBaseURL(raw)); err != nil {
+		return "", newClientError(err, "")
 	}
+	u, _ := url.Parse(raw)
 	if def, _ := url.Parse(heliumid.DefaultBaseURL); strings.EqualFold(u.Hostname(), def.Hostname()) {
 		return "", &configError{errors.New(envBaseURL + " is Helium ID's API, which decides by itself: decide works only with \"heliumid fake\" (set " + envBaseURL + " to the URL it printed)")}
 	}

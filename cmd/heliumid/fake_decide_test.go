@@ -184,7 +184,10 @@ func TestDecideUsageAndConfigErrors(t *testing.T) {
 		{"", "HELIUMID_BASE_URL is not set: decide talks to \"heliumid fake\""},
 		{"https://server.heliumid.io/api", "is Helium ID's API, which decides by itself"},
 		{"http://example.com/api", "uses plain http; https is required except for loopback hosts"},
-		{"127.0.0.1:8080", "is not an absolute http(s) URL"},
+		{"127.0.0.1:8080", "HELIUMID_BASE_URL: base URL does not parse"},
+		// The SDK's rule, as every other command has it: a name under
+		// .localhost is not a loopback host for plain http.
+		{"http://app.localhost:8080/api", "uses plain http; https is required except for loopback hosts"},
 	} {
 		env := map[string]string{}
 		if tt.base != "" {
