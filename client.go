@@ -32,7 +32,7 @@ type credentials struct {
 	header []string
 
 	formsOnce sync.Once
-	forms     *keyForms // compiled on the first error: a client that never fails never pays for it
+	forms     *keyForms // compiled the first time server text is scrubbed (an error, a debug record, a ResponseInfo): a plain call that succeeds never pays for it
 }
 
 // keyForms returns what finds the key in server text (see scrub.go).

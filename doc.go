@@ -76,8 +76,8 @@
 // # Secrets and personal data
 //
 // The API key is never logged, printed (a Client formats as [REDACTED]) or
-// sent to another host than the base URL's. A [Verification]'s String,
-// every fmt verb and its slog LogValue leave out the document data, selfie,
+// sent to another host than the base URL's. Every fmt verb of a
+// [Verification] and its slog LogValue leave out the document data, selfie,
 // VendorData, Meta and [Verification.Extra] (what the SDK does not model).
 // [Client.DownloadMedia] fetches a session's images with no credential of
 // the SDK's, and names only the host of their URLs, which may carry one.

@@ -80,8 +80,8 @@ type defaultTransport struct {
 	probe chan struct{} // closed when the request finding out the protocol has; nil when none is
 }
 
-// newDefaultTransport returns a transport holding limits, reaching the
-// network through dialer.
+// newDefaultTransport returns a transport holding limits, dialing with a
+// 10-s timeout and 30-s keep-alives.
 func newDefaultTransport(limits transportLimits) *defaultTransport {
 	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
 	t := &defaultTransport{limit: &connLimit{max: limits.http2Conns, dial: dialer.DialContext}}

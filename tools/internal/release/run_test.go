@@ -91,8 +91,8 @@ func TestASubmoduleWithoutItsReplaceOrAtTheWrongPathFails(t *testing.T) {
 	wantProblem(t, problems, "the module path must be example.com/fix/sub")
 }
 
-// A submodule importing the core's internal/ package (what redisrate did
-// with internal/ctxwait) fails, in its tests as in its code.
+// A submodule importing the core's internal/ package (what redisrate once
+// did with the core's wait helpers) fails, in its tests as in its code.
 func TestASubmoduleImportingTheCoresInternalPackageFails(t *testing.T) {
 	for name, file := range map[string]string{
 		"code": "sub/wait.go",
