@@ -17,6 +17,7 @@ import (
 
 	heliumid "github.com/heliumid/heliumid-go"
 	"github.com/heliumid/heliumid-go/heliumidtest"
+	"github.com/heliumid/heliumid-go/internal/webhooksig"
 )
 
 const webhookHelp = `Usage: heliumid webhook send --to URL --status S --id ID [--vendor-data V] [--signature-format F] [--timeout D] [--allow-unknown-status]
@@ -148,16 +149,16 @@ var signatureFormats = []string{"hex", "sha256", "v1", "x-hmac"}
 // signatureHeaders rewrites the headers of heliumid.SignWebhook (a hex
 // Webhook-Signature) into format, one of signatureFormats.
 func signatureHeaders(signed http.Header, format string) http.Header {
-	sig := signed.Get("Webhook-Signature")
+	sig := signed.Get(webhooksig.HeaderSignature)
 	switch format {
 	case "sha256":
-		signed.Set("Webhook-Signature", "sha256="+sig)
+		signed.Set(webhooksig.HeaderSignature, "sha256="+sig)
 	case "v1":
 		mac, _ := hex.DecodeString(sig) // SignWebhook writes hex
-		signed.Set("Webhook-Signature", "v1,"+base64.StdEncoding.EncodeToString(mac))
+		signed.Set(webhooksig.HeaderSignature, "v1,"+base64.StdEncoding.EncodeToString(mac))
 	case "x-hmac":
-		signed.Del("Webhook-Signature")
-		signed.Set("X-Hmac-Signature", sig)
+		signed.Del(webhooksig.HeaderSignature)
+		signed.Set(webhooksig.HeaderHMACSignature, sig)
 	}
 	return signed
 }

@@ -21,7 +21,7 @@ import (
 const (
 	HeaderTimestamp     = "Webhook-Timestamp"
 	HeaderSignature     = "Webhook-Signature"
-	headerHMACSignature = "X-Hmac-Signature"
+	HeaderHMACSignature = "X-Hmac-Signature"
 )
 
 // Bounds on the authentication headers, checked before anything is decoded:
@@ -78,8 +78,8 @@ func Signatures(header http.Header, sigs *[MaxSignatures][Size]byte) (name strin
 	name = HeaderSignature
 	vals := header.Values(HeaderSignature)
 	if len(vals) == 0 {
-		if vals = header.Values(headerHMACSignature); len(vals) > 0 {
-			name = headerHMACSignature
+		if vals = header.Values(HeaderHMACSignature); len(vals) > 0 {
+			name = HeaderHMACSignature
 		}
 	}
 	size := 0
@@ -88,7 +88,7 @@ func Signatures(header http.Header, sigs *[MaxSignatures][Size]byte) (name strin
 	}
 	switch {
 	case len(vals) == 0:
-		return name, 0, fmt.Errorf("missing %s header, and no %s either (an http.Header built by hand needs canonical keys: use Header.Set)", HeaderSignature, headerHMACSignature)
+		return name, 0, fmt.Errorf("missing %s header, and no %s either (an http.Header built by hand needs canonical keys: use Header.Set)", HeaderSignature, HeaderHMACSignature)
 	case size > MaxHeaderSize:
 		return name, 0, fmt.Errorf("%s is %d bytes long; at most %d are accepted", name, size, MaxHeaderSize)
 	}

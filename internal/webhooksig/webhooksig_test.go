@@ -34,10 +34,10 @@ func TestMACAndSignatures(t *testing.T) {
 	}
 
 	h = http.Header{}
-	h.Set(headerHMACSignature, hexSig)
+	h.Set(HeaderHMACSignature, hexSig)
 	name, n, err = Signatures(h, &sigs)
 	require.NoError(t, err)
-	assert.Equal(t, headerHMACSignature, name)
+	assert.Equal(t, HeaderHMACSignature, name)
 	assert.Equal(t, 1, n)
 
 	h = http.Header{}
