@@ -93,20 +93,13 @@ func (a *app) verify(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, err)
 		return
 	}
-	if s := us.Session; s != nil {
-		switch s.Status {
-		case heliumid.StatusNotStarted, heliumid.StatusStarted:
-			// Still open: back to it, rather than paying for a second one.
-			http.Redirect(w, r, s.Link, http.StatusSeeOther)
-			return
-		case heliumid.StatusFailed, heliumid.StatusExpired, heliumid.StatusAbandoned:
-			// Over without success: a new session below.
-		default:
-			// Submitted, review, successful, or a status this SDK does not
-			// know yet: nothing for the user to do now.
-			http.Redirect(w, r, statusPath(name), http.StatusSeeOther)
-			return
-		}
+	switch us.nextVerify() {
+	case verifyContinue:
+		http.Redirect(w, r, us.Session.Link, http.StatusSeeOther)
+		return
+	case verifyNothing:
+		http.Redirect(w, r, statusPath(name), http.StatusSeeOther)
+		return
 	}
 
 	// Two concurrent requests of one user would create two sessions here; a

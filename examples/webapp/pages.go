@@ -52,20 +52,40 @@ type statusView struct {
 	Updated string // when Helium ID last changed the session, if it said
 }
 
-// VerifyLabel is the label of the user's Verify button, or "" when there is
-// nothing for them to do (being checked, or verified): what /verify does
-// for them.
-func (us userStatus) VerifyLabel() string {
+// verifyAction is what /verify does for a user, and what their Verify
+// button says.
+type verifyAction int
+
+const (
+	verifyNew      verifyAction = iota // no session yet: create one
+	verifyContinue                     // still open: back to it, rather than paying for a second one
+	verifyAgain                        // over without success: create a new one
+	verifyNothing                      // submitted, review, successful, or a status this SDK does not know yet
+)
+
+// nextVerify is what /verify does for the user now.
+func (us userStatus) nextVerify() verifyAction {
 	if us.Session == nil {
-		return "Verify my identity"
+		return verifyNew
 	}
 	switch us.Session.Status {
 	case heliumid.StatusNotStarted, heliumid.StatusStarted:
-		return "Continue my verification"
+		return verifyContinue
 	case heliumid.StatusFailed, heliumid.StatusExpired, heliumid.StatusAbandoned:
-		return "Try again"
+		return verifyAgain
 	}
-	return ""
+	return verifyNothing
+}
+
+// VerifyLabel is the label of the user's Verify button, or "" when there is
+// nothing for them to do (being checked, or verified).
+func (us userStatus) VerifyLabel() string {
+	return [...]string{
+		verifyNew:      "Verify my identity",
+		verifyContinue: "Continue my verification",
+		verifyAgain:    "Try again",
+		verifyNothing:  "",
+	}[us.nextVerify()]
 }
 
 func newStatusView(us userStatus) statusView {

@@ -182,10 +182,21 @@ func (s *store) addSession(ctx context.Context, u user, created *heliumid.Create
 
 // session returns the session with id, and whether there is one.
 func (s *store) session(ctx context.Context, id string) (session, bool, error) {
+	return readSession(ctx, s.db, id)
+}
+
+// rowQuerier is a *sql.DB or a *sql.Tx.
+type rowQuerier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// readSession reads the session with id through q, and says whether there
+// is one.
+func readSession(ctx context.Context, q rowQuerier, id string) (session, bool, error) {
 	sess := session{ID: id}
 	var status string
 	var updated sql.NullInt64
-	err := s.db.QueryRowContext(ctx, `SELECT user_id, link, status, updated_at FROM sessions WHERE id = ?`, id).
+	err := q.QueryRowContext(ctx, `SELECT user_id, link, status, updated_at FROM sessions WHERE id = ?`, id).
 		Scan(&sess.UserID, &sess.Link, &status, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return session{}, false, nil

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 
 	heliumid "github.com/heliumid/heliumid-go"
@@ -61,20 +60,16 @@ WHERE id = :id AND :status <> '' AND (
 	if err != nil {
 		return "", session{}, fmt.Errorf("applying to session %s: %w", v.ID, err)
 	}
-	sess := session{ID: v.ID}
-	var status string
-	var updated sql.NullInt64
-	err = tx.QueryRowContext(ctx, `SELECT user_id, link, status, updated_at FROM sessions WHERE id = ?`, v.ID).
-		Scan(&sess.UserID, &sess.Link, &status, &updated)
-	if errors.Is(err, sql.ErrNoRows) {
-		return unknownSession, session{}, nil
-	} else if err != nil {
+	sess, known, err := readSession(ctx, tx, v.ID)
+	switch {
+	case err != nil:
 		return "", session{}, fmt.Errorf("applying to session %s: %w", v.ID, err)
+	case !known:
+		return unknownSession, session{}, nil
 	}
 	if err := tx.Commit(); err != nil {
 		return "", session{}, fmt.Errorf("applying to session %s: %w", v.ID, err)
 	}
-	sess.Status, sess.UpdatedAt = heliumid.Status(status), fromNanos(updated)
 	if n == 0 {
 		return stale, sess, nil
 	}
