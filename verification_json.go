@@ -283,17 +283,20 @@ func appendMembers[V any](obj []byte, members map[string]V) ([]byte, error) {
 }
 
 // sentMembers are the members CreateVerification writes from the typed
-// fields; CreateVerificationRequest.Extra cannot hold them.
-var sentMembers = [...]string{"vendorData", "meta", "method"}
+// fields, with the field each comes from; CreateVerificationRequest.Extra
+// cannot hold them.
+var sentMembers = [...]struct{ member, field string }{
+	{"vendorData", "VendorData"}, {"meta", "Meta"}, {"method", "Method"},
+}
 
 // body encodes r as CreateVerification sends it: the typed fields, then
 // Extra's members. Its errors match ErrInvalidRequest.
 func (r *CreateVerificationRequest) body() ([]byte, error) {
 	for name := range r.Extra {
 		for _, sent := range sentMembers {
-			if strings.EqualFold(name, sent) {
+			if strings.EqualFold(name, sent.member) {
 				return nil, fmt.Errorf("%w: Extra holds %q, a member the SDK sends from the typed field %s: set the field instead (even when empty, the SDK's value is the one sent)",
-					ErrInvalidRequest, name, sentFieldName(sent))
+					ErrInvalidRequest, name, sent.field)
 			}
 		}
 	}
@@ -305,17 +308,6 @@ func (r *CreateVerificationRequest) body() ([]byte, error) {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidRequest, strings.TrimPrefix(err.Error(), "heliumid: "))
 	}
 	return b, nil
-}
-
-// sentFieldName names the Go field a sent member comes from.
-func sentFieldName(member string) string {
-	switch member {
-	case "vendorData":
-		return "VendorData"
-	case "meta":
-		return "Meta"
-	}
-	return "Method"
 }
 
 func (v *Verification) wire() any { return new(wireVerification) }
